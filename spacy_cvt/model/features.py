@@ -1,0 +1,98 @@
+"""Turn spaCy Docs into the integer and vector arrays the torch network reads.
+
+Kept apart from the network so that the network stays pure torch and these
+small functions can be tested on their own.
+"""
+
+from dataclasses import dataclass
+from typing import List, Sequence
+
+import numpy
+from spacy.tokens import Doc
+from spacy.vectors import Mode as VectorsMode
+from spacy.vocab import Vocab
+from thinc.api import get_array_module
+from thinc.types import Floats2d, Ints2d
+
+from .embed import CHAR_PADDING, DIRECT_CODEPOINTS
+
+
+@dataclass
+class TokenFeatures:
+    """Flat per-token inputs for a batch of non-empty docs, in document order."""
+
+    lengths: List[int]
+    vectors: Floats2d  # (n_tokens, n_vector_dims); numpy or cupy, like the vocab's table
+    hash_ids: Ints2d  # (n_tokens, n_hash_attrs)
+    char_ids: Ints2d  # (n_tokens, max_chars)
+
+
+def hash_ids(docs: Sequence[Doc], attrs: Sequence[str], n_rows: int) -> Ints2d:
+    """Bucket each token's attribute hashes (NORM, PREFIX, ...) into ``n_rows`` rows."""
+    hashes = numpy.concatenate([doc.to_array(list(attrs)).reshape(len(doc), len(attrs)) for doc in docs])
+    return (hashes % numpy.uint64(n_rows)).astype("int64")
+
+
+def char_ids(docs: Sequence[Doc], max_chars: int, n_chars: int) -> Ints2d:
+    """Code points of each token's first ``max_chars`` characters, 0-padded.
+
+    Code points below 256 keep their own row; all others share the remaining
+    ``n_chars - 256`` rows by modulo, so emoji and rare scripts still get a
+    (shared) embedding instead of an error or an "unknown" row.
+    """
+    n_tokens = sum(len(doc) for doc in docs)
+    ids = numpy.full((n_tokens, max_chars), CHAR_PADDING, dtype="int64")
+    row = 0
+    for doc in docs:
+        for token in doc:
+            text = token.text[:max_chars]
+            ids[row, : len(text)] = numpy.frombuffer(text.encode("utf-32-le"), dtype="uint32")
+            row += 1
+    hashed = ids >= DIRECT_CODEPOINTS
+    ids[hashed] = DIRECT_CODEPOINTS + ids[hashed] % (n_chars - DIRECT_CODEPOINTS)
+    return ids
+
+
+def static_vectors(docs: Sequence[Doc], vocab: Vocab, attr: str, n_dims: int) -> Floats2d:
+    """Look up each token's static vector by ``attr``; unknown words get zeros.
+
+    The table stays in the vocab (as with spaCy's StaticVectors): it is not
+    copied into the model, so pipelines stay small and the vectors are not trained.
+    """
+    n_tokens = sum(len(doc) for doc in docs)
+    table = vocab.vectors
+    if n_dims == 0:
+        return numpy.zeros((n_tokens, 0), dtype="float32")
+    if table.shape[1] != n_dims:
+        raise ValueError(
+            f"This CVT model was built for {n_dims}-dimensional word vectors, but the "
+            f"pipeline's vocab has vectors of shape {table.shape}. Train with the same "
+            "vectors you predict with ([initialize] vectors in the config)."
+        )
+    keys = numpy.concatenate([doc.to_array([attr]).reshape(-1) for doc in docs])
+    if table.mode == VectorsMode.floret:
+        return table.get_batch(keys)
+    xp = get_array_module(table.data)
+    rows = xp.asarray(table.find(keys=keys))
+    vectors = table.data[rows]
+    vectors[rows < 0] = 0
+    return vectors
+
+
+def featurize(
+    docs: Sequence[Doc],
+    *,
+    vectors_attr: str,
+    n_vector_dims: int,
+    hash_attrs: Sequence[str],
+    hash_rows: int,
+    max_chars: int,
+    n_chars: int,
+) -> TokenFeatures:
+    """All of a batch's inputs. ``docs`` must be non-empty docs of one vocab."""
+    return TokenFeatures(
+        lengths=[len(doc) for doc in docs],
+        vectors=static_vectors(docs, docs[0].vocab, vectors_attr, n_vector_dims),
+        hash_ids=hash_ids(docs, hash_attrs, hash_rows),
+        char_ids=char_ids(docs, max_chars, n_chars),
+    )

@@ -1,0 +1,103 @@
+"""The whole CVT tagger as one torch module: embedding -> BiLSTM encoder -> views.
+
+Tokens travel as one flat batch in document order (doc 0's tokens, then doc 1's,
+...), which is also the layout the spaCy component reads its scores in. The
+module packs them for the LSTMs and puts every output row back in that order.
+"""
+
+from typing import Dict, Iterable, List, Sequence
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+from torch.nn.utils.rnn import PackedSequence, pack_sequence
+
+from .embed import TokenEmbedding
+from .encoder import BiLSTMEncoder
+from .views import PredictionModules
+
+
+class CVTNetwork(nn.Module):
+    def __init__(
+        self,
+        *,
+        n_labels: int,
+        n_vector_dims: int,
+        n_hash_attrs: int,
+        hash_rows: int,
+        hash_width: int,
+        n_chars: int,
+        char_width: int,
+        char_filters: int,
+        char_kernel_sizes: Sequence[int],
+        hidden_size1: int,
+        projection_size1: int,
+        hidden_size2: int,
+        projection_size2: int,
+        module_width: int,
+        include_full: bool,
+    ):
+        super().__init__()
+        self.embedding = TokenEmbedding(
+            n_vector_dims=n_vector_dims,
+            n_hash_attrs=n_hash_attrs,
+            hash_rows=hash_rows,
+            hash_width=hash_width,
+            n_chars=n_chars,
+            char_width=char_width,
+            char_filters=char_filters,
+            char_kernel_sizes=char_kernel_sizes,
+        )
+        self.encoder = BiLSTMEncoder(
+            self.embedding.output_width,
+            hidden_size1,
+            projection_size1,
+            hidden_size2,
+            projection_size2,
+        )
+        self.prediction_modules = PredictionModules(
+            self.encoder.direction_width1,
+            self.encoder.output_width2,
+            module_width,
+            n_labels,
+            include_full,
+        )
+
+    @property
+    def views(self) -> Sequence[str]:
+        return self.prediction_modules.views
+
+    def forward(
+        self,
+        vectors: torch.Tensor,
+        hash_ids: torch.Tensor,
+        char_ids: torch.Tensor,
+        *,
+        lengths: List[int],
+        views: Iterable[str],
+        dropout: float,
+    ) -> Dict[str, torch.Tensor]:
+        """Inputs are flat over all tokens; ``lengths`` (all > 0) splits them into docs.
+
+        Returns ``{view: logits}``, each (n_tokens, n_labels) in document order.
+        """
+        embedded = self.embedding(vectors, hash_ids, char_ids)
+        embedded = F.dropout(embedded, p=dropout, training=dropout > 0)
+        packing = _packing_order(lengths, embedded.device)
+        packed = PackedSequence(
+            embedded[packing.data],
+            packing.batch_sizes,
+            packing.sorted_indices,
+            packing.unsorted_indices,
+        )
+        states = self.encoder(packed, dropout)
+        logits = self.prediction_modules(states, views)
+        doc_order = torch.empty_like(packing.data)
+        doc_order[packing.data] = torch.arange(len(packing.data), device=embedded.device)
+        return {view: rows[doc_order] for view, rows in logits.items()}
+
+
+def _packing_order(lengths: List[int], device: torch.device) -> PackedSequence:
+    """Pack the flat token indices: ``.data[i]`` is the flat row of packed row i."""
+    flat_indices = torch.arange(sum(lengths), device=device)
+    return pack_sequence(list(torch.split(flat_indices, lengths)), enforce_sorted=False)

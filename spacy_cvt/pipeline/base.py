@@ -1,0 +1,358 @@
+"""The trainable component shared by ``cvt_ner``, ``cvt_tagger`` and ``cvt_chunker``.
+
+How CVT fits into spaCy's training loop (spacy/training/loop.py): ``spacy train``
+calls ``nlp.update(..., sgd=False)`` and then ``finish_update(optimizer)`` on each
+trainable component; ``nlp.update(examples, sgd=optimizer)`` in a user's own loop
+calls the same two. So:
+
+- ``update`` is the labeled half: primary module vs gold, gradients accumulate.
+- ``finish_update`` applies that step, then runs ``unlabeled_steps`` CVT steps on
+  raw text, each applied with the optimizer at once: the strict alternation of
+  the paper. Their loss is reported as ``<name>_unlabeled`` in the losses dict.
+
+Task subclasses only say how gold is read and how predictions are written.
+"""
+
+import itertools
+import logging
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Union
+
+import numpy
+import srsly
+from spacy import util
+from spacy.language import Language
+from spacy.pipeline import TrainablePipe
+from spacy.tokens import Doc
+from spacy.training import Example, validate_examples, validate_get_examples
+from spacy.vocab import Vocab
+from thinc.api import Model, Optimizer, set_dropout_rate
+from thinc.types import Ints1d
+
+from ..model.tagger import ViewScores, clear_gradients
+from ..model.views import PRIMARY
+from ..unlabeled import unlabeled_batches
+from .losses import IGNORE, cvt_loss, labeled_loss, softmax
+
+logger = logging.getLogger("spacy_cvt")
+
+GoldTags = List[Optional[str]]  # per predicted token; None or "-" means no gold
+
+
+class CVTComponent(TrainablePipe):
+    """A sequence labeller trained with Cross-View Training."""
+
+    task = "tags"  # what the label set names, for error messages
+
+    def __init__(
+        self,
+        vocab: Vocab,
+        model: Model[List[Doc], ViewScores],
+        name: str,
+        *,
+        unlabeled_steps: int,
+        unlabeled_batch_size: int,
+        unlabeled_dropout: float,
+        label_smoothing: float,
+        shuffle_window: int,
+        seed: int,
+        scorer: Optional[Callable],
+        **task_settings: Any,
+    ):
+        if unlabeled_steps < 0 or unlabeled_batch_size < 1 or shuffle_window < 1:
+            raise ValueError(
+                f"[components.{name}]: unlabeled_steps must be >= 0 and unlabeled_batch_size "
+                f"and shuffle_window >= 1 (got {unlabeled_steps}, {unlabeled_batch_size}, "
+                f"{shuffle_window})."
+            )
+        self.vocab = vocab
+        self.model = model
+        self.name = name
+        self.scorer = scorer
+        self.cfg: Dict[str, Any] = {
+            "labels": [],
+            "n_vector_dims": None,
+            "unlabeled_steps": unlabeled_steps,
+            "unlabeled_batch_size": unlabeled_batch_size,
+            "unlabeled_dropout": unlabeled_dropout,
+            "label_smoothing": label_smoothing,
+            "shuffle_window": shuffle_window,
+            "seed": seed,
+            **task_settings,
+        }
+        self._unlabeled_batches: Optional[Iterator[List[Doc]]] = None
+        self._step_losses: Optional[Dict[str, float]] = None
+
+    # --- what task subclasses define -------------------------------------------------
+
+    @property
+    def tag_names(self) -> List[str]:
+        """The model's output classes, in column order."""
+        return list(self.labels)
+
+    def labels_from_example(self, example: Example) -> Iterable[str]:
+        raise NotImplementedError
+
+    def gold_tags(self, example: Example) -> GoldTags:
+        raise NotImplementedError
+
+    def decode(self, log_probs: numpy.ndarray) -> numpy.ndarray:
+        """Tag ids for one doc from its (n_tokens, n_tags) log probabilities."""
+        return log_probs.argmax(axis=1)
+
+    def write(self, doc: Doc, tags: List[str]) -> None:
+        raise NotImplementedError
+
+    # --- labels ----------------------------------------------------------------------
+
+    @property
+    def labels(self) -> tuple:
+        return tuple(self.cfg["labels"])
+
+    @property
+    def label_data(self) -> List[str]:
+        return list(self.labels)
+
+    @property
+    def unlabeled_loss_key(self) -> str:
+        return f"{self.name}_unlabeled"
+
+    def add_label(self, label: str) -> int:
+        if not isinstance(label, str):
+            raise ValueError(f"{self.name}: labels must be strings, got {label!r}.")
+        if label in self.labels:
+            return 0
+        if self.model.shims:
+            raise ValueError(
+                f"{self.name}: cannot add the label '{label}' to a model that is already "
+                "built, because its output layer has a fixed size. Add labels before "
+                "nlp.initialize, or re-initialize the component."
+            )
+        self.cfg["labels"].append(label)
+        return 1
+
+    # --- initialization and (de)serialization ---------------------------------------
+
+    def initialize(
+        self,
+        get_examples: Callable[[], Iterable[Example]],
+        *,
+        nlp: Optional[Language] = None,
+        labels: Optional[List[str]] = None,
+        unlabeled_corpus: Optional[str] = None,
+    ) -> None:
+        """Read the labels, build the model, and open the unlabeled stream.
+
+        unlabeled_corpus: dot name of a corpus in the config, e.g. "corpora.unlabeled".
+        """
+        validate_get_examples(get_examples, f"{type(self).__name__}.initialize")
+        if labels is None:
+            found = set()
+            for example in get_examples():
+                found.update(self.labels_from_example(example))
+            labels = sorted(found)
+        if not labels:
+            raise ValueError(
+                f"{self.name}: no {self.task} found in the training data, so there is "
+                "nothing to learn. Check that [corpora.train] points at annotated data "
+                "for this task, or pass labels in [initialize.components."
+                f"{self.name}.labels]."
+            )
+        self.cfg["labels"] = list(labels)
+        self.cfg["n_vector_dims"] = int(self.vocab.vectors.shape[1])
+        self._build_model(rebuild=True)
+        self._open_unlabeled(nlp, unlabeled_corpus)
+
+    def _build_model(self, rebuild: bool = False) -> None:
+        """Create the torch module from the shapes in cfg (labels, vector width)."""
+        if rebuild:
+            self.model.shims.clear()
+        elif self.model.shims:
+            return
+        self.model.set_dim("nO", len(self.tag_names), force=True)
+        self.model.set_dim("nV", self.cfg["n_vector_dims"] or 0, force=True)
+        self.model.initialize()
+        clear_gradients(self.model)
+
+    def _open_unlabeled(self, nlp: Optional[Language], corpus_name: Optional[str]) -> None:
+        self._unlabeled_batches = None
+        if corpus_name is None:
+            if self.cfg["unlabeled_steps"]:
+                logger.warning(
+                    "%s: no unlabeled_corpus in [initialize.components.%s], so it trains "
+                    "on labeled data only (the supervised BiLSTM baseline).",
+                    self.name,
+                    self.name,
+                )
+            return
+        if nlp is None:
+            raise ValueError(
+                f"{self.name}.initialize needs nlp= to find the unlabeled corpus "
+                f"'{corpus_name}' in the pipeline's config."
+            )
+        corpus = resolve_corpus(nlp, corpus_name, self.name)
+        if not self.cfg["unlabeled_steps"]:
+            logger.warning(
+                "%s: unlabeled_steps = 0, so the unlabeled corpus '%s' is not used.",
+                self.name,
+                corpus_name,
+            )
+            return
+        batches = unlabeled_batches(
+            corpus,
+            nlp,
+            batch_size=self.cfg["unlabeled_batch_size"],
+            shuffle_window=self.cfg["shuffle_window"],
+            seed=self.cfg["seed"],
+            corpus_name=corpus_name,
+        )
+        first = next(batches)  # fail now, not mid-training, if the corpus is empty
+        self._unlabeled_batches = itertools.chain([first], batches)
+
+    def from_disk(self, path: Union[str, Path], *, exclude: Iterable[str] = tuple()) -> "CVTComponent":
+        deserialize = {
+            "cfg": lambda p: self.cfg.update(srsly.read_json(p)),
+            "vocab": lambda p: self.vocab.from_disk(p, exclude=exclude),
+            "model": lambda p: self._load_model(Path(p).read_bytes()),
+        }
+        util.from_disk(path, deserialize, exclude)
+        return self
+
+    def from_bytes(self, bytes_data: bytes, *, exclude: Iterable[str] = tuple()) -> "CVTComponent":
+        deserialize = {
+            "cfg": lambda b: self.cfg.update(srsly.json_loads(b)),
+            "vocab": lambda b: self.vocab.from_bytes(b, exclude=exclude),
+            "model": self._load_model,
+        }
+        util.from_bytes(bytes_data, deserialize, exclude)
+        return self
+
+    def _load_model(self, data: bytes) -> None:
+        """Build the torch module from the loaded cfg, then read its weights."""
+        self._build_model(rebuild=True)
+        self.model.from_bytes(data)
+
+    # --- prediction ------------------------------------------------------------------
+
+    def predict(self, docs: Iterable[Doc]) -> List[numpy.ndarray]:
+        docs = list(docs)
+        scores = self.model.predict(docs)[PRIMARY]
+        log_probs = self.model.ops.to_numpy(self.model.ops.xp.log(softmax(self.model.ops, scores) + 1e-12))
+        decoded = []
+        start = 0
+        for doc in docs:
+            decoded.append(self.decode(log_probs[start : start + len(doc)]))
+            start += len(doc)
+        return decoded
+
+    def set_annotations(self, docs: Iterable[Doc], tag_ids: List[numpy.ndarray]) -> None:
+        names = self.tag_names
+        for doc, ids in zip(docs, tag_ids):
+            self.write(doc, [names[i] for i in ids])
+
+    # --- training --------------------------------------------------------------------
+
+    def update(
+        self,
+        examples: Iterable[Example],
+        *,
+        drop: float = 0.0,
+        sgd: Optional[Optimizer] = None,
+        losses: Optional[Dict[str, float]] = None,
+    ) -> Dict[str, float]:
+        """The labeled step: primary module vs gold. With ``sgd``, also ``finish_update``."""
+        if losses is None:
+            losses = {}
+        losses.setdefault(self.name, 0.0)
+        if self._unlabeled_batches is not None:
+            losses.setdefault(self.unlabeled_loss_key, 0.0)
+        self._step_losses = losses
+        examples = list(examples)
+        validate_examples(examples, f"{type(self).__name__}.update")
+        docs = [eg.predicted for eg in examples]
+        if any(len(doc) for doc in docs):
+            set_dropout_rate(self.model, drop)
+            scores, backprop = self.model.begin_update(docs)
+            loss, d_primary = self.get_loss(examples, scores)
+            backprop({PRIMARY: d_primary})
+            losses[self.name] += loss
+        if sgd not in (None, False):
+            self.finish_update(sgd)
+        return losses
+
+    def get_loss(self, examples: Iterable[Example], scores: ViewScores):
+        gold = self.model.ops.asarray1i(self._gold_ids(examples))
+        return labeled_loss(self.model.ops, scores[PRIMARY], gold, self.cfg["label_smoothing"])
+
+    def _gold_ids(self, examples: Iterable[Example]) -> Ints1d:
+        index = {tag: i for i, tag in enumerate(self.tag_names)}
+        ids: List[int] = []
+        for example in examples:
+            for position, tag in enumerate(self.gold_tags(example)):
+                if tag in (None, "", "-"):
+                    ids.append(IGNORE)
+                elif tag in index:
+                    ids.append(index[tag])
+                else:
+                    raise ValueError(
+                        f"{self.name}: the gold {self.task[:-1]} '{tag}' (token {position} of "
+                        f"'{example.reference.text[:80]}') is not among the component's "
+                        f"labels {list(self.labels)}. Initialize on data that contains it, "
+                        f"or add it to [initialize.components.{self.name}.labels]."
+                    )
+        return numpy.asarray(ids, dtype="int32")
+
+    def finish_update(self, sgd: Optimizer) -> None:
+        """Apply the labeled step, then ``unlabeled_steps`` CVT steps on raw text."""
+        self.model.finish_update(sgd)
+        clear_gradients(self.model)
+        if self._unlabeled_batches is None:
+            return
+        loss = sum(self.unlabeled_step(sgd) for _ in range(self.cfg["unlabeled_steps"]))
+        if self._step_losses is not None:
+            key = self.unlabeled_loss_key
+            self._step_losses[key] = self._step_losses.get(key, 0.0) + loss
+
+    def unlabeled_step(self, sgd: Optimizer, docs: Optional[List[Doc]] = None) -> float:
+        """One CVT step: auxiliary views (with dropout) learn to match the primary view.
+
+        The teacher is the primary module without dropout or gradient; only the
+        auxiliary modules and the shared encoder and embeddings are updated.
+        """
+        if docs is None:
+            if self._unlabeled_batches is None:
+                raise ValueError(f"{self.name}: no unlabeled corpus was set up at initialize.")
+            docs = next(self._unlabeled_batches)
+        docs = [doc for doc in docs if len(doc)]
+        if not docs:
+            return 0.0
+        ops = self.model.ops
+        teacher = softmax(ops, self.model.predict(docs)[PRIMARY])
+        set_dropout_rate(self.model, self.cfg["unlabeled_dropout"])
+        scores, backprop = self.model.begin_update(docs)
+        students = {view: logits for view, logits in scores.items() if view != PRIMARY}
+        loss, d_students = cvt_loss(ops, teacher, students, [len(doc) for doc in docs])
+        backprop(d_students)
+        self.model.finish_update(sgd)
+        clear_gradients(self.model)
+        return loss
+
+
+def resolve_corpus(nlp: Language, corpus_name: str, component: str) -> Callable[[Language], Iterable[Example]]:
+    """Resolve a dot name like "corpora.unlabeled" in the pipeline's config.
+
+    The config is interpolated first so that ``${paths.raw}`` becomes the path.
+    """
+    config = nlp.config.interpolate()
+    section: Any = config
+    for part in corpus_name.split("."):
+        if not isinstance(section, dict) or part not in section:
+            raise ValueError(
+                f"[initialize.components.{component}] unlabeled_corpus = '{corpus_name}', "
+                f"but the config has no [{corpus_name}] section. Add one, e.g.\n"
+                f"[{corpus_name}]\n@readers = \"spacy-cvt.PlainTextCorpus.v1\"\n"
+                "path = ${paths.raw}\nor set unlabeled_corpus = null to train without raw text."
+            )
+        section = section[part]
+    return util.resolve_dot_names(config, [corpus_name])[0]
+

@@ -1,0 +1,88 @@
+"""``cvt_chunker``: non-overlapping spans (chunks, aspect terms) in ``doc.spans[spans_key]``."""
+
+from typing import Callable, Iterable, List, Optional
+
+from spacy.language import Language
+from spacy.tokens import Doc
+from spacy.training import Example, biluo_tags_to_spans
+from thinc.api import Model
+
+from ..model.tagger import ViewScores
+from ..scoring import spans_to_biluo
+from .base import GoldTags
+from .defaults import CVT_SETTINGS, DEFAULT_MODEL
+from .ner import SpanTagger
+
+
+class CVTChunker(SpanTagger):
+    task = "span labels"
+
+    @property
+    def spans_key(self) -> str:
+        return self.cfg["spans_key"]
+
+    def labels_from_example(self, example: Example) -> Iterable[str]:
+        return (span.label_ for span in example.reference.spans.get(self.spans_key, []))
+
+    def gold_tags(self, example: Example) -> GoldTags:
+        if self.spans_key not in example.reference.spans:
+            return [None] * len(example.predicted)
+        gold_spans = example.reference.spans[self.spans_key]
+        aligned = example.get_aligned_spans_y2x(gold_spans, allow_overlap=True)
+        try:
+            return spans_to_biluo(example.predicted, aligned)
+        except ValueError:
+            raise ValueError(
+                f"{self.name}: doc.spans['{self.spans_key}'] of '{example.reference.text[:80]}' "
+                f"has overlapping spans {[(s.start, s.end, s.label_) for s in gold_spans]}. "
+                "A chunker tags each token once, so spans must not overlap; use spaCy's "
+                "spancat for overlapping spans."
+            ) from None
+
+    def write(self, doc: Doc, tags: List[str]) -> None:
+        doc.spans[self.spans_key] = biluo_tags_to_spans(doc, tags)
+
+
+@Language.factory(
+    "cvt_chunker",
+    assigns=["doc.spans"],
+    default_config={
+        "model": DEFAULT_MODEL,
+        "spans_key": "chunks",
+        **CVT_SETTINGS,
+        "scorer": {"@scorers": "spacy-cvt.chunk_scorer.v1"},
+    },
+    default_score_weights={
+        "spans_chunks_f": 1.0,
+        "spans_chunks_p": 0.0,
+        "spans_chunks_r": 0.0,
+        "spans_chunks_seqeval_f": None,
+    },
+)
+def make_cvt_chunker(
+    nlp: Language,
+    name: str,
+    model: Model[List[Doc], ViewScores],
+    spans_key: str,
+    unlabeled_steps: int,
+    unlabeled_batch_size: int,
+    unlabeled_dropout: float,
+    label_smoothing: float,
+    shuffle_window: int,
+    seed: int,
+    scorer: Optional[Callable],
+) -> CVTChunker:
+    """Chunking (non-overlapping labelled spans) trained with Cross-View Training."""
+    return CVTChunker(
+        nlp.vocab,
+        model,
+        name,
+        spans_key=spans_key,
+        unlabeled_steps=unlabeled_steps,
+        unlabeled_batch_size=unlabeled_batch_size,
+        unlabeled_dropout=unlabeled_dropout,
+        label_smoothing=label_smoothing,
+        shuffle_window=shuffle_window,
+        seed=seed,
+        scorer=scorer,
+    )

@@ -1,0 +1,118 @@
+"""``spacy-cvt.ConsoleLogger.v1``: spaCy's training table plus the unlabeled loss.
+
+spaCy's console logger shows one loss column per trainable component, read
+from ``losses[component_name]``. A CVT component also reports the loss of its
+unlabeled steps as ``losses["<name>_unlabeled"]``; this logger adds a column
+for it (``UNLAB <name>``) and writes it to the JSONL log, so a user can watch
+CVT learn from raw text. Everything else (progress bar, columns, JSONL format)
+is spaCy's ConsoleLogger.v3.
+"""
+
+import sys
+from pathlib import Path
+from typing import IO, Any, Callable, Dict, List, Optional, Tuple, Union
+
+import srsly
+from spacy.language import Language
+from spacy.training.loggers import console_logger_v3, setup_table
+from spacy.util import registry
+from wasabi import Printer
+
+from .pipeline.base import CVTComponent
+
+
+def loss_columns(nlp: Language) -> List[Tuple[str, str]]:
+    """(losses key, column title) for every trainable component and CVT's extra loss."""
+    columns = []
+    for name, component in nlp.pipeline:
+        if getattr(component, "is_trainable", False):
+            columns.append((name, f"Loss {name}"))
+        if isinstance(component, CVTComponent):
+            columns.append((component.unlabeled_loss_key, f"Unlab {name}"))
+    return columns
+
+
+@registry.loggers("spacy-cvt.ConsoleLogger.v1")
+def cvt_console_logger(
+    progress_bar: Optional[str] = None,
+    console_output: bool = True,
+    output_file: Optional[Union[str, Path]] = None,
+) -> Callable:
+    """Same settings as spacy.ConsoleLogger.v3."""
+    progress_logger = console_logger_v3(progress_bar=progress_bar, console_output=False)
+
+    def setup_printer(
+        nlp: Language, stdout: IO = sys.stdout, stderr: IO = sys.stderr
+    ) -> Tuple[Callable[[Optional[Dict[str, Any]]], None], Callable[[], None]]:
+        log_progress, finalize_progress = progress_logger(nlp, stdout, stderr)
+        write = lambda text: print(text, file=stdout, flush=True)
+        msg = Printer(no_print=True)
+        losses = loss_columns(nlp)
+        score_weights = nlp.config["training"]["score_weights"]
+        score_cols = [col for col, weight in score_weights.items() if weight is not None]
+        header, widths, aligns = setup_table(
+            cols=["E", "#"] + [title for _, title in losses] + score_cols + ["Score"],
+            widths=[3, 6] + [8 for _ in losses] + [6 for _ in score_cols] + [6],
+        )
+        if console_output:
+            write(msg.row(header, widths=widths, spacing=2))
+            write(msg.row(["-" * width for width in widths], spacing=2))
+        log_file = open_log_file(output_file, write, msg)
+
+        def log_step(info: Optional[Dict[str, Any]]) -> None:
+            if info is not None:
+                loss_values = {key: float(info["losses"].get(key, 0.0)) for key, _ in losses}
+                scores = {col: score_value(info["other_scores"].get(col, 0.0), col) for col in score_cols}
+                if console_output:
+                    row = (
+                        [info["epoch"], info["step"]]
+                        + [f"{value:.2f}" for value in loss_values.values()]
+                        + [f"{value:.2f}" for value in scores.values()]
+                        + [f"{float(info['score']):.2f}"]
+                    )
+                    write(msg.row(row, widths=widths, aligns=aligns, spacing=2))
+                if log_file is not None:
+                    record = {
+                        "epoch": info["epoch"],
+                        "step": info["step"],
+                        "losses": loss_values,
+                        "scores": scores,
+                        "score": float(info["score"]),
+                    }
+                    log_file.write(srsly.json_dumps(record) + "\n")
+                    log_file.flush()
+            log_progress(info)
+
+        def finalize() -> None:
+            if log_file is not None:
+                log_file.close()
+            finalize_progress()
+
+        return log_step, finalize
+
+    return setup_printer
+
+
+def score_value(score: Any, column: str) -> float:
+    """Scores are fractions; the table shows percentages (speed stays words/s)."""
+    try:
+        value = float(score)
+    except TypeError:
+        raise ValueError(
+            f"The score '{column}' in [training.score_weights] is a {type(score).__name__}, "
+            "not a number, so it cannot be shown in the table. Set its weight to null."
+        ) from None
+    return value if column == "speed" else value * 100
+
+
+def open_log_file(path: Optional[Union[str, Path]], write: Callable[[str], None], msg: Printer) -> Optional[IO]:
+    """Open the JSONL log, refusing to overwrite an existing one (as spaCy does)."""
+    if not path:
+        return None
+    path = Path(path)
+    if path.exists():
+        write(msg.warn(f"Saving logs is disabled because {path} already exists."))
+        return None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write(msg.info(f"Saving results to {path}"))
+    return path.open("w", encoding="utf-8")
