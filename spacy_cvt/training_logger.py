@@ -27,7 +27,7 @@ def loss_columns(nlp: Language) -> List[Tuple[str, str]]:
     for name, component in nlp.pipeline:
         if getattr(component, "is_trainable", False):
             columns.append((name, f"Loss {name}"))
-        if isinstance(component, CVTComponent):
+        if isinstance(component, CVTComponent) and component.trains_on_raw_text:
             columns.append((component.unlabeled_loss_key, f"Unlab {name}"))
     return columns
 

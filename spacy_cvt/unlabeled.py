@@ -117,7 +117,8 @@ class PretokenizedTextCorpus(RawTextCorpus):
     reader_name = "spacy-cvt.PretokenizedCorpus.v1"
 
     def make_doc(self, nlp: Language, line: str) -> Doc:
-        return Doc(nlp.vocab, words=line.split())
+        words = line.split()
+        return Doc(nlp.vocab, words=words, spaces=[True] * (len(words) - 1) + [False])
 
 
 def split_long(doc: Doc, max_length: int) -> Iterator[Doc]:

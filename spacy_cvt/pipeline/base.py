@@ -96,7 +96,7 @@ class CVTComponent(TrainablePipe):
     def gold_tags(self, example: Example) -> GoldTags:
         raise NotImplementedError
 
-    def decode(self, log_probs: numpy.ndarray) -> numpy.ndarray:
+    def decode(self, doc: Doc, log_probs: numpy.ndarray) -> numpy.ndarray:
         """Tag ids for one doc from its (n_tokens, n_tags) log probabilities."""
         return log_probs.argmax(axis=1)
 
@@ -112,6 +112,11 @@ class CVTComponent(TrainablePipe):
     @property
     def label_data(self) -> List[str]:
         return list(self.labels)
+
+    @property
+    def trains_on_raw_text(self) -> bool:
+        """Whether training runs CVT steps (an unlabeled corpus is open and steps > 0)."""
+        return self._unlabeled_batches is not None and self.cfg["unlabeled_steps"] > 0
 
     @property
     def unlabeled_loss_key(self) -> str:
@@ -150,6 +155,7 @@ class CVTComponent(TrainablePipe):
             found = set()
             for example in get_examples():
                 found.update(self.labels_from_example(example))
+                self.gold_tags(example)  # bad gold (e.g. overlapping spans) fails here, not mid-training
             labels = sorted(found)
         if not labels:
             raise ValueError(
@@ -241,7 +247,7 @@ class CVTComponent(TrainablePipe):
         decoded = []
         start = 0
         for doc in docs:
-            decoded.append(self.decode(log_probs[start : start + len(doc)]))
+            decoded.append(self.decode(doc, log_probs[start : start + len(doc)]))
             start += len(doc)
         return decoded
 
@@ -264,7 +270,7 @@ class CVTComponent(TrainablePipe):
         if losses is None:
             losses = {}
         losses.setdefault(self.name, 0.0)
-        if self._unlabeled_batches is not None:
+        if self.trains_on_raw_text:
             losses.setdefault(self.unlabeled_loss_key, 0.0)
         self._step_losses = losses
         examples = list(examples)
@@ -306,7 +312,7 @@ class CVTComponent(TrainablePipe):
         """Apply the labeled step, then ``unlabeled_steps`` CVT steps on raw text."""
         self.model.finish_update(sgd)
         clear_gradients(self.model)
-        if self._unlabeled_batches is None:
+        if not self.trains_on_raw_text:
             return
         loss = sum(self.unlabeled_step(sgd) for _ in range(self.cfg["unlabeled_steps"]))
         if self._step_losses is not None:

@@ -23,10 +23,19 @@ class SpanTagger(CVTComponent):
     def tag_names(self) -> List[str]:
         return biluo_labels(self.labels)
 
-    def decode(self, log_probs: numpy.ndarray) -> numpy.ndarray:
+    def decode(self, doc: Doc, log_probs: numpy.ndarray) -> numpy.ndarray:
+        """Viterbi over valid BILUO transitions; whitespace tokens are always O.
+
+        spaCy's gold never puts whitespace inside a span (Example.get_aligned_ner
+        marks it O), so neither does prediction: a whitespace-only doc has no spans.
+        """
         if getattr(self, "_constraints_for", None) != self.labels:
             self._constraints = transition_constraints(self.tag_names)
             self._constraints_for = self.labels
+        spaces = numpy.asarray([token.is_space for token in doc], dtype=bool)
+        if spaces.any():
+            log_probs = log_probs.copy()
+            log_probs[spaces, 1:] = -numpy.inf  # column 0 is O
         return viterbi_decode(log_probs, *self._constraints)
 
 

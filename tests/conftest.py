@@ -1,0 +1,120 @@
+"""Shared fixtures: tiny model settings and slices of the real datasets in ../shared/data."""
+
+import os
+from pathlib import Path
+from typing import Callable, Dict, List, Tuple
+
+import pytest
+import spacy
+from spacy.language import Language
+from spacy.tokens import Doc
+from spacy.training import Example, biluo_tags_to_spans, iob_to_biluo
+
+REPO = Path(__file__).resolve().parents[1]
+DATA_DIR = Path(os.environ.get("SPACY_CVT_DATA", REPO.parent / "shared" / "data"))
+
+# Small enough that a test trains in seconds on 2 CPU cores.
+TINY_MODEL: Dict[str, object] = {
+    "@architectures": "spacy-cvt.CVTTagger.v1",
+    "hidden_size1": 32,
+    "projection_size1": 16,
+    "hidden_size2": 16,
+    "projection_size2": 0,
+    "module_width": 16,
+    "hash_rows": 1000,
+    "hash_width": 8,
+    "char_width": 8,
+    "char_filters": 8,
+}
+
+
+def data_file(*parts: str) -> Path:
+    path = DATA_DIR.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"real data not found at {path} (set SPACY_CVT_DATA to ../shared/data)")
+    return path
+
+
+def read_columns(path: Path, limit: int, sep: str = None) -> List[List[Tuple[str, ...]]]:
+    """Sentences of column files; whitespace-only lines (WNUT's TAB lines) end a sentence."""
+    sentences, current = [], []
+    with path.open(encoding="utf-8") as file:
+        for line in file:
+            if not line.strip():
+                if current:
+                    sentences.append(current)
+                    current = []
+                    if len(sentences) == limit:
+                        break
+                continue
+            current.append(tuple(line.rstrip("\r\n").split(sep)))
+    if current and len(sentences) < limit:
+        sentences.append(current)
+    return sentences
+
+
+def ner_examples(nlp: Language, sentences) -> List[Example]:
+    examples = []
+    for sentence in sentences:
+        words = [columns[0] for columns in sentence]
+        reference = Doc(nlp.vocab, words=words)
+        reference.ents = biluo_tags_to_spans(reference, iob_to_biluo([c[-1] for c in sentence]))
+        examples.append(Example(Doc(nlp.vocab, words=words), reference))
+    return examples
+
+
+def pos_examples(nlp: Language, sentences) -> List[Example]:
+    """CoNLL-2000 rows are (word, POS, chunk): the POS column as token.tag_."""
+    examples = []
+    for sentence in sentences:
+        words = [columns[0] for columns in sentence]
+        reference = Doc(nlp.vocab, words=words, tags=[columns[1] for columns in sentence])
+        examples.append(Example(Doc(nlp.vocab, words=words), reference))
+    return examples
+
+
+@pytest.fixture(scope="session")
+def wnut_sentences():
+    return read_columns(data_file("wnut17", "wnut17train.conll"), 400, sep="\t")
+
+
+@pytest.fixture(scope="session")
+def conll2000_train():
+    return read_columns(data_file("conll2000", "train.txt"), 600, sep=" ")
+
+
+@pytest.fixture(scope="session")
+def conll2000_test():
+    return read_columns(data_file("conll2000", "test.txt"), 300, sep=" ")
+
+
+@pytest.fixture(scope="session")
+def raw_text_file(tmp_path_factory) -> Path:
+    """3,000 non-blank lines of a public-domain book (latin-1 safe), one text a line."""
+    source = data_file("raw_text_public_domain", "gutenberg", "austen-emma.txt")
+    lines = [line.strip() for line in source.read_text(encoding="utf-8", errors="replace").splitlines()]
+    path = tmp_path_factory.mktemp("raw") / "raw.txt"
+    path.write_text("\n".join([line for line in lines if line][:3000]) + "\n", encoding="utf-8")
+    return path
+
+
+def make_nlp(
+    factory: str = "cvt_ner",
+    raw_path: Path = None,
+    **settings,
+) -> Language:
+    """A blank English pipeline with one tiny CVT component (and raw text, if given)."""
+    nlp = spacy.blank("en")
+    config = {"model": dict(TINY_MODEL), **settings}
+    nlp.add_pipe(factory, name=factory, config=config)
+    if raw_path is not None:
+        nlp.config["corpora"] = {
+            "unlabeled": {"@readers": "spacy-cvt.PlainTextCorpus.v1", "path": str(raw_path)}
+        }
+        nlp.config["initialize"]["components"][factory] = {"unlabeled_corpus": "corpora.unlabeled"}
+    return nlp
+
+
+@pytest.fixture
+def nlp_factory() -> Callable[..., Language]:
+    return make_nlp

@@ -1,0 +1,93 @@
+"""spaCy's CLI with the shipped configs: debug config, train (with raw text), load, evaluate."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+import spacy
+from spacy.tokens import DocBin
+
+from .conftest import REPO, ner_examples
+
+TINY_OVERRIDES = [
+    "--components.cvt_ner.model.hidden_size1=32",
+    "--components.cvt_ner.model.projection_size1=16",
+    "--components.cvt_ner.model.hidden_size2=16",
+    "--components.cvt_ner.model.module_width=16",
+    "--components.cvt_ner.model.hash_rows=1000",
+    "--components.cvt_ner.model.char_filters=8",
+    "--components.cvt_ner.unlabeled_batch_size=16",
+    "--components.cvt_ner.shuffle_window=200",
+    "--training.max_steps=12",
+    "--training.eval_frequency=6",
+]
+
+
+def spacy_cli(*args: str) -> subprocess.CompletedProcess:
+    result = subprocess.run(
+        [sys.executable, "-m", "spacy", *args], capture_output=True, text=True, cwd=REPO
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result
+
+
+@pytest.fixture(scope="module")
+def corpus(wnut_sentences, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("corpus")
+    nlp = spacy.blank("en")
+    for name, sentences in [("train", wnut_sentences[:120]), ("dev", wnut_sentences[120:160])]:
+        DocBin(docs=[eg.reference for eg in ner_examples(nlp, sentences)]).to_disk(folder / f"{name}.spacy")
+    return folder
+
+
+@pytest.mark.parametrize("config", ["cvt_ner.cfg", "bilstm_ner.cfg", "cvt_ner_paper.cfg"])
+def test_shipped_configs_pass_debug_config(config, corpus, raw_text_file):
+    paths = ["--paths.train", str(corpus / "train.spacy"), "--paths.dev", str(corpus / "dev.spacy")]
+    if config.startswith("cvt"):
+        paths += ["--paths.raw", str(raw_text_file)]
+    assert "Config is valid" in spacy_cli("debug", "config", f"configs/{config}", *paths).stdout
+
+
+@pytest.mark.slow
+def test_spacy_train_with_raw_text_saves_a_loadable_pipeline(corpus, raw_text_file, tmp_path):
+    log = tmp_path / "log.jsonl"
+    result = spacy_cli(
+        "train", "configs/cvt_ner.cfg", "--output", str(tmp_path / "out"),
+        "--paths.train", str(corpus / "train.spacy"), "--paths.dev", str(corpus / "dev.spacy"),
+        "--paths.raw", str(raw_text_file), "--training.logger.output_file", str(log), *TINY_OVERRIDES,
+    )
+    assert "UNLAB CVT_NER" in result.stdout and "ENTS_F" in result.stdout
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    assert records[-1]["step"] == 12 and records[-1]["losses"]["cvt_ner_unlabeled"] > 0
+
+    nlp = spacy.load(tmp_path / "out" / "model-last")
+    assert nlp.pipe_names == ["cvt_ner"]
+    assert len(nlp.get_pipe("cvt_ner").labels) == 6
+    nlp("Going to see Star Wars in London with @maria tonight")
+
+    metrics = tmp_path / "metrics.json"
+    spacy_cli("evaluate", str(tmp_path / "out" / "model-last"), str(corpus / "dev.spacy"), "--output", str(metrics), "--gold-preproc")
+    scores = json.loads(metrics.read_text())
+    assert 0.0 <= scores["ents_f"] <= 1.0 and "ents_seqeval_f" in scores
+
+
+@pytest.mark.slow
+def test_spacy_train_bilstm_baseline_has_no_unlabeled_loss(corpus, tmp_path):
+    result = spacy_cli(
+        "train", "configs/bilstm_ner.cfg", "--output", str(tmp_path / "out"),
+        "--paths.train", str(corpus / "train.spacy"), "--paths.dev", str(corpus / "dev.spacy"),
+        *[o for o in TINY_OVERRIDES if "unlabeled" not in o and "shuffle" not in o],
+    )
+    assert "LOSS CVT_NER" in result.stdout and "UNLAB" not in result.stdout
+    assert (tmp_path / "out" / "model-best" / "cvt_ner" / "model").exists()
+
+
+def test_missing_raw_text_path_says_which_setting(corpus, tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "spacy", "train", "configs/cvt_ner.cfg", "--output", str(tmp_path / "out"),
+         "--paths.train", str(corpus / "train.spacy"), "--paths.dev", str(corpus / "dev.spacy"), *TINY_OVERRIDES],
+        capture_output=True, text=True, cwd=REPO,
+    )
+    assert result.returncode != 0
+    assert "--paths.raw" in result.stdout + result.stderr

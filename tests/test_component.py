@@ -1,0 +1,123 @@
+"""The components: what each step updates, learning on real data, spaCy's update API."""
+
+import random
+
+import numpy
+import pytest
+import spacy
+import torch
+
+from spacy_cvt.model import torch_network
+
+from .conftest import make_nlp, ner_examples, pos_examples
+
+
+def weights(component):
+    return {name: value.detach().clone() for name, value in torch_network(component.model).state_dict().items()}
+
+
+def changed(before, after, prefix):
+    names = [name for name in before if name.startswith(prefix)]
+    assert names, prefix
+    return any(not torch.equal(before[name], after[name]) for name in names)
+
+
+AUX = [f"prediction_modules.modules_by_view.{view}_module" for view in ("forward", "backward", "future", "past")]
+PRIMARY = "prediction_modules.modules_by_view.primary_module"
+
+
+@pytest.fixture
+def trained_ner(wnut_sentences, raw_text_file):
+    nlp = make_nlp("cvt_ner", raw_text_file)
+    examples = ner_examples(nlp, wnut_sentences[:64])
+    optimizer = nlp.initialize(lambda: examples)
+    return nlp, nlp.get_pipe("cvt_ner"), examples, optimizer
+
+
+def test_unlabeled_step_trains_encoder_and_auxiliary_views_but_not_primary(trained_ner):
+    nlp, ner, examples, optimizer = trained_ner
+    before = weights(ner)
+    loss = ner.unlabeled_step(optimizer, [nlp.make_doc("Emma Woodhouse lived in Highbury with her father.")])
+    after = weights(ner)
+    assert loss > 0
+    assert not changed(before, after, PRIMARY)
+    for prefix in ["embedding", "encoder.layer1", *AUX]:
+        assert changed(before, after, prefix), prefix
+
+
+def test_labeled_step_trains_primary_and_encoder_but_not_auxiliary_views(trained_ner):
+    nlp, ner, examples, optimizer = trained_ner
+    ner.cfg["unlabeled_steps"] = 0
+    before = weights(ner)
+    nlp.update(examples[:16], sgd=optimizer)
+    after = weights(ner)
+    for prefix in [PRIMARY, "encoder.layer1", "encoder.layer2", "embedding"]:
+        assert changed(before, after, prefix), prefix
+    for prefix in AUX:
+        assert not changed(before, after, prefix), prefix
+
+
+def test_nlp_update_in_a_users_loop_runs_the_unlabeled_steps(trained_ner):
+    nlp, ner, examples, optimizer = trained_ner
+    before = weights(ner)
+    losses = nlp.update(examples[:8], sgd=optimizer)
+    assert losses["cvt_ner"] > 0 and losses["cvt_ner_unlabeled"] > 0
+    assert changed(before, weights(ner), AUX[0])
+    ner.cfg["unlabeled_steps"] = 3
+    losses = {}
+    nlp.update(examples[:8], sgd=optimizer, losses=losses)
+    nlp.update(examples[8:16], sgd=optimizer, losses=losses)
+    assert set(losses) == {"cvt_ner", "cvt_ner_unlabeled"}
+
+
+def test_without_an_unlabeled_corpus_it_is_the_supervised_baseline(wnut_sentences, caplog):
+    nlp = make_nlp("cvt_ner")
+    examples = ner_examples(nlp, wnut_sentences[:32])
+    optimizer = nlp.initialize(lambda: examples)
+    assert "labeled data only" in caplog.text
+    ner = nlp.get_pipe("cvt_ner")
+    before = weights(ner)
+    losses = nlp.update(examples, sgd=optimizer)
+    assert set(losses) == {"cvt_ner"}
+    assert not changed(before, weights(ner), AUX[0])
+
+
+def test_averaged_weights_are_used_inside_use_params(wnut_sentences):
+    nlp = make_nlp("cvt_ner")
+    nlp.config["training"]["optimizer"]["use_averages"] = True
+    examples = ner_examples(nlp, wnut_sentences[:32])
+    optimizer = nlp.initialize(lambda: examples)
+    ner = nlp.get_pipe("cvt_ner")
+    for _ in range(3):
+        nlp.update(examples[:16], sgd=optimizer)
+    current = weights(ner)
+    with nlp.use_params(optimizer.averages):
+        averaged = weights(ner)
+    assert changed(current, averaged, PRIMARY)
+    assert not changed(current, weights(ner), PRIMARY)  # restored afterwards
+
+
+@pytest.mark.slow
+def test_cvt_tagger_learns_on_real_data_and_beats_the_majority_baseline(conll2000_train, conll2000_test, raw_text_file):
+    """500 CoNLL-2000 sentences (WSJ POS tags) + raw text; held-out test sentences."""
+    random.seed(0)
+    torch.manual_seed(0)
+    nlp = make_nlp("cvt_tagger", raw_text_file)
+    train = pos_examples(nlp, conll2000_train[:500])
+    held_out = pos_examples(nlp, conll2000_test[:200])
+    optimizer = nlp.initialize(lambda: train)
+    optimizer.learn_rate = 0.005
+    epoch_losses = []
+    for _ in range(3):
+        random.shuffle(train)
+        losses = {}
+        for batch in spacy.util.minibatch(train, 16):
+            nlp.update(batch, sgd=optimizer, losses=losses, drop=0.1)
+        epoch_losses.append(losses)
+    assert epoch_losses[-1]["cvt_tagger"] < epoch_losses[0]["cvt_tagger"]
+    assert epoch_losses[-1]["cvt_tagger_unlabeled"] < epoch_losses[0]["cvt_tagger_unlabeled"]
+    gold = [token.tag_ for eg in held_out for token in eg.reference]
+    majority = max(set(gold), key=gold.count)
+    baseline = numpy.mean([tag == majority for tag in gold])
+    accuracy = nlp.evaluate(held_out)["tag_acc"]
+    assert accuracy > baseline + 0.3, (accuracy, baseline)

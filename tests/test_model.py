@@ -1,0 +1,104 @@
+"""The architecture: shapes, the CVT view property, and batch independence."""
+
+import numpy
+import pytest
+import spacy
+import torch
+from spacy.tokens import Doc
+
+from spacy_cvt.model import build_cvt_tagger
+from spacy_cvt.model.features import char_ids
+
+from .conftest import TINY_MODEL
+
+N_LABELS = 5
+WORDS = "The quick brown fox jumps over the lazy dog near Paris today".split()
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    return spacy.blank("en")
+
+
+@pytest.fixture(scope="module")
+def model():
+    torch.manual_seed(0)
+    settings = {k: v for k, v in TINY_MODEL.items() if not k.startswith("@")}
+    model = build_cvt_tagger(**settings, include_full=True)
+    model.set_dim("nO", N_LABELS)
+    model.set_dim("nV", 0)
+    model.initialize()
+    return model
+
+
+def all_views(model, docs):
+    """Every view's logits without dropout (begin_update computes all views)."""
+    model.attrs["dropout_rate"] = 0.0
+    scores, _ = model.begin_update(docs)
+    return scores
+
+
+def test_output_shapes_and_views(nlp, model):
+    docs = [Doc(nlp.vocab, words=WORDS[:4]), Doc(nlp.vocab, words=[]), Doc(nlp.vocab, words=WORDS)]
+    scores = all_views(model, docs)
+    assert set(scores) == {"primary", "forward", "backward", "future", "past", "full"}
+    for logits in scores.values():
+        assert logits.shape == (4 + len(WORDS), N_LABELS)
+    predicted = model.predict(docs)
+    assert set(predicted) == {"primary"}
+    numpy.testing.assert_allclose(predicted["primary"], scores["primary"], atol=1e-5)
+
+
+def test_only_empty_docs_give_empty_scores(nlp, model):
+    scores = model.predict([Doc(nlp.vocab, words=[]), Doc(nlp.vocab, words=[])])
+    assert scores["primary"].shape == (0, N_LABELS)
+
+
+@pytest.mark.parametrize("t", [0, 3, 6, len(WORDS) - 1])
+def test_forward_and_future_never_see_later_tokens(nlp, model, t):
+    changed = WORDS[: t + 1] + ["zebra", "UNSEEN", "🙂", "123"][: len(WORDS) - t - 1]
+    changed += ["x"] * (len(WORDS) - len(changed))
+    original = all_views(model, [Doc(nlp.vocab, words=WORDS)])
+    altered = all_views(model, [Doc(nlp.vocab, words=changed)])
+    for view in ("forward", "future"):
+        numpy.testing.assert_allclose(original[view][: t + 1], altered[view][: t + 1], atol=1e-6)
+    if t < len(WORDS) - 1:  # the change is visible to views that may see it
+        assert not numpy.allclose(original["primary"][: t + 1], altered["primary"][: t + 1])
+        assert not numpy.allclose(original["backward"][: t + 1], altered["backward"][: t + 1])
+
+
+@pytest.mark.parametrize("t", [0, 2, 5, len(WORDS) - 1])
+def test_backward_and_past_never_see_earlier_tokens(nlp, model, t):
+    changed = ["Zebra", "UNSEEN", "🙂", "123", "q", "r"][:t] + WORDS[t:]
+    changed = ["x"] * (len(WORDS) - len(changed)) + changed
+    original = all_views(model, [Doc(nlp.vocab, words=WORDS)])
+    altered = all_views(model, [Doc(nlp.vocab, words=changed)])
+    for view in ("backward", "past"):
+        numpy.testing.assert_allclose(original[view][t:], altered[view][t:], atol=1e-6)
+    if t > 0:
+        assert not numpy.allclose(original["forward"][t:], altered["forward"][t:])
+
+
+def test_doc_outputs_do_not_depend_on_the_batch(nlp, model):
+    short = Doc(nlp.vocab, words=WORDS[:3])
+    long = Doc(nlp.vocab, words=WORDS * 3 + ["supercalifragilisticexpialidocious"])
+    alone = all_views(model, [short])
+    batched = all_views(model, [long, short, Doc(nlp.vocab, words=WORDS[:1])])
+    start = len(long)
+    for view, logits in alone.items():
+        numpy.testing.assert_allclose(logits, batched[view][start : start + 3], atol=1e-5)
+
+
+def test_char_ids_pad_to_a_fixed_width_and_hash_rare_code_points(nlp):
+    doc = Doc(nlp.vocab, words=["ab", "🙂", "x" * 30])
+    ids = char_ids([doc], max_chars=20, n_chars=512)
+    assert ids.shape == (3, 20)
+    assert list(ids[0, :3]) == [ord("a"), ord("b"), 0]
+    assert 256 <= ids[1, 0] < 512 and ids[1, 1] == 0
+    assert (ids[2] == ord("x")).all()
+
+
+def test_projection_must_be_smaller_than_hidden_size():
+    model = build_cvt_tagger(hidden_size1=16, projection_size1=16, nO=3)
+    with pytest.raises(ValueError, match="projection"):
+        model.initialize()

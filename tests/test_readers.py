@@ -1,0 +1,105 @@
+"""Raw-text readers and the endless unlabeled stream: formats and bad input."""
+
+import itertools
+
+import pytest
+import spacy
+
+from spacy_cvt.unlabeled import PretokenizedTextCorpus, RawTextCorpus, unlabeled_batches
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    return spacy.blank("en")
+
+
+def texts(corpus, nlp):
+    return [eg.predicted.text for eg in corpus(nlp)]
+
+
+def test_one_doc_per_non_blank_line_with_crlf_and_folders(tmp_path, nlp):
+    (tmp_path / "a.txt").write_bytes(b"First line here.\r\n\r\n  \r\nSecond one!\r\n")
+    (tmp_path / "b.txt").write_text("Third.\n", encoding="utf-8")
+    assert texts(RawTextCorpus(tmp_path / "a.txt"), nlp) == ["First line here.", "Second one!"]
+    assert texts(RawTextCorpus(tmp_path), nlp) == ["First line here.", "Second one!", "Third."]
+
+
+def test_examples_are_unannotated_copies(tmp_path, nlp):
+    (tmp_path / "a.txt").write_text("Emoji 🙂 and ünïcödé ☃ text\n", encoding="utf-8")
+    example = next(iter(RawTextCorpus(tmp_path / "a.txt")(nlp)))
+    assert example.predicted.text == example.reference.text
+    assert example.predicted is not example.reference
+    assert not example.reference.ents
+
+
+def test_long_lines_are_split_not_dropped(tmp_path, nlp):
+    words = [f"w{i}" for i in range(250)]
+    (tmp_path / "a.txt").write_text(" ".join(words) + "\n", encoding="utf-8")
+    docs = list(RawTextCorpus(tmp_path / "a.txt", max_length=100).docs(nlp))
+    assert [len(doc) for doc in docs] == [100, 100, 50]
+    assert [t.text for doc in docs for t in doc] == words
+
+
+def test_pretokenized_keeps_the_given_tokens(tmp_path, nlp):
+    (tmp_path / "a.txt").write_text("New York-based co. 's shares\n", encoding="utf-8")
+    doc = next(PretokenizedTextCorpus(tmp_path / "a.txt").docs(nlp))
+    assert [t.text for t in doc] == ["New", "York-based", "co.", "'s", "shares"]
+
+
+def test_limit(tmp_path, nlp):
+    (tmp_path / "a.txt").write_text("a\nb\nc\n", encoding="utf-8")
+    assert texts(RawTextCorpus(tmp_path / "a.txt", limit=2), nlp) == ["a", "b"]
+
+
+def test_missing_path_and_unset_path(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        RawTextCorpus(tmp_path / "nope.txt")
+    with pytest.raises(ValueError, match="paths.raw"):
+        RawTextCorpus(None)
+    (tmp_path / "empty_dir").mkdir()
+    with pytest.raises(ValueError, match="holds no files"):
+        RawTextCorpus(tmp_path / "empty_dir")
+
+
+def test_undecodable_bytes_name_the_file_and_line(tmp_path, nlp):
+    path = tmp_path / "latin.txt"
+    path.write_bytes("good line\nna\xefve caf\xe9\n".encode("latin-1"))
+    with pytest.raises(ValueError, match=r"latin\.txt, line 2.*latin-1"):
+        texts(RawTextCorpus(path), nlp)
+    assert texts(RawTextCorpus(path, encoding="latin-1"), nlp)[1] == "naïve café"
+    assert "\ufffd" in texts(RawTextCorpus(path, errors="replace"), nlp)[1]
+    with pytest.raises(ValueError, match="errors must be one of"):
+        RawTextCorpus(path, errors="skip")
+
+
+def test_empty_corpus_is_an_error_not_an_endless_loop(tmp_path, nlp):
+    path = tmp_path / "blank.txt"
+    path.write_text("\n   \n\t\n", encoding="utf-8")
+    batches = unlabeled_batches(RawTextCorpus(path), nlp, batch_size=4, shuffle_window=10, seed=0, corpus_name="corpora.unlabeled")
+    with pytest.raises(ValueError, match="corpora.unlabeled' yielded no documents"):
+        next(batches)
+
+
+def test_stream_is_endless_shuffled_and_reproducible(tmp_path, nlp):
+    path = tmp_path / "a.txt"
+    path.write_text("".join(f"line {i}\n" for i in range(10)), encoding="utf-8")
+
+    def first_batches(seed):
+        stream = unlabeled_batches(RawTextCorpus(path), nlp, batch_size=4, shuffle_window=10, seed=seed, corpus_name="x")
+        return [[doc.text for doc in batch] for batch in itertools.islice(stream, 6)]
+
+    batches = first_batches(0)
+    assert [len(batch) for batch in batches] == [4, 4, 2, 4, 4, 2]  # re-reads after 10 docs
+    assert sorted(sum(batches[:3], [])) == sorted(f"line {i}" for i in range(10))
+    assert batches == first_batches(0)
+    assert sum(batches[:3], []) != [f"line {i}" for i in range(10)]
+
+
+def test_registered_readers_resolve_from_a_config(tmp_path, nlp):
+    from spacy.util import registry
+
+    path = tmp_path / "a.txt"
+    path.write_text("one two\n", encoding="utf-8")
+    config = {"corpus": {"@readers": "spacy-cvt.PretokenizedCorpus.v1", "path": str(path)}}
+    corpus = registry.resolve(config)["corpus"]
+    assert texts(corpus, nlp) == ["one two"]

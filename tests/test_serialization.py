@@ -1,0 +1,83 @@
+"""Save and load: to_disk + spacy.load in a fresh process, to_bytes/from_bytes, pipe == one by one."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+import spacy
+
+from .conftest import REPO, TINY_MODEL, make_nlp, ner_examples
+
+TEXTS = [
+    "Paul Walker was spotted in Los Angeles with Vin Diesel .",
+    "Watching Game of Thrones on HBO tonight with @john !",
+    "",
+    "   ",
+    "Emoji 🙂🙃 and ünïcödé ☃ from München to Zürich",
+]
+
+
+@pytest.fixture(scope="module")
+def trained(wnut_sentences, tmp_path_factory):
+    nlp = make_nlp("cvt_ner")
+    examples = ner_examples(nlp, wnut_sentences[:200])
+    optimizer = nlp.initialize(lambda: examples)
+    for _ in range(4):
+        for start in range(0, len(examples), 32):
+            nlp.update(examples[start : start + 32], sgd=optimizer, drop=0.1)
+    path = tmp_path_factory.mktemp("pipeline") / "cvt"
+    nlp.to_disk(path)
+    return nlp, path
+
+
+def entities(nlp, texts=TEXTS):
+    return [[(e.start, e.end, e.label_) for e in doc.ents] for doc in nlp.pipe(texts)]
+
+
+def probabilities(nlp, texts=TEXTS):
+    """The primary view's scores: equal predictions with different scores would hide bugs."""
+    ner = nlp.get_pipe("cvt_ner")
+    return ner.model.predict([nlp.make_doc(text) for text in texts])["primary"]
+
+
+def test_load_in_a_fresh_process_gives_identical_predictions(trained):
+    nlp, path = trained
+    script = (
+        "import json, sys, spacy\n"
+        f"nlp = spacy.load({str(path)!r})\n"
+        f"texts = {TEXTS!r}\n"
+        "print(json.dumps([[(e.start, e.end, e.label_) for e in d.ents] for d in nlp.pipe(texts)]))\n"
+        "scores = nlp.get_pipe('cvt_ner').model.predict([nlp.make_doc(t) for t in texts])['primary']\n"
+        "print(json.dumps(scores.round(5).tolist()))\n"
+    )
+    # No import of spacy_cvt: spaCy finds the factory through the package's entry points.
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd="/", check=True)
+    loaded_entities, loaded_scores = [json.loads(line) for line in result.stdout.strip().splitlines()[-2:]]
+    assert loaded_entities == [[list(span) for span in doc] for doc in entities(nlp)]
+    assert loaded_scores == probabilities(nlp).round(5).tolist()
+
+
+def test_to_bytes_from_bytes_round_trip(trained):
+    nlp, _ = trained
+    clone = spacy.blank("en")
+    clone.add_pipe("cvt_ner", config={"model": dict(TINY_MODEL)})
+    clone.from_bytes(nlp.to_bytes())
+    assert clone.get_pipe("cvt_ner").labels == nlp.get_pipe("cvt_ner").labels
+    assert entities(clone) == entities(nlp)
+    assert (probabilities(clone) == probabilities(nlp)).all()
+
+
+def test_pipe_in_batches_equals_one_by_one(trained):
+    nlp, _ = trained
+    texts = TEXTS * 3
+    batched = [[(e.start, e.end, e.label_) for e in doc.ents] for doc in nlp.pipe(texts, batch_size=7)]
+    assert batched == [[(e.start, e.end, e.label_) for e in nlp(text).ents] for text in texts]
+
+
+def test_labels_and_shapes_live_in_the_saved_cfg(trained):
+    _, path = trained
+    cfg = json.loads((path / "cvt_ner" / "cfg").read_text())
+    assert len(cfg["labels"]) == 6 and cfg["n_vector_dims"] == 0
+    config = (path / "config.cfg").read_text()
+    assert "spacy-cvt.CVTTagger.v1" in config
