@@ -101,11 +101,15 @@ def raw_text_file(tmp_path_factory) -> Path:
 def make_nlp(
     factory: str = "cvt_ner",
     raw_path: Path = None,
+    model: Dict[str, object] = None,
     **settings,
 ) -> Language:
-    """A blank English pipeline with one tiny CVT component (and raw text, if given)."""
+    """A blank English pipeline with one tiny CVT component (and raw text, if given).
+
+    model: settings that override TINY_MODEL's, e.g. {"tok2vec": {...}}.
+    """
     nlp = spacy.blank("en")
-    config = {"model": dict(TINY_MODEL), **settings}
+    config = {"model": {**TINY_MODEL, **(model or {})}, **settings}
     nlp.add_pipe(factory, name=factory, config=config)
     if raw_path is not None:
         nlp.config["corpora"] = {

@@ -87,8 +87,10 @@ def test_bad_component_settings():
     nlp = spacy.blank("en")
     with pytest.raises(ValueError, match="attr must be one of"):
         nlp.add_pipe("cvt_tagger", config={"attr": "lemma", "model": dict(TINY_MODEL)})
-    with pytest.raises(ValueError, match="unlabeled_steps must be >= 0"):
+    with pytest.raises(ValueError, match="unlabeled_steps and unlabeled_warmup_steps must be >= 0"):
         nlp.add_pipe("cvt_ner", config={"unlabeled_steps": -1, "model": dict(TINY_MODEL)})
+    with pytest.raises(ValueError, match="unlabeled_batch_size and shuffle_window must be >= 1"):
+        nlp.add_pipe("cvt_ner", config={"unlabeled_batch_size": 0, "model": dict(TINY_MODEL)})
 
 
 def test_adding_a_label_after_the_model_is_built(ner_nlp):

@@ -45,6 +45,42 @@ def test_unlabeled_step_trains_encoder_and_auxiliary_views_but_not_primary(train
         assert changed(before, after, prefix), prefix
 
 
+class RecordingOptimizer:
+    """Wraps a thinc optimizer and records the keys and learning-rate scales it is called with."""
+
+    def __init__(self, optimizer):
+        self.optimizer = optimizer
+        self.calls = []
+
+    def __call__(self, key, weights, gradient, *, lr_scale=1.0):
+        self.calls.append((key, lr_scale))
+        return self.optimizer(key, weights, gradient, lr_scale=lr_scale)
+
+
+def test_unlabeled_steps_keep_their_own_optimizer_state_and_ramp_up(trained_ner):
+    nlp, ner, examples, optimizer = trained_ner
+    ner.cfg["unlabeled_warmup_steps"] = 4
+    recorder = RecordingOptimizer(optimizer)
+    scales = []
+    for _ in range(6):
+        recorder.calls.clear()
+        ner.unlabeled_step(recorder, [nlp.make_doc("Mr. Knightley walked to Hartfield.")])
+        assert all(name.endswith("#unlabeled") for (_, name), _ in recorder.calls)
+        scales.append({scale for _, scale in recorder.calls})
+    assert scales == [{0.25}, {0.5}, {0.75}, {1.0}, {1.0}, {1.0}]
+    recorder.calls.clear()
+    nlp.update(examples[:4], sgd=recorder)  # the labeled step: plain keys, full rate
+    labeled = [(key, scale) for key, scale in recorder.calls if not key[1].endswith("#unlabeled")]
+    assert labeled and all(scale == 1.0 for _, scale in labeled)
+
+
+def test_warmup_scale():
+    from spacy_cvt.pipeline.unlabeled_optimizer import warmup_scale
+
+    assert [warmup_scale(step, 4) for step in (1, 2, 4, 9)] == [0.25, 0.5, 1.0, 1.0]
+    assert warmup_scale(1, 0) == 1.0
+
+
 def test_labeled_step_trains_primary_and_encoder_but_not_auxiliary_views(trained_ner):
     nlp, ner, examples, optimizer = trained_ner
     ner.cfg["unlabeled_steps"] = 0

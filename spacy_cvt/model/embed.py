@@ -1,13 +1,14 @@
 """Token representations: static word vectors, learned hashed features and a character CNN.
 
-Everything here is computed from one token alone. That matters for CVT: the
+Everything here is computed from one token alone (an optional thinc ``tok2vec``
+layer's output is appended as is; see ``spacy-cvt.CVTTagger.v1``). That matters for CVT: the
 forward and future views may only see tokens up to t, and a token embedding that
 mixed in its neighbours (like spaCy's window encoders) would leak later tokens
 into them. The character CNN therefore always pads to ``max_chars``, so a token's
 vector never depends on the longest token in the batch.
 """
 
-from typing import List, Sequence
+from typing import List, Optional, Sequence
 
 import torch
 from torch import nn
@@ -49,19 +50,29 @@ class TokenEmbedding(nn.Module):
         char_width: int,
         char_filters: int,
         char_kernel_sizes: Sequence[int],
+        n_extra_dims: int = 0,
     ):
         super().__init__()
         self.hash_tables = nn.ModuleList(
             nn.Embedding(hash_rows, hash_width) for _ in range(n_hash_attrs)
         )
         self.chars = CharCNN(n_chars, char_width, char_filters, char_kernel_sizes)
-        self.output_width = n_vector_dims + n_hash_attrs * hash_width + self.chars.output_width
+        self.output_width = (
+            n_vector_dims + n_hash_attrs * hash_width + self.chars.output_width + n_extra_dims
+        )
 
     def forward(
-        self, vectors: torch.Tensor, hash_ids: torch.Tensor, char_ids: torch.Tensor
+        self,
+        vectors: torch.Tensor,
+        hash_ids: torch.Tensor,
+        char_ids: torch.Tensor,
+        extra: Optional[torch.Tensor] = None,
     ) -> torch.Tensor:
-        """vectors: (n, n_vector_dims); hash_ids: (n, n_hash_attrs); char_ids: (n, max_chars)."""
+        """vectors: (n, n_vector_dims); hash_ids: (n, n_hash_attrs); char_ids: (n, max_chars);
+        extra: (n, n_extra_dims) features from a thinc ``tok2vec`` layer, if the model has one."""
         parts: List[torch.Tensor] = [vectors]
         parts.extend(table(hash_ids[:, i]) for i, table in enumerate(self.hash_tables))
         parts.append(self.chars(char_ids))
+        if extra is not None:
+            parts.append(extra)
         return torch.cat(parts, dim=1)

@@ -5,7 +5,7 @@ Tokens travel as one flat batch in document order (doc 0's tokens, then doc 1's,
 module packs them for the LSTMs and puts every output row back in that order.
 """
 
-from typing import Dict, Iterable, List, Sequence
+from typing import Dict, Iterable, List, Optional, Sequence
 
 import torch
 from torch import nn
@@ -36,6 +36,7 @@ class CVTNetwork(nn.Module):
         projection_size2: int,
         module_width: int,
         include_full: bool,
+        n_extra_dims: int = 0,
     ):
         super().__init__()
         self.embedding = TokenEmbedding(
@@ -47,6 +48,7 @@ class CVTNetwork(nn.Module):
             char_width=char_width,
             char_filters=char_filters,
             char_kernel_sizes=char_kernel_sizes,
+            n_extra_dims=n_extra_dims,
         )
         self.encoder = BiLSTMEncoder(
             self.embedding.output_width,
@@ -72,6 +74,7 @@ class CVTNetwork(nn.Module):
         vectors: torch.Tensor,
         hash_ids: torch.Tensor,
         char_ids: torch.Tensor,
+        extra: Optional[torch.Tensor] = None,
         *,
         lengths: List[int],
         views: Iterable[str],
@@ -81,7 +84,7 @@ class CVTNetwork(nn.Module):
 
         Returns ``{view: logits}``, each (n_tokens, n_labels) in document order.
         """
-        embedded = self.embedding(vectors, hash_ids, char_ids)
+        embedded = self.embedding(vectors, hash_ids, char_ids, extra)
         embedded = F.dropout(embedded, p=dropout, training=dropout > 0)
         packing = _packing_order(lengths, embedded.device)
         packed = PackedSequence(

@@ -16,7 +16,8 @@ from typing import Callable, Dict, List, Optional, Tuple
 import torch
 from spacy.tokens import Doc
 from spacy.util import registry
-from thinc.api import ArgsKwargs, Model, PyTorchShim, torch2xp, xp2torch
+from spacy.vocab import Vocab
+from thinc.api import ArgsKwargs, Model, PyTorchShim, set_dropout_rate, torch2xp, xp2torch
 from thinc.types import Floats2d
 
 from .features import featurize
@@ -43,6 +44,7 @@ def build_cvt_tagger(
     max_chars: int = 20,
     n_chars: int = 512,
     include_full: bool = False,
+    tok2vec: Optional[Model[List[Doc], List[Floats2d]]] = None,
     nO: Optional[int] = None,
 ) -> Model[List[Doc], ViewScores]:
     """Char CNN + word features, a 2-layer BiLSTM, and CVT's prediction modules.
@@ -55,6 +57,12 @@ def build_cvt_tagger(
     vectors_attr: the attribute static vectors are looked up by (GloVe is lower-case).
     char_width, char_filters, char_kernel_sizes, max_chars, n_chars: the character CNN.
     include_full: add the code's optional linear "full" auxiliary view.
+    tok2vec: optional thinc layer whose per-token output is appended to the token
+        features (its width is read from its nO dim): spaCy embedding layers such as
+        MultiHashEmbed, or a Tok2Vec/Transformer listener. A listener cannot serve
+        unlabeled batches, and a layer that mixes neighbouring tokens would let the
+        forward views see later tokens, so with raw text only token-local layers work
+        (the component checks both at initialize).
     nO: number of labels; the component sets it from the training data.
     """
     if n_chars <= 256:
@@ -80,6 +88,7 @@ def build_cvt_tagger(
         "cvt_tagger",
         forward,
         init=init,
+        layers=[tok2vec] if tok2vec is not None else [],
         dims={"nO": nO, "nV": None},
         attrs={"dropout_rate": 0.0, "settings": settings},
     )
@@ -125,6 +134,8 @@ def init(model: Model, X: Optional[List[Doc]] = None, Y=None) -> None:
         model.set_dim("nV", X[0].vocab.vectors.shape[1])
     if not model.has_dim("nV"):
         model.set_dim("nV", 0)
+    if model.layers:
+        model.layers[0].initialize(X=X)
     settings = model.attrs["settings"]
     network = CVTNetwork(
         n_labels=model.get_dim("nO"),
@@ -142,8 +153,51 @@ def init(model: Model, X: Optional[List[Doc]] = None, Y=None) -> None:
         projection_size2=settings["projection_size2"],
         module_width=settings["module_width"],
         include_full=settings["include_full"],
+        n_extra_dims=tok2vec_width(model),
     )
     model.shims.append(CVTShim(network))
+
+
+def tok2vec_width(model: Model) -> int:
+    """The output width of the optional tok2vec layer (0 without one).
+
+    Read from its nO dim where it declares one (listeners do); otherwise from its
+    output for a one-token doc (spaCy's embedding chains end in a layer without nO).
+    """
+    if not model.layers:
+        return 0
+    tok2vec = model.layers[0]
+    if tok2vec.has_dim("nO"):
+        return tok2vec.get_dim("nO")
+    try:
+        return int(tok2vec.predict([Doc(Vocab(), words=["width"])])[0].shape[1])
+    except Exception as error:
+        raise ValueError(
+            f"spacy-cvt.CVTTagger.v1 cannot tell the output width of its tok2vec layer "
+            f"'{tok2vec.name}': it declares no nO dim and failed on a probe doc ({error}). "
+            "Use a layer with a declared width, e.g. spacy.Tok2VecListener.v1 with `width`."
+        ) from error
+
+
+def forward_view_sees_later_tokens(model: Model, vocab: Vocab) -> bool:
+    """Probe the view property: does the forward view at token 0 change with token 2?
+
+    Only a tok2vec layer that mixes neighbouring tokens can make it so; the
+    built-in features and the encoder are restricted by construction.
+    """
+    set_dropout_rate(model, 0.0)
+    first = Doc(vocab, words=["probe", "one", "two"])
+    second = Doc(vocab, words=["probe", "one", "changed"])
+    scores = [model.begin_update([doc])[0]["forward"] for doc in (first, second)]
+    return not model.ops.xp.allclose(scores[0][0], scores[1][0], atol=1e-6)
+
+
+def reads_a_listener(model: Model) -> Optional[str]:
+    """The name of a Tok2Vec/Transformer listener inside the model, if any."""
+    for node in model.walk():
+        if "listener" in node.name:
+            return node.name
+    return None
 
 
 def torch_network(model: Model) -> CVTNetwork:
@@ -176,6 +230,8 @@ def forward(
     if not nonempty:
         empty = model.ops.alloc2f(0, model.get_dim("nO"))
         return {view: empty for view in views}, lambda d_scores: docs
+    device = shim.device
+    extra, backprop_extra = _tok2vec_features(model, docs, is_train, device)
     settings = model.attrs["settings"]
     features = featurize(
         nonempty,
@@ -186,12 +242,12 @@ def forward(
         max_chars=settings["max_chars"],
         n_chars=settings["n_chars"],
     )
-    device = shim.device
     inputs = ArgsKwargs(
         args=(
             xp2torch(model.ops.asarray(features.vectors, dtype="float32"), device=device),
             torch.from_numpy(features.hash_ids).to(device),
             torch.from_numpy(features.char_ids).to(device),
+            extra,
         ),
         kwargs={
             "lengths": features.lengths,
@@ -204,7 +260,7 @@ def forward(
 
     def backprop(d_scores: ViewScores) -> List[Doc]:
         names = [view for view in d_scores if view in outputs]
-        torch_backprop(
+        d_inputs = torch_backprop(
             ArgsKwargs(
                 args=([outputs[view] for view in names],),
                 kwargs={
@@ -215,7 +271,31 @@ def forward(
                 },
             )
         )
+        if backprop_extra is not None:
+            backprop_extra(d_inputs.args[3])
         return docs
 
     return scores, backprop
+
+
+def _tok2vec_features(model: Model, docs: List[Doc], is_train: bool, device):
+    """The tok2vec layer's output as one flat tensor, and how to send its gradient back.
+
+    The layer sees the whole batch, empty docs included: a listener checks that it
+    is called with the same batch as its upstream component.
+    """
+    if not model.layers:
+        return None, None
+    arrays, backprop_layer = model.layers[0](docs, is_train)
+    flat = model.ops.flatten(arrays) if arrays else model.ops.alloc2f(0, tok2vec_width(model))
+    extra = xp2torch(model.ops.asarray2f(flat), requires_grad=is_train, device=device)
+    lengths = [len(doc) for doc in docs]
+
+    def backprop_extra(d_extra) -> None:
+        if d_extra is None:  # the views that got gradients did not depend on it
+            d_extra = torch.zeros_like(extra)
+        d_flat = torch2xp(d_extra, ops=model.ops)
+        backprop_layer(model.ops.unflatten(d_flat, model.ops.asarray1i(lengths)))
+
+    return extra, backprop_extra
 

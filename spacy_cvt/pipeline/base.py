@@ -9,6 +9,8 @@ calls the same two. So:
 - ``finish_update`` applies that step, then runs ``unlabeled_steps`` CVT steps on
   raw text, each applied with the optimizer at once: the strict alternation of
   the paper. Their loss is reported as ``<name>_unlabeled`` in the losses dict.
+  They use their own Adam state and a learning rate that ramps up over
+  ``unlabeled_warmup_steps`` (why: ``unlabeled_optimizer.py``).
 
 Task subclasses only say how gold is read and how predictions are written.
 """
@@ -29,10 +31,11 @@ from spacy.vocab import Vocab
 from thinc.api import Model, Optimizer, set_dropout_rate
 from thinc.types import Ints1d
 
-from ..model.tagger import ViewScores, clear_gradients
+from ..model.tagger import ViewScores, clear_gradients, forward_view_sees_later_tokens, reads_a_listener
 from ..model.views import PRIMARY
 from ..unlabeled import unlabeled_batches
 from .losses import IGNORE, cvt_loss, labeled_loss, softmax
+from .unlabeled_optimizer import UnlabeledPhaseOptimizer, warmup_scale
 
 logger = logging.getLogger("spacy_cvt")
 
@@ -53,17 +56,22 @@ class CVTComponent(TrainablePipe):
         unlabeled_steps: int,
         unlabeled_batch_size: int,
         unlabeled_dropout: float,
+        unlabeled_warmup_steps: int,
         label_smoothing: float,
         shuffle_window: int,
         seed: int,
         scorer: Optional[Callable],
         **task_settings: Any,
     ):
-        if unlabeled_steps < 0 or unlabeled_batch_size < 1 or shuffle_window < 1:
+        if unlabeled_steps < 0 or unlabeled_warmup_steps < 0:
             raise ValueError(
-                f"[components.{name}]: unlabeled_steps must be >= 0 and unlabeled_batch_size "
-                f"and shuffle_window >= 1 (got {unlabeled_steps}, {unlabeled_batch_size}, "
-                f"{shuffle_window})."
+                f"[components.{name}]: unlabeled_steps and unlabeled_warmup_steps must be >= 0 "
+                f"(got {unlabeled_steps} and {unlabeled_warmup_steps})."
+            )
+        if unlabeled_batch_size < 1 or shuffle_window < 1:
+            raise ValueError(
+                f"[components.{name}]: unlabeled_batch_size and shuffle_window must be >= 1 "
+                f"(got {unlabeled_batch_size} and {shuffle_window})."
             )
         self.vocab = vocab
         self.model = model
@@ -75,6 +83,7 @@ class CVTComponent(TrainablePipe):
             "unlabeled_steps": unlabeled_steps,
             "unlabeled_batch_size": unlabeled_batch_size,
             "unlabeled_dropout": unlabeled_dropout,
+            "unlabeled_warmup_steps": unlabeled_warmup_steps,
             "label_smoothing": label_smoothing,
             "shuffle_window": shuffle_window,
             "seed": seed,
@@ -82,6 +91,7 @@ class CVTComponent(TrainablePipe):
         }
         self._unlabeled_batches: Optional[Iterator[List[Doc]]] = None
         self._step_losses: Optional[Dict[str, float]] = None
+        self._n_unlabeled_steps = 0  # for the learning-rate ramp; restarts with the process
 
     # --- what task subclasses define -------------------------------------------------
 
@@ -204,6 +214,7 @@ class CVTComponent(TrainablePipe):
                 corpus_name,
             )
             return
+        self._check_views_can_train_on_raw_text(corpus_name)
         batches = unlabeled_batches(
             corpus,
             nlp,
@@ -214,6 +225,26 @@ class CVTComponent(TrainablePipe):
         )
         first = next(batches)  # fail now, not mid-training, if the corpus is empty
         self._unlabeled_batches = itertools.chain([first], batches)
+
+    def _check_views_can_train_on_raw_text(self, corpus_name: str) -> None:
+        """Refuse model inputs that break CVT on raw text, before training starts."""
+        listener = reads_a_listener(self.model)
+        if listener is not None:
+            raise ValueError(
+                f"{self.name}: its model reads a shared listener ('{listener}') and is set to "
+                f"train on the unlabeled corpus '{corpus_name}'. A Tok2Vec/Transformer "
+                "listener only has outputs for the docs its upstream component processed in "
+                "the same update, so it cannot run on unlabeled batches. Remove "
+                f"[components.{self.name}.model.tok2vec] (CVT has its own encoder), or set "
+                f"[initialize.components.{self.name}] unlabeled_corpus = null."
+            )
+        if self.model.layers and forward_view_sees_later_tokens(self.model, self.vocab):
+            raise ValueError(
+                f"{self.name}: the model's tok2vec layer mixes information across tokens "
+                "(e.g. a window encoder), so CVT's forward view would see later tokens and "
+                "the auxiliary views would learn nothing. With raw text, use a token-local "
+                "layer (an embedding such as spacy.MultiHashEmbed.v2, no encoder) or none."
+            )
 
     def from_disk(self, path: Union[str, Path], *, exclude: Iterable[str] = tuple()) -> "CVTComponent":
         deserialize = {
@@ -323,7 +354,9 @@ class CVTComponent(TrainablePipe):
         """One CVT step: auxiliary views (with dropout) learn to match the primary view.
 
         The teacher is the primary module without dropout or gradient; only the
-        auxiliary modules and the shared encoder and embeddings are updated.
+        auxiliary modules and the shared encoder and embeddings are updated, with
+        the phase's own optimizer state and ramped learning rate (see
+        ``unlabeled_optimizer``).
         """
         if docs is None:
             if self._unlabeled_batches is None:
@@ -339,7 +372,9 @@ class CVTComponent(TrainablePipe):
         students = {view: logits for view, logits in scores.items() if view != PRIMARY}
         loss, d_students = cvt_loss(ops, teacher, students, [len(doc) for doc in docs])
         backprop(d_students)
-        self.model.finish_update(sgd)
+        self._n_unlabeled_steps += 1
+        scale = warmup_scale(self._n_unlabeled_steps, self.cfg["unlabeled_warmup_steps"])
+        self.model.finish_update(UnlabeledPhaseOptimizer(sgd, scale))
         clear_gradients(self.model)
         return loss
 

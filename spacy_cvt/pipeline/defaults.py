@@ -32,6 +32,7 @@ CVT_SETTINGS = {
     "unlabeled_steps": 1,
     "unlabeled_batch_size": 64,
     "unlabeled_dropout": 0.2,
+    "unlabeled_warmup_steps": 500,
     "label_smoothing": 0.1,
     "shuffle_window": 10000,
     "seed": 0,
