@@ -212,10 +212,15 @@ def run_command(command: List[str]) -> Tuple[int, float, Optional[str]]:
     """Run ``command`` with inherited stdio; return (exit code, seconds, error).
 
     Inheriting stdout/stderr streams output live (progress bars included).
-    A child killed by signal N returns 128+N, as a shell would. A command
+    A leading ``python`` is this interpreter. A child killed by signal N returns
+    128+N, as a shell would. A command
     that cannot be started returns 127 (not found) or 126 (not executable).
     Ctrl-C is forwarded to the child by the terminal; we wait for it to exit.
     """
+    if command and command[0] in ("python", "python3"):
+        # as `spacy project run` does for its own commands: the interpreter running
+        # this script, not whichever `python` comes first on PATH
+        command = [sys.executable, *command[1:]]
     start = time.perf_counter()
     try:
         proc = subprocess.Popen(command)

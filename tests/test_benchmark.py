@@ -374,6 +374,12 @@ def test_timed_success_and_energy_fields(tmp_path: Path) -> None:
         assert record["energy_note"]
 
 
+def test_timed_runs_python_as_this_interpreter(tmp_path: Path) -> None:
+    proc, out = run_timed(tmp_path, "python", "-c", "import sys; print(sys.executable)", extra=["--no-energy"])
+    assert proc.returncode == 0
+    assert proc.stdout.strip().splitlines()[-1] == sys.executable
+
+
 def test_timed_no_energy_flag(tmp_path: Path) -> None:
     proc, out = run_timed(tmp_path, sys.executable, "-c", "pass", extra=["--no-energy"])
     assert proc.returncode == 0

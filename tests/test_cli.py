@@ -91,3 +91,14 @@ def test_missing_raw_text_path_says_which_setting(corpus, tmp_path):
     )
     assert result.returncode != 0
     assert "--paths.raw" in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("config", sorted(p.name for p in (REPO / "configs").glob("*.cfg")))
+def test_every_shipped_config_builds_its_pipeline(config):
+    """Every factory, architecture, reader and scorer in every config resolves."""
+    loaded = spacy.util.load_config(REPO / "configs" / config)
+    nlp = spacy.util.load_model_from_config(loaded, auto_fill=True, validate=True)
+    assert nlp.pipe_names == loaded["nlp"]["pipeline"]
+    system, task = config[: -len(".cfg")].split("_", 1)
+    assert system in ("cvt", "bilstm", "cnn", "trf")
+    assert task in ("ner", "pos", "chunk", "aspect", "ner_paper")

@@ -351,3 +351,25 @@ def test_wnut_cli_refuses_wrong_sentence_count(tmp_path):
     with pytest.raises(ValueError, match=r"wnut17train\.conll: read 1 sentences but WNUT-17 .* has 3394"):
         wnut.main(tmp_path, tmp_path / "out", train=wnut.WNUT_FILES["train"], dev=wnut.WNUT_FILES["dev"],
                   test=wnut.WNUT_FILES["test"], labels="any")
+
+
+def test_ud_conversion_names_the_splits(tmp_path):
+    import convert_ud
+
+    source = tmp_path / "ud"
+    source.mkdir()
+    sentence = (
+        "# text = I didn't go.\n1\tI\tI\tPRON\tPRP\t_\t3\tnsubj\t_\t_\n"
+        "2-3\tdidn't\t_\t_\t_\t_\t_\t_\t_\t_\n2\tdid\tdo\tAUX\tVBD\t_\t4\taux\t_\tSpaceAfter=No\n"
+        "3\tn't\tnot\tPART\tRB\t_\t4\tadvmod\t_\t_\n4\tgo\tgo\tVERB\tVB\t_\t0\troot\t_\tSpaceAfter=No\n"
+        "5\t.\t.\tPUNCT\t.\t_\t4\tpunct\t_\t_\n\n"
+    )
+    for name in convert_ud.SPLITS.values():
+        (source / name).write_text(sentence, encoding="utf-8")
+    convert_ud.main(source, tmp_path / "out")
+    nlp = spacy.blank("en")
+    doc = next(DocBin().from_disk(tmp_path / "out" / "test.spacy").get_docs(nlp.vocab))
+    assert [t.text for t in doc] == ["I", "did", "n't", "go", "."]
+    assert [t.tag_ for t in doc] == ["PRP", "VBD", "RB", "VB", "."]
+    assert [t.pos_ for t in doc] == ["PRON", "AUX", "PART", "VERB", "PUNCT"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["dev.spacy", "test.spacy", "train.spacy"]
