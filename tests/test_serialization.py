@@ -7,7 +7,7 @@ import sys
 import pytest
 import spacy
 
-from .conftest import REPO, TINY_MODEL, make_nlp, ner_examples
+from .conftest import TINY_MODEL, make_nlp, ner_examples
 
 TEXTS = [
     "Paul Walker was spotted in Los Angeles with Vin Diesel .",

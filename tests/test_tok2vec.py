@@ -3,7 +3,6 @@
 import numpy
 import pytest
 import spacy
-from spacy.tokens import Doc
 
 from spacy_cvt.model import torch_network
 
