@@ -192,6 +192,7 @@ class CVTComponent(TrainablePipe):
 
     def _open_unlabeled(self, nlp: Optional[Language], corpus_name: Optional[str]) -> None:
         self._unlabeled_batches = None
+        self._n_unlabeled_steps = 0  # a new model starts its learning-rate ramp again
         if corpus_name is None:
             if self.cfg["unlabeled_steps"]:
                 logger.warning(
