@@ -157,3 +157,15 @@ def test_cvt_tagger_learns_on_real_data_and_beats_the_majority_baseline(conll200
     baseline = numpy.mean([tag == majority for tag in gold])
     accuracy = nlp.evaluate(held_out)["tag_acc"]
     assert accuracy > baseline + 0.3, (accuracy, baseline)
+
+
+def test_spacys_jsonl_corpus_works_as_the_unlabeled_corpus(wnut_sentences, tmp_path):
+    raw = tmp_path / "raw.jsonl"
+    raw.write_text('{"text": "Emma was handsome, clever and rich."}\n{"text": "Mr. Woodhouse was fond of every body."}\n')
+    nlp = make_nlp("cvt_ner")
+    nlp.config["corpora"] = {"unlabeled": {"@readers": "spacy.JsonlCorpus.v1", "path": str(raw)}}
+    nlp.config["initialize"]["components"]["cvt_ner"] = {"unlabeled_corpus": "corpora.unlabeled"}
+    examples = ner_examples(nlp, wnut_sentences[:16])
+    optimizer = nlp.initialize(lambda: examples)
+    losses = nlp.update(examples, sgd=optimizer)
+    assert losses["cvt_ner_unlabeled"] > 0
