@@ -1,8 +1,11 @@
-"""Save and load: to_disk + spacy.load in a fresh process, to_bytes/from_bytes, pipe == one by one."""
+"""Save and load: to_disk + spacy.load in a fresh process, to_bytes/from_bytes, config round
+trips, `spacy package` into an installable package, and pipe == one by one."""
 
 import json
+import os
 import subprocess
 import sys
+from typing import List
 
 import pytest
 import spacy
@@ -31,6 +34,13 @@ def trained(wnut_sentences, tmp_path_factory):
     return nlp, path
 
 
+def run_python(args: List[str], **kwargs) -> subprocess.CompletedProcess:
+    """This interpreter in a fresh process; a failure shows its output."""
+    result = subprocess.run([sys.executable, *args], capture_output=True, text=True, **kwargs)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result
+
+
 def entities(nlp, texts=TEXTS):
     return [[(e.start, e.end, e.label_) for e in doc.ents] for doc in nlp.pipe(texts)]
 
@@ -52,7 +62,7 @@ def test_load_in_a_fresh_process_gives_identical_predictions(trained):
         "print(json.dumps(scores.round(5).tolist()))\n"
     )
     # No import of spacy_cvt: spaCy finds the factory through the package's entry points.
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd="/", check=True)
+    result = run_python(["-c", script], cwd="/")
     loaded_entities, loaded_scores = [json.loads(line) for line in result.stdout.strip().splitlines()[-2:]]
     assert loaded_entities == [[list(span) for span in doc] for doc in entities(nlp)]
     assert loaded_scores == probabilities(nlp).round(5).tolist()
@@ -81,3 +91,33 @@ def test_labels_and_shapes_live_in_the_saved_cfg(trained):
     assert len(cfg["labels"]) == 6 and cfg["n_vector_dims"] == 0
     config = (path / "config.cfg").read_text()
     assert "spacy-cvt.CVTTagger.v1" in config
+
+
+def test_config_round_trips_through_its_string_and_the_saved_file(trained):
+    nlp, path = trained
+    text = nlp.config.to_str()
+    rebuilt = spacy.util.load_model_from_config(spacy.util.load_config_from_str(text), auto_fill=True, validate=True)
+    assert rebuilt.config.to_str() == text
+    saved = spacy.util.load_config(path / "config.cfg")
+    assert saved.to_str() == text
+    assert saved["components"]["cvt_ner"]["model"]["hidden_size1"] == TINY_MODEL["hidden_size1"]
+
+
+@pytest.mark.slow
+def test_spacy_package_builds_a_package_that_requires_spacy_cvt_and_loads(trained, tmp_path):
+    nlp, path = trained
+    run_python(["-m", "spacy", "package", str(path), str(tmp_path), "--name", "cvt_pkg", "--version", "0.0.1"])
+    package = tmp_path / "en_cvt_pkg-0.0.1"
+    meta = json.loads((package / "meta.json").read_text())
+    assert any(requirement.startswith("spacy-cvt") for requirement in meta["requirements"])
+    # Install the sdist as a user would (its dependencies are already here) and load it by name.
+    target = tmp_path / "site"
+    sdist = package / "dist" / "en_cvt_pkg-0.0.1.tar.gz"
+    run_python(["-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "--target", str(target), str(sdist)])
+    script = (
+        "import json, spacy\n"
+        "nlp = spacy.load('en_cvt_pkg')\n"
+        f"print(json.dumps([[(e.start, e.end, e.label_) for e in d.ents] for d in nlp.pipe({TEXTS!r})]))\n"
+    )
+    result = run_python(["-c", script], cwd="/", env={**os.environ, "PYTHONPATH": str(target)})
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == [[list(span) for span in doc] for doc in entities(nlp)]
