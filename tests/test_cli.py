@@ -102,3 +102,15 @@ def test_every_shipped_config_builds_its_pipeline(config):
     system, task = config[: -len(".cfg")].split("_", 1)
     assert system in ("cvt", "bilstm", "cnn", "trf")
     assert task in ("ner", "pos", "chunk", "aspect", "ner_paper")
+
+
+@pytest.mark.parametrize("config", sorted(p.name for p in (REPO / "configs").glob("*.cfg")))
+def test_every_shipped_optimizer_resolves_on_its_own(config):
+    """nlp.resume_training() and `spacy debug data` resolve [training.optimizer] without the rest
+    of the config, so it may not refer to other sections; a schedule runs for max_steps."""
+    loaded = spacy.util.load_config(REPO / "configs" / config)
+    nlp = spacy.util.load_model_from_config(loaded, auto_fill=True)
+    assert nlp.create_optimizer() is not None
+    schedule = loaded["training"]["optimizer"]["learn_rate"]
+    if isinstance(schedule, dict):
+        assert schedule["total_steps"] == loaded["training"]["max_steps"]
