@@ -4,8 +4,9 @@ spaCy's console logger shows one loss column per trainable component, read
 from ``losses[component_name]``. A CVT component also reports the loss of its
 unlabeled steps as ``losses["<name>_unlabeled"]``; this logger adds a column
 for it (``UNLAB <name>``) and writes it to the JSONL log, so a user can watch
-CVT learn from raw text. Everything else (progress bar, columns, JSONL format)
-is spaCy's ConsoleLogger.v3.
+CVT learn from raw text. The JSONL records also carry spaCy's ``words`` and
+``seconds`` counters, from which training words/second follow. Everything else
+(progress bar, columns, JSONL format) is spaCy's ConsoleLogger.v3.
 """
 
 import sys
@@ -78,6 +79,8 @@ def cvt_console_logger(
                         "losses": loss_values,
                         "scores": scores,
                         "score": float(info["score"]),
+                        "words": info["words"],  # labeled words trained on so far
+                        "seconds": info["seconds"],  # since training started, evaluation included
                     }
                     log_file.write(srsly.json_dumps(record) + "\n")
                     log_file.flush()

@@ -60,6 +60,7 @@ def test_spacy_train_with_raw_text_saves_a_loadable_pipeline(corpus, raw_text_fi
     assert "UNLAB CVT_NER" in result.stdout and "ENTS_F" in result.stdout
     records = [json.loads(line) for line in log.read_text().splitlines()]
     assert records[-1]["step"] == 12 and records[-1]["losses"]["cvt_ner_unlabeled"] > 0
+    assert records[-1]["words"] > records[0]["words"] and records[-1]["seconds"] >= records[0]["seconds"]
 
     nlp = spacy.load(tmp_path / "out" / "model-last")
     assert nlp.pipe_names == ["cvt_ner"]
