@@ -2,6 +2,8 @@
 
 import importlib
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Callable, Dict, List, Tuple
 
@@ -27,6 +29,13 @@ TINY_MODEL: Dict[str, object] = {
     "char_width": 8,
     "char_filters": 8,
 }
+
+
+def run_python(args: List[str], **kwargs) -> subprocess.CompletedProcess:
+    """This interpreter in a fresh process; a failure shows its output."""
+    result = subprocess.run([sys.executable, *args], capture_output=True, text=True, **kwargs)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result
 
 
 def unavailable(reason: str) -> None:

@@ -3,14 +3,11 @@ trips, `spacy package` into an installable package, and pipe == one by one."""
 
 import json
 import os
-import subprocess
-import sys
-from typing import List
 
 import pytest
 import spacy
 
-from .conftest import TINY_MODEL, make_nlp, ner_examples
+from .conftest import TINY_MODEL, make_nlp, ner_examples, run_python
 
 TEXTS = [
     "Paul Walker was spotted in Los Angeles with Vin Diesel .",
@@ -32,13 +29,6 @@ def trained(wnut_sentences, tmp_path_factory):
     path = tmp_path_factory.mktemp("pipeline") / "cvt"
     nlp.to_disk(path)
     return nlp, path
-
-
-def run_python(args: List[str], **kwargs) -> subprocess.CompletedProcess:
-    """This interpreter in a fresh process; a failure shows its output."""
-    result = subprocess.run([sys.executable, *args], capture_output=True, text=True, **kwargs)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return result
 
 
 def entities(nlp, texts=TEXTS):
