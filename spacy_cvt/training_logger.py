@@ -5,7 +5,8 @@ from ``losses[component_name]``. A CVT component also reports the loss of its
 unlabeled steps as ``losses["<name>_unlabeled"]``; this logger adds a column
 for it (``UNLAB <name>``) and writes it to the JSONL log, so a user can watch
 CVT learn from raw text. The JSONL records also carry spaCy's ``words`` and
-``seconds`` counters, from which training words/second follow. Everything else
+``seconds`` counters, from which training words/second follow, and the peak
+resident memory so far (``peak_rss_mib``), which shows memory growth over steps. Everything else
 (progress bar, columns, JSONL format) is spaCy's ConsoleLogger.v3.
 """
 
@@ -81,6 +82,7 @@ def cvt_console_logger(
                         "score": float(info["score"]),
                         "words": info["words"],  # labeled words trained on so far
                         "seconds": info["seconds"],  # since training started, evaluation included
+                        "peak_rss_mib": peak_rss_mib(),
                     }
                     log_file.write(srsly.json_dumps(record) + "\n")
                     log_file.flush()
@@ -94,6 +96,16 @@ def cvt_console_logger(
         return log_step, finalize
 
     return setup_printer
+
+
+def peak_rss_mib() -> Optional[float]:
+    """The process's peak resident memory so far, in MiB (None where the OS does not say)."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux, bytes on macOS
+    return round(peak / (2**20 if sys.platform == "darwin" else 2**10), 1)
 
 
 def score_value(score: Any, column: str) -> float:

@@ -8,10 +8,15 @@ line at a time and never hold a whole file in memory: unlabeled corpora are
 large (the paper uses the 1B-word benchmark).
 """
 
+import bz2
+import codecs
+import glob
+import gzip
 import itertools
+import lzma
 import random
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, List, Optional, Union
+from typing import IO, Callable, Iterable, Iterator, List, Optional, Union
 
 from spacy.language import Language
 from spacy.tokens import Doc
@@ -19,15 +24,28 @@ from spacy.training import Example
 from spacy.util import registry
 
 UNDECODABLE_POLICIES = ("strict", "replace", "ignore")
+DECOMPRESSORS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+MAX_LINE_BYTES = 2**20  # longer lines are read in pieces of this many bytes
 
 
 def text_files(path: Union[str, Path, None], reader: str) -> List[Path]:
-    """The file at ``path``, or every file below a folder, sorted; an error if none."""
+    """The file at ``path``, every file below a folder, or every file a glob matches, sorted.
+
+    An error if there are none: a corpus that silently reads nothing would train supervised.
+    """
     if path is None:
         raise ValueError(
             f"{reader}: no path given. Set the corpus path in the config, e.g. "
             "`--paths.raw assets/raw.txt` on the `spacy train` command line."
         )
+    if any(char in str(path) for char in "*?["):
+        files = sorted(Path(p) for p in glob.glob(str(path), recursive=True) if Path(p).is_file())
+        if not files:
+            raise FileNotFoundError(
+                f"{reader}: the pattern '{path}' matches no files. Check [paths] raw (or the "
+                "path of your unlabeled corpus) in the config; `**` matches sub-folders."
+            )
+        return files
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(
@@ -42,26 +60,65 @@ def text_files(path: Union[str, Path, None], reader: str) -> List[Path]:
     return [path]
 
 
-def read_lines(path: Path, encoding: str, errors: str) -> Iterator[str]:
-    """Yield the non-blank lines of a file, decoded one line at a time.
+def open_binary(path: Path) -> IO[bytes]:
+    """The file's bytes, decompressed when its name ends in .gz, .bz2 or .xz."""
+    return DECOMPRESSORS.get(path.suffix, open)(path, "rb")
 
-    Decoding per line lets an undecodable byte be reported with its line number.
-    CRLF and CR line ends are accepted.
+
+def read_lines(path: Path, encoding: str, errors: str, max_line_bytes: int = MAX_LINE_BYTES) -> Iterator[str]:
+    """Yield the non-blank lines of a file, streamed and decoded a line at a time.
+
+    A line longer than ``max_line_bytes`` is never held whole: it comes in pieces cut at
+    the last whitespace of each ``max_line_bytes`` read (a file of one 50 MB line is
+    fine). Decoding per line lets an undecodable byte or a NUL character be reported
+    with its line number; ``errors`` = "replace" or "ignore" decodes anyway (NUL then
+    becomes U+FFFD or is dropped). CRLF line ends are accepted.
     """
-    with path.open("rb") as file:
-        for line_number, raw in enumerate(file, start=1):
+    new_decoder = codecs.getincrementaldecoder(encoding)
+    with open_binary(path) as file:
+        line_number, offset, pending, decoder = 1, 0, "", new_decoder(errors=errors)
+        while raw := file.readline(max_line_bytes):
+            line_ends = raw.endswith(b"\n")
             try:
-                line = raw.decode(encoding, errors=errors)
+                text = pending + decoder.decode(raw, final=line_ends)
             except UnicodeDecodeError as error:
                 raise ValueError(
                     f"{path}, line {line_number}: cannot decode byte "
-                    f"{raw[error.start:error.start + 1]!r} at column {error.start + 1} as "
-                    f"{encoding}. Convert the file to UTF-8, or set `encoding` (e.g. "
+                    f"{raw[error.start:error.start + 1]!r} at byte {offset + error.start + 1} of the "
+                    f"line as {encoding}. Convert the file to UTF-8, or set `encoding` (e.g. "
                     f'"latin-1") or `errors = "replace"` on the reader in the config.'
                 ) from None
-            line = line.strip()
-            if line:
-                yield line
+            text = without_nul(text, path, line_number, errors)
+            if line_ends:
+                line_number, offset, pending, decoder = line_number + 1, 0, "", new_decoder(errors=errors)
+            else:  # a piece of a long line: keep its last, maybe cut, word for the next piece
+                offset += len(raw)
+                cut = max(text.rfind(" "), text.rfind("\t"))
+                text, pending = (text[:cut], text[cut:]) if cut > 0 else (text, "")
+            if text.strip():
+                yield text.strip()
+        try:
+            pending += decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            raise ValueError(
+                f"{path}, line {line_number}: the file ends in the middle of a {encoding} character; "
+                'it was cut short. Repair it, or set `errors = "replace"` on the reader in the config.'
+            ) from None
+        if pending.strip():
+            yield pending.strip()
+
+
+def without_nul(text: str, path: Path, line_number: int, errors: str) -> str:
+    """NUL characters mean a binary or damaged file: an error, unless ``errors`` says otherwise."""
+    if "\x00" not in text:
+        return text
+    if errors == "strict":
+        raise ValueError(
+            f"{path}, line {line_number}: a NUL character (byte 0x00); the file looks binary or "
+            'damaged. Clean it, or set `errors = "replace"` (NUL becomes U+FFFD) or '
+            '`errors = "ignore"` (NUL is dropped) on the reader in the config.'
+        )
+    return text.replace("\x00", "\ufffd" if errors == "replace" else "")
 
 
 class RawTextCorpus:
@@ -140,11 +197,14 @@ def create_plain_text_reader(
 ) -> Callable[[Language], Iterable[Example]]:
     """Raw text, one text a line, tokenized by the pipeline's tokenizer.
 
-    path: a file, or a folder whose files are all read (sorted by name).
+    path: a file, a folder whose files are all read (sorted by name), or a glob such as
+        "raw/news.en-*-of-00100" or "raw/**/*.txt.gz"; .gz, .bz2 and .xz files are
+        decompressed as they are read.
     max_length: cut longer texts into pieces of this many tokens (0 = never).
     limit: read at most this many lines (0 = all).
     encoding, errors: how bytes are decoded; errors = "strict" stops at the first
-        undecodable line and names it, "replace" or "ignore" decode anyway.
+        undecodable line or NUL character and names it, "replace" or "ignore" decode
+        anyway (NUL becomes U+FFFD or is dropped).
     """
     return RawTextCorpus(path, max_length=max_length, limit=limit, encoding=encoding, errors=errors)
 

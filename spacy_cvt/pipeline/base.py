@@ -87,11 +87,13 @@ class CVTComponent(TrainablePipe):
             "label_smoothing": label_smoothing,
             "shuffle_window": shuffle_window,
             "seed": seed,
+            "raw_docs_seen": 0,  # raw docs CVT steps consumed: a sourced run goes on from there
             **task_settings,
         }
         self._unlabeled_batches: Optional[Iterator[List[Doc]]] = None
         self._step_losses: Optional[Dict[str, float]] = None
         self._n_unlabeled_steps = 0  # for the learning-rate ramp; restarts with the process
+        self.loaded_not_initialized = False  # trained weights read from disk or bytes
 
     # --- what task subclasses define -------------------------------------------------
 
@@ -176,7 +178,19 @@ class CVTComponent(TrainablePipe):
             )
         self.cfg["labels"] = list(labels)
         self.cfg["n_vector_dims"] = int(self.vocab.vectors.shape[1])
+        self.cfg["raw_docs_seen"] = 0
+        self.loaded_not_initialized = False
         self._build_model(rebuild=True)
+        self._open_unlabeled(nlp, unlabeled_corpus)
+
+    def resume_unlabeled(self, nlp: Language, unlabeled_corpus: str) -> None:
+        """Open the raw-text stream of a trained (sourced) component where it stopped.
+
+        The stream is read again from the start with the same seed, and the
+        ``raw_docs_seen`` docs that earlier CVT steps consumed are skipped, so the next
+        batch is the one an uninterrupted run would have read (given the same
+        unlabeled_batch_size and shuffle_window). Skipping tokenizes those docs again.
+        """
         self._open_unlabeled(nlp, unlabeled_corpus)
 
     def _build_model(self, rebuild: bool = False) -> None:
@@ -224,6 +238,9 @@ class CVTComponent(TrainablePipe):
             seed=self.cfg["seed"],
             corpus_name=corpus_name,
         )
+        skipped = 0
+        while skipped < self.cfg["raw_docs_seen"]:
+            skipped += len(next(batches))
         first = next(batches)  # fail now, not mid-training, if the corpus is empty
         self._unlabeled_batches = itertools.chain([first], batches)
 
@@ -254,6 +271,7 @@ class CVTComponent(TrainablePipe):
             "model": lambda p: self._load_model(Path(p).read_bytes()),
         }
         util.from_disk(path, deserialize, exclude)
+        self.loaded_not_initialized = True
         return self
 
     def from_bytes(self, bytes_data: bytes, *, exclude: Iterable[str] = tuple()) -> "CVTComponent":
@@ -263,6 +281,7 @@ class CVTComponent(TrainablePipe):
             "model": self._load_model,
         }
         util.from_bytes(bytes_data, deserialize, exclude)
+        self.loaded_not_initialized = True
         return self
 
     def _load_model(self, data: bytes) -> None:
@@ -363,6 +382,7 @@ class CVTComponent(TrainablePipe):
             if self._unlabeled_batches is None:
                 raise ValueError(f"{self.name}: no unlabeled corpus was set up at initialize.")
             docs = next(self._unlabeled_batches)
+            self.cfg["raw_docs_seen"] += len(docs)
         docs = [doc for doc in docs if len(doc)]
         if not docs:
             return 0.0

@@ -24,7 +24,7 @@ class SpanTagger(CVTComponent):
         return biluo_labels(self.labels)
 
     def decode(self, doc: Doc, log_probs: numpy.ndarray) -> numpy.ndarray:
-        """Viterbi over valid BILUO transitions; whitespace tokens are always O.
+        """Viterbi over valid BILUO transitions; tokens that ``outside_tokens`` names are O.
 
         spaCy's gold never puts whitespace inside a span (Example.get_aligned_ner
         marks it O), so neither does prediction: a whitespace-only doc has no spans.
@@ -32,15 +32,39 @@ class SpanTagger(CVTComponent):
         if getattr(self, "_constraints_for", None) != self.labels:
             self._constraints = transition_constraints(self.tag_names)
             self._constraints_for = self.labels
-        spaces = numpy.asarray([token.is_space for token in doc], dtype=bool)
-        if spaces.any():
+        outside = self.outside_tokens(doc)
+        if outside.any():
             log_probs = log_probs.copy()
-            log_probs[spaces, 1:] = -numpy.inf  # column 0 is O
+            log_probs[outside, 1:] = -numpy.inf  # column 0 is O
         return viterbi_decode(log_probs, *self._constraints)
+
+    def outside_tokens(self, doc: Doc) -> numpy.ndarray:
+        """A mask of the tokens no predicted span may cover: whitespace."""
+        return numpy.asarray([token.is_space for token in doc], dtype=bool)
 
 
 class CVTEntityRecognizer(SpanTagger):
+    """Entities in ``doc.ents``; entities already there are kept, as spaCy's ``ner`` does.
+
+    An ``entity_ruler`` (or any component) before ``cvt_ner`` can set entities the model
+    then predicts around: their tokens are decoded as O and the entities stay as they were,
+    labels included, even labels the model does not know. ``overwrite_ents = true``
+    replaces them with the model's entities instead.
+    """
+
     task = "entity labels"
+
+    def __init__(self, *args, overwrite_ents: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        # an attribute, not cfg: the saved cfg must not override the config's choice at load
+        self.overwrite_ents = overwrite_ents
+
+    def outside_tokens(self, doc: Doc) -> numpy.ndarray:
+        outside = super().outside_tokens(doc)
+        if not self.overwrite_ents:
+            for ent in doc.ents:
+                outside[ent.start : ent.end] = True
+        return outside
 
     def labels_from_example(self, example: Example) -> Iterable[str]:
         return (ent.label_ for ent in example.reference.ents)
@@ -49,7 +73,8 @@ class CVTEntityRecognizer(SpanTagger):
         return example.get_aligned_ner()
 
     def write(self, doc: Doc, tags: List[str]) -> None:
-        doc.ents = biluo_tags_to_spans(doc, tags)
+        predicted = biluo_tags_to_spans(doc, tags)
+        doc.ents = predicted if self.overwrite_ents else sorted([*doc.ents, *predicted])
 
 
 @Language.factory(
@@ -58,6 +83,7 @@ class CVTEntityRecognizer(SpanTagger):
     default_config={
         "model": DEFAULT_MODEL,
         **CVT_SETTINGS,
+        "overwrite_ents": False,
         "scorer": {"@scorers": "spacy-cvt.entity_scorer.v1"},
     },
     default_score_weights={
@@ -79,9 +105,14 @@ def make_cvt_ner(
     label_smoothing: float,
     shuffle_window: int,
     seed: int,
+    overwrite_ents: bool,
     scorer: Optional[Callable],
 ) -> CVTEntityRecognizer:
-    """Named entity recognition trained with Cross-View Training."""
+    """Named entity recognition trained with Cross-View Training.
+
+    overwrite_ents: replace entities already on the doc (e.g. from an entity_ruler)
+        instead of keeping them and predicting around them.
+    """
     return CVTEntityRecognizer(
         nlp.vocab,
         model,
@@ -94,4 +125,5 @@ def make_cvt_ner(
         shuffle_window=shuffle_window,
         seed=seed,
         scorer=scorer,
+        overwrite_ents=overwrite_ents,
     )
