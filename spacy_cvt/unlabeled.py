@@ -78,7 +78,7 @@ def read_lines(path: Path, encoding: str, errors: str, max_line_bytes: int = MAX
     with open_binary(path) as file:
         line_number, offset, pending, decoder = 1, 0, "", new_decoder(errors=errors)
         while raw := file.readline(max_line_bytes):
-            line_ends = raw.endswith(b"\n")
+            line_ends = raw.endswith(b"\n") or len(raw) < max_line_bytes  # shorter: the file's last line
             try:
                 text = pending + decoder.decode(raw, final=line_ends)
             except UnicodeDecodeError as error:

@@ -51,11 +51,15 @@ def test_no_labels_in_the_training_data():
         nlp.initialize(lambda: examples)
 
 
-def test_invalid_bio_gold_is_rejected_with_the_tags():
-    nlp = spacy.blank("en")
-    doc = nlp.make_doc("Paul lives in New York")
-    with pytest.raises(ValueError, match="I"):
-        Example.from_dict(doc, {"entities": ["O", "I-PER", "O", "B-LOC", "L-LOC"]})
+def test_tokens_without_gold_are_left_out_of_the_loss_not_learned_as_o(ner_nlp):
+    """Partial annotation ("-"): those tokens get no gradient; annotated ones do."""
+    doc = ner_nlp.make_doc("Paul lives in New York")
+    example = Example.from_dict(doc, {"entities": ["U-person", "-", "-", "B-location", "L-location"]})
+    component = ner_nlp.get_pipe("cvt_ner")
+    scores = component.model.predict([example.predicted])
+    loss, d_primary = component.get_loss([example], scores)
+    touched = numpy.abs(component.model.ops.to_numpy(d_primary)).sum(axis=1) > 0
+    assert loss > 0 and touched.tolist() == [True, False, False, True, True]
 
 
 def test_gold_label_unknown_to_the_component(ner_nlp):
@@ -78,9 +82,10 @@ def test_empty_whitespace_long_and_unusual_docs_predict_without_crashing(ner_nlp
     texts = ["", " ", "\n\t  \n", "🙂" * 50, "𝔘𝔫𝔦𝔠𝔬𝔡𝔢 ‮rtl‬ z͑a͗l͌g͗o 中文 العربية"]
     docs = list(ner_nlp.pipe(texts))
     assert [len(doc.ents) for doc in docs[:3]] == [0, 0, 0]
+    assert all(token.ent_iob_ == "O" for doc in docs[:3] for token in doc)
     long_doc = Doc(ner_nlp.vocab, words=["word"] * 10_000)
     ner_nlp.get_pipe("cvt_ner")(long_doc)
-    assert all(ent.end <= 10_000 for ent in long_doc.ents)
+    assert all(token.ent_iob_ in ("B", "I", "O") for token in long_doc), "every token gets a prediction"
 
 
 def test_bad_component_settings():

@@ -66,7 +66,11 @@ def test_spacy_train_with_raw_text_saves_a_loadable_pipeline(corpus, raw_text_fi
     metrics = tmp_path / "metrics.json"
     spacy_cli("evaluate", str(tmp_path / "out" / "model-last"), str(corpus / "dev.spacy"), "--output", str(metrics), "--gold-preproc")
     scores = json.loads(metrics.read_text())
-    assert 0.0 <= scores["ents_f"] <= 1.0 and "ents_seqeval_f" in scores
+    from spacy.training import Corpus
+
+    in_process = nlp.evaluate(list(Corpus(str(corpus / "dev.spacy"), gold_preproc=True)(nlp)))
+    assert scores["ents_f"] == pytest.approx(in_process["ents_f"])  # the saved pipeline, loaded anew
+    assert scores["ents_seqeval_f"] == pytest.approx(in_process["ents_seqeval_f"])
 
 
 @pytest.mark.slow
@@ -105,3 +109,20 @@ def test_every_shipped_config_builds_its_pipeline(config):
     schedule = loaded["training"]["optimizer"]["learn_rate"]
     if isinstance(schedule, dict):
         assert schedule["total_steps"] == loaded["training"]["max_steps"]
+
+
+@pytest.mark.slow
+def test_accumulate_gradient_runs_one_cvt_step_per_optimizer_step(corpus, raw_text_file, tmp_path):
+    """spaCy splits each batch in two and calls finish_update once: so one raw-text batch per step."""
+    log = tmp_path / "log.jsonl"
+    spacy_cli(
+        "train", "configs/cvt_ner.cfg", "--output", str(tmp_path / "out"),
+        "--paths.train", str(corpus / "train.spacy"), "--paths.dev", str(corpus / "dev.spacy"),
+        "--paths.raw", str(raw_text_file), "--training.logger.output_file", str(log),
+        "--training.accumulate_gradient=2", *TINY_OVERRIDES,
+    )
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    assert records[-1]["step"] == 12 and records[-1]["losses"]["cvt_ner_unlabeled"] > 0
+    component = spacy.load(tmp_path / "out" / "model-last").get_pipe("cvt_ner")
+    # 13 optimizer steps (0-12) of 16 raw docs; the 200-doc shuffle window's 13th batch has 8
+    assert component.cfg["raw_docs_seen"] == 12 * 16 + 8

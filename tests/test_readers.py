@@ -103,3 +103,79 @@ def test_registered_readers_resolve_from_a_config(tmp_path, nlp):
     config = {"corpus": {"@readers": "spacy-cvt.PretokenizedCorpus.v1", "path": str(path)}}
     corpus = registry.resolve(config)["corpus"]
     assert texts(corpus, nlp) == ["one two"]
+
+
+def test_glob_of_shards_in_order_compressed_and_empty(tmp_path, nlp):
+    import bz2
+    import gzip
+    import lzma
+
+    shards = tmp_path / "shards"
+    shards.mkdir()
+    (shards / "news-00000-of-00004").write_text("first shard.\n", encoding="utf-8")
+    (shards / "news-00001-of-00004").write_bytes(b"")  # an empty shard among full ones
+    (shards / "news-00002-of-00004.gz").write_bytes(gzip.compress("third, gzip.\nmore.\n".encode()))
+    (shards / "news-00003-of-00004.bz2").write_bytes(bz2.compress("fourth, bz2.\n".encode()))
+    (shards / "other.xz").write_bytes(lzma.compress("xz too.\n".encode()))
+    pattern = str(shards / "news-*-of-00004*")
+    assert texts(RawTextCorpus(pattern), nlp) == ["first shard.", "third, gzip.", "more.", "fourth, bz2."]
+    assert texts(RawTextCorpus(shards / "other.xz"), nlp) == ["xz too."]
+    docs = list(PretokenizedTextCorpus(str(tmp_path / "**" / "*.gz")).docs(nlp))
+    assert [[t.text for t in doc] for doc in docs] == [["third,", "gzip."], ["more."]]
+
+
+def test_a_glob_that_matches_nothing_names_the_pattern(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"the pattern '.*news-\*' matches no files"):
+        RawTextCorpus(str(tmp_path / "news-*"))
+
+
+def test_a_50_mb_line_is_read_in_pieces_never_whole(tmp_path):
+    import tracemalloc
+
+    from spacy_cvt.unlabeled import MAX_LINE_BYTES, read_lines
+
+    path = tmp_path / "one-line.txt"
+    n_words = 10_000_000
+    with path.open("w", encoding="utf-8") as file:  # 50 MB, no newline at all
+        for _ in range(n_words // 100_000):
+            file.write("word " * 100_000)
+    tracemalloc.start()
+    pieces = words = 0
+    longest = 0
+    for piece in read_lines(path, "utf-8", "strict"):
+        pieces += 1
+        longest = max(longest, len(piece))
+        assert piece.startswith("word ") and piece.endswith(" word")  # cut between words, never inside one
+        words += piece.count(" ") + 1
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert words == n_words and pieces >= path.stat().st_size // MAX_LINE_BYTES
+    assert longest <= MAX_LINE_BYTES + len("word ")  # a piece, plus the word cut from the one before
+    assert peak < 8 * MAX_LINE_BYTES, f"peak {peak / 2**20:.0f} MiB: the line was held whole"
+
+
+def test_multibyte_characters_across_piece_boundaries(tmp_path):
+    from spacy_cvt.unlabeled import read_lines
+
+    text = "ünïcödé ☃ 🙂 " * 40
+    path = tmp_path / "a.txt"
+    path.write_text(text + "\nnext line\n", encoding="utf-8")
+    pieces = list(read_lines(path, "utf-8", "strict", max_line_bytes=16))  # 2-4 byte characters cut across pieces
+    assert " ".join(pieces).split() == (text + " next line").split()
+
+
+@pytest.mark.parametrize("errors,expected", [("replace", "bad\ufffdline"), ("ignore", "badline")])
+def test_nul_bytes_follow_the_errors_policy(tmp_path, nlp, errors, expected):
+    path = tmp_path / "a.txt"
+    path.write_bytes(b"good line\nanother\nbad\x00line\nlast\n")
+    with pytest.raises(ValueError, match=r"a\.txt, line 3: a NUL character"):
+        texts(RawTextCorpus(path), nlp)
+    assert texts(RawTextCorpus(path, errors=errors), nlp) == ["good line", "another", expected, "last"]
+
+
+def test_a_file_cut_inside_a_character_is_an_error(tmp_path, nlp):
+    path = tmp_path / "a.txt"
+    path.write_bytes("fine\nends in ☃".encode("utf-8")[:-1])
+    with pytest.raises(ValueError, match=r"a\.txt, line 2: cannot decode byte b'\\xe2'"):
+        texts(RawTextCorpus(path), nlp)
+    assert texts(RawTextCorpus(path, errors="replace"), nlp) == ["fine", "ends in \ufffd"]
