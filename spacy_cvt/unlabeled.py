@@ -81,10 +81,11 @@ def read_lines(path: Path, encoding: str, errors: str, max_line_bytes: int = MAX
             line_ends = raw.endswith(b"\n") or len(raw) < max_line_bytes  # shorter: the file's last line
             try:
                 text = pending + decoder.decode(raw, final=line_ends)
-            except UnicodeDecodeError as error:
+            except UnicodeDecodeError as error:  # error.object: bytes held from the last piece + raw
+                position = offset - (len(error.object) - len(raw)) + error.start + 1
                 raise ValueError(
                     f"{path}, line {line_number}: cannot decode byte "
-                    f"{raw[error.start:error.start + 1]!r} at byte {offset + error.start + 1} of the "
+                    f"{error.object[error.start:error.start + 1]!r} at byte {position} of the "
                     f"line as {encoding}. Convert the file to UTF-8, or set `encoding` (e.g. "
                     f'"latin-1") or `errors = "replace"` on the reader in the config.'
                 ) from None

@@ -20,7 +20,7 @@ from spacy.vocab import Vocab
 from thinc.api import ArgsKwargs, Model, PyTorchShim, set_dropout_rate, torch2xp, xp2torch
 from thinc.types import Floats2d
 
-from . import fork  # noqa: F401  (torch runs single-threaded in forked children: n_process)
+from . import torch_settings  # noqa: F401  (oneDNN cache off, one thread in forked children)
 from .features import featurize
 from .network import CVTNetwork
 from .views import PRIMARY
