@@ -86,6 +86,12 @@ def wheel_requirements(wheel: Path, python: str, extra: str = "") -> List[Requir
     return requirements
 
 
+def without_marker(requirement: Requirement) -> str:
+    """The requirement for pip, its marker already evaluated for the target by wheel_requirements."""
+    extras = f"[{','.join(sorted(requirement.extras))}]" if requirement.extras else ""
+    return f"{requirement.name}{extras}{requirement.specifier}"
+
+
 def resolve(requirements: Iterable[str], python: str, find_links: Path, constraints: Optional[Path]) -> Dict[str, str]:
     """pip's resolution for the target Python: {canonical name: version}."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -116,7 +122,7 @@ def collect_wheels(top: List[str], python: str, local: Path, dest: Path, leave_o
     top_pins = resolve_top(top, python, local, dest)
     needed = []
     for wheel in dest.glob("*.whl"):
-        needed += [str(r) for r in wheel_requirements(wheel, python)
+        needed += [without_marker(r) for r in wheel_requirements(wheel, python)
                    if canonicalize_name(r.name) not in leave_out | set(top_pins)]
     pins = resolve(needed, python, local, constraints) if needed else {}
     pins = {name: version for name, version in pins.items() if name not in leave_out | set(top_pins)}
@@ -137,7 +143,8 @@ def build_local_wheels(local: Path, python: str) -> Path:
     """spacy-cvt from this checkout and the source-only dependencies, as wheels in `local`."""
     pip("wheel", "--no-deps", "--quiet", "-w", str(local), str(ROOT))
     cvt_wheel = next(local.glob("spacy_cvt-*.whl"))
-    sources = [str(r) for r in wheel_requirements(cvt_wheel, python) if canonicalize_name(r.name) in BUILD_FROM_SOURCE]
+    sources = [without_marker(r) for r in wheel_requirements(cvt_wheel, python)
+               if canonicalize_name(r.name) in BUILD_FROM_SOURCE]
     if sources:
         pip("wheel", "--no-deps", "--quiet", "--no-binary", ",".join(BUILD_FROM_SOURCE), "-w", str(local), *sources)
     return cvt_wheel
@@ -252,7 +259,7 @@ def main(
             (trf_dir / "wheels").mkdir(parents=True)
             constraints = local / "cvt-pins.txt"
             constraints.write_text("".join(f"{n}=={v}\n" for n, v in cvt_pins.items()), encoding="utf-8")
-            top = [f"{r.name}{r.specifier}" for r in wheel_requirements(cvt_wheel, python, extra="transformers")]
+            top = [without_marker(r) for r in wheel_requirements(cvt_wheel, python, extra="transformers")]
             trf_pins = collect_wheels(top, python, local, trf_dir / "wheels", leave_out | set(cvt_pins), constraints)
             encoder = Path(importlib.import_module(encoder_package).get_model_path())
             half_precision_encoder(encoder, trf_dir / "encoder")
