@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # per part: the config, GPU training steps, CPU training steps
 PARTS = {"cvt": ("configs/cvt_ner.cfg", 1000, 100), "trf": ("configs/trf_ner.cfg", 300, 10)}
 PAPER_CONFIG = "configs/cvt_ner_paper.cfg"
-CPU_DEV_LIMIT = 200  # dev docs evaluated in the CPU speed runs, which measure speed only
+CPU_DEV_LIMIT = 200  # dev docs evaluated in the runs that measure speed only (CPU, paper size)
 
 
 def spacy_cli(*args: str) -> None:
@@ -48,6 +48,7 @@ def spacy_cli(*args: str) -> None:
 def train(config: str, output: Path, steps: int, gpu_id: int, paths: Dict[str, Path], dev_limit: int = 0) -> Dict[str, Any]:
     """`spacy train` for `steps` steps, two dev evaluations (after the first and last step)."""
     log = output / "train.jsonl"
+    log.unlink(missing_ok=True)  # the logger will not overwrite a log, and an old one would be read
     args = ["train", config, "--output", str(output), "--gpu-id", str(gpu_id),
             "--training.max_steps", str(steps), "--training.optimizer.learn_rate.total_steps", str(steps),
             "--training.eval_frequency", str(steps), "--corpora.dev.limit", str(dev_limit),
