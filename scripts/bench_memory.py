@@ -3,7 +3,7 @@
 Runs `spacy train` for each config (one after the other: two torch processes on a small machine
 slow each other many times over) with spacy-cvt's logger writing a JSONL record every
 `--every` steps, and prints the peak resident memory (`peak_rss_mib`) at each record and at the
-steps asked for. The logs stay next to the output (`OUTPUT/<config>.jsonl`).
+steps asked for. The logs stay next to the pipelines (`OUTPUT/<config>.jsonl`).
 
     python scripts/bench_memory.py --config configs/cvt_ner.cfg --config configs/bilstm_ner.cfg \\
         --steps 10000 --paths.train corpus/ner/train.spacy ...
@@ -13,14 +13,12 @@ Options it does not know (`--paths.train ...`) go to `spacy train`, as spaCy's C
 
 from __future__ import annotations
 
-import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Dict, List, Optional
 
 import typer
+from logged_train import logged_train
 
 
 def train(config: Path, output: Path, steps: int, every: int, overrides: List[str], raw: Optional[Path]) -> List[Dict]:
@@ -28,18 +26,8 @@ def train(config: Path, output: Path, steps: int, every: int, overrides: List[st
 
     if raw is not None and "raw" in load_config(config)["paths"]:  # the supervised configs have none
         overrides = [*overrides, "--paths.raw", str(raw)]
-    log = output / f"{config.stem}.jsonl"
-    log.unlink(missing_ok=True)
     shutil.rmtree(output / config.stem, ignore_errors=True)
-    subprocess.run(
-        [sys.executable, "-m", "spacy", "train", str(config), "--output", str(output / config.stem),
-         "--training.max_steps", str(steps), "--training.optimizer.learn_rate.total_steps", str(steps),
-         "--training.eval_frequency", str(every), "--training.patience", "0",
-         "--training.logger.@loggers", "spacy-cvt.ConsoleLogger.v1", "--training.logger.progress_bar", "null",
-         "--training.logger.output_file", str(log), *overrides],
-        check=True,
-    )
-    return [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    return logged_train(config, output / config.stem, steps, every, ["--training.patience", "0", *overrides])
 
 
 app = typer.Typer(add_completion=False)

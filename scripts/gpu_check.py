@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 import typer
+from logged_train import logged_train
 
 ROOT = Path(__file__).resolve().parent.parent
 # per part: the config, GPU training steps, CPU training steps
@@ -47,19 +48,12 @@ def spacy_cli(*args: str) -> None:
 
 def train(config: str, output: Path, steps: int, gpu_id: int, paths: Dict[str, Path], dev_limit: int = 0) -> Dict[str, Any]:
     """`spacy train` for `steps` steps, two dev evaluations (after the first and last step)."""
-    log = output / "train.jsonl"
-    log.unlink(missing_ok=True)  # the logger will not overwrite a log, and an old one would be read
-    args = ["train", config, "--output", str(output), "--gpu-id", str(gpu_id),
-            "--training.max_steps", str(steps), "--training.optimizer.learn_rate.total_steps", str(steps),
-            "--training.eval_frequency", str(steps), "--corpora.dev.limit", str(dev_limit),
-            "--training.logger.@loggers", "spacy-cvt.ConsoleLogger.v1",
-            "--training.logger.progress_bar", "null", "--training.logger.output_file", str(log)]
+    overrides = ["--gpu-id", str(gpu_id), "--corpora.dev.limit", str(dev_limit)]
     for name, path in paths.items():
-        args += [f"--paths.{name}", str(path)]
+        overrides += [f"--paths.{name}", str(path)]
     start = time.perf_counter()
-    spacy_cli(*args)
+    last = logged_train(Path(config), output, steps, steps, overrides, cwd=ROOT)[-1]
     wall = time.perf_counter() - start
-    last = json.loads(log.read_text(encoding="utf-8").splitlines()[-1])
     return {"device": "gpu" if gpu_id >= 0 else "cpu", "steps": steps, "labeled_words": last["words"],
             "seconds": last["seconds"], "words_per_second": round(last["words"] / max(last["seconds"], 1)),
             "wall_seconds_with_startup": round(wall, 1)}

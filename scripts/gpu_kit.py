@@ -22,7 +22,6 @@ GPU check. The build itself needs no GPU.
 
 from __future__ import annotations
 
-import importlib
 import json
 import shutil
 import subprocess
@@ -34,8 +33,9 @@ from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Set
 
 import typer
+from link_transformer import packaged_model_path
 from packaging.requirements import Requirement
-from packaging.utils import canonicalize_name
+from packaging.utils import canonicalize_name, parse_wheel_filename
 
 ROOT = Path(__file__).resolve().parent.parent
 PART_LIMIT = 60 * 2**20
@@ -134,8 +134,8 @@ def resolve_top(top: List[str], python: str, local: Path, dest: Path) -> Dict[st
     pip("download", "--no-deps", "--quiet", "--find-links", str(local), "-d", str(dest), *target_flags(python), *top)
     pins = {}
     for wheel in dest.glob("*.whl"):
-        name, version = wheel.name.split("-")[:2]
-        pins[canonicalize_name(name)] = version
+        name, version, _, _ = parse_wheel_filename(wheel.name)
+        pins[name] = str(version)
     return pins
 
 
@@ -165,8 +165,7 @@ def build_data(data_dir: Path, dest: Path, raw_words: int, vector_rows: int) -> 
         run_script("scripts/prepare_unlabeled.py", str(data_dir / "raw_text_public_domain"), "--news", "--tweets",
                    "--max-words", str(raw_words), "-o", str(dest / "raw.txt"))
     if vector_rows:
-        sys.path.insert(0, str(ROOT / "scripts"))
-        from make_glove_vectors import glove_data_dir, load_glove, write_word2vec
+        from make_glove_vectors import glove_data_dir, load_glove, write_word2vec  # needs pyarrow: only here
 
         words = corpus_vocabulary(dest)
         glove_words, vectors = load_glove(glove_data_dir())
@@ -250,7 +249,8 @@ def main(
         # the trf part is pinned to the cvt part's packages, so those are collected either way
         cvt_wheels = cvt_dir / "wheels" if "cvt" in parts else local / "cvt-wheels"
         cvt_wheels.mkdir(parents=True)
-        cvt_pins = collect_wheels([f"spacy-cvt=={cvt_wheel.name.split('-')[1]}"], python, local, cvt_wheels, leave_out)
+        cvt_pins = collect_wheels([f"spacy-cvt=={parse_wheel_filename(cvt_wheel.name)[1]}"], python, local, cvt_wheels,
+                                  leave_out)
         if "cvt" in parts:
             build_data(data_dir, cvt_dir / "data", raw_words, vector_rows)
             write_manifest(cvt_dir, "cvt", python, cvt_pins, "spacy_cvt", image_has)
@@ -261,8 +261,7 @@ def main(
             constraints.write_text("".join(f"{n}=={v}\n" for n, v in cvt_pins.items()), encoding="utf-8")
             top = [without_marker(r) for r in wheel_requirements(cvt_wheel, python, extra="transformers")]
             trf_pins = collect_wheels(top, python, local, trf_dir / "wheels", leave_out | set(cvt_pins), constraints)
-            encoder = Path(importlib.import_module(encoder_package).get_model_path())
-            half_precision_encoder(encoder, trf_dir / "encoder")
+            half_precision_encoder(packaged_model_path(encoder_package), trf_dir / "encoder")
             convert_wnut17(data_dir, trf_dir / "data")
             write_manifest(trf_dir, "trf", python, trf_pins, "spacy_transformers", image_has)
 

@@ -1,0 +1,28 @@
+"""`spacy train` for a fixed number of steps, with spacy-cvt's JSONL log read back.
+
+Shared by scripts/gpu_check.py and scripts/bench_memory.py: both need spaCy's own counters
+(`words`, `seconds`) and the logger's `peak_rss_mib` at each evaluation. The logger is swapped in
+on the command line, so any config (the trf ones too) can be run this way.
+"""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Dict, List
+
+
+def logged_train(config: Path, output: Path, steps: int, eval_frequency: int, overrides: List[str],
+                 cwd: Path = Path(".")) -> List[Dict]:
+    """Train into `output`, evaluating every `eval_frequency` steps; the log's records."""
+    log = output.with_suffix(".jsonl")
+    log.unlink(missing_ok=True)  # the logger will not overwrite a log, and an old one would be read
+    subprocess.run(
+        [sys.executable, "-m", "spacy", "train", str(config), "--output", str(output),
+         "--training.max_steps", str(steps), "--training.optimizer.learn_rate.total_steps", str(steps),
+         "--training.eval_frequency", str(eval_frequency),
+         "--training.logger.@loggers", "spacy-cvt.ConsoleLogger.v1", "--training.logger.progress_bar", "null",
+         "--training.logger.output_file", str(log), *overrides],
+        check=True, cwd=cwd,
+    )
+    return [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
