@@ -1,6 +1,6 @@
 """`spacy train` for a fixed number of steps, with spacy-cvt's JSONL log read back.
 
-Shared by scripts/gpu_check.py and scripts/bench_memory.py: both need spaCy's own counters
+Shared by scripts/gpu_check.py and scripts/bench_train.py: both need spaCy's own counters
 (`words`, `seconds`) and the logger's `peak_rss_mib` at each evaluation. The logger is swapped in
 on the command line, so any config (the trf ones too) can be run this way.
 """

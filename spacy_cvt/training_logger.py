@@ -5,7 +5,8 @@ from ``losses[component_name]``. A CVT component also reports the loss of its
 unlabeled steps as ``losses["<name>_unlabeled"]``; this logger adds a column
 for it (``UNLAB <name>``) and writes it to the JSONL log, so a user can watch
 CVT learn from raw text. The JSONL records also carry spaCy's ``words`` and
-``seconds`` counters, from which training words/second follow, and the peak
+``seconds`` counters, from which training words/second follow, the raw docs CVT
+steps have read so far (``raw_docs_seen``, for raw sentences/second), and the peak
 resident memory so far (``peak_rss_mib``), which shows memory growth over steps. Everything else
 (progress bar, columns, JSONL format) is spaCy's ConsoleLogger.v3.
 """
@@ -82,6 +83,7 @@ def cvt_console_logger(
                         "score": float(info["score"]),
                         "words": info["words"],  # labeled words trained on so far
                         "seconds": info["seconds"],  # since training started, evaluation included
+                        "raw_docs_seen": raw_docs_seen(nlp),
                         "peak_rss_mib": peak_rss_mib(),
                     }
                     log_file.write(srsly.json_dumps(record) + "\n")
@@ -96,6 +98,11 @@ def cvt_console_logger(
         return log_step, finalize
 
     return setup_printer
+
+
+def raw_docs_seen(nlp: Language) -> int:
+    """Raw docs the pipeline's CVT components have trained on (0 without raw text)."""
+    return sum(pipe.cfg["raw_docs_seen"] for _, pipe in nlp.pipeline if isinstance(pipe, CVTComponent))
 
 
 def peak_rss_mib() -> Optional[float]:

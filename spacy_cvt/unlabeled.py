@@ -233,10 +233,15 @@ def unlabeled_batches(
     seed: int,
     corpus_name: str,
 ) -> Iterator[List[Doc]]:
-    """Endless batches of docs: read ``shuffle_window`` docs, shuffle them, batch them.
+    """Endless batches of docs of similar length, from windows of ``shuffle_window`` docs.
 
-    When the corpus ends it is read again from the start. A pass over the corpus
-    that yields no non-empty doc raises instead of looping forever.
+    Each window is shuffled, sorted by length (ties stay shuffled), cut into
+    batches, and the batches are yielded in random order. An LSTM runs as many
+    time steps as the longest doc in its batch, so batches of similar length make
+    a CVT step about twice as cheap as random ones; the authors' code buckets its
+    batches by length too. When the corpus ends it is read again from the start.
+    A pass over the corpus that yields no non-empty doc raises instead of looping
+    forever.
     """
     rng = random.Random(seed)
     while True:
@@ -245,8 +250,10 @@ def unlabeled_batches(
         for window in _chunks((doc for doc in docs if len(doc)), shuffle_window):
             n_docs += len(window)
             rng.shuffle(window)
-            for start in range(0, len(window), batch_size):
-                yield window[start : start + batch_size]
+            window.sort(key=len)
+            batches = list(_chunks(window, batch_size))
+            rng.shuffle(batches)
+            yield from batches
         if n_docs == 0:
             raise ValueError(
                 f"The unlabeled corpus '{corpus_name}' yielded no documents with any tokens. "

@@ -6,8 +6,9 @@ import spacy
 import torch
 from spacy.tokens import Doc
 
-from spacy_cvt.model import build_cvt_tagger
+from spacy_cvt.model import build_cvt_tagger, torch_network
 from spacy_cvt.model.features import char_ids
+from spacy_cvt.model.tagger import begin_cvt_update, forward
 
 from .conftest import TINY_MODEL
 
@@ -32,9 +33,8 @@ def model():
 
 
 def all_views(model, docs):
-    """Every view's logits without dropout (begin_update computes all views)."""
-    model.attrs["dropout_rate"] = 0.0
-    scores, _ = model.begin_update(docs)
+    """Every view's logits, without dropout."""
+    scores, _ = forward(model, docs, False, views=torch_network(model).views)
     return scores
 
 
@@ -47,6 +47,43 @@ def test_output_shapes_and_views(nlp, model):
     predicted = model.predict(docs)
     assert set(predicted) == {"primary"}
     numpy.testing.assert_allclose(predicted["primary"], scores["primary"], atol=1e-5)
+
+
+def count_calls(module):
+    calls = []
+    handle = module.register_forward_hook(lambda *args: calls.append(1))
+    return calls, handle
+
+
+def test_labeled_pass_computes_the_primary_view_only(nlp, model):
+    scores, _ = model.begin_update([Doc(nlp.vocab, words=WORDS)])
+    assert set(scores) == {"primary"}
+
+
+@pytest.mark.parametrize("include_full", [False, True])
+def test_cvt_pass_shares_one_embedding_and_runs_layer2_only_where_read(nlp, include_full):
+    torch.manual_seed(0)
+    settings = {k: v for k, v in TINY_MODEL.items() if not k.startswith("@")}
+    model = build_cvt_tagger(**settings, include_full=include_full, nO=N_LABELS)
+    model.set_dim("nV", 0)
+    model.initialize()
+    network = torch_network(model)
+    chars, chars_hook = count_calls(network.embedding.chars)
+    layer2, layer2_hook = count_calls(network.encoder.layer2)
+    docs = [Doc(nlp.vocab, words=WORDS), Doc(nlp.vocab, words=WORDS[:5])]
+    model.attrs["dropout_rate"] = 0.5
+    teacher, students, backprop = begin_cvt_update(model, docs)
+    chars_hook.remove()
+    layer2_hook.remove()
+    assert len(chars) == 1
+    assert len(layer2) == (2 if include_full else 1)  # the teacher, and the full view if any
+    assert set(students) == {"forward", "backward", "future", "past"} | ({"full"} if include_full else set())
+    # the teacher is the primary view without dropout, whatever the students' dropout
+    numpy.testing.assert_allclose(teacher, model.predict(docs)["primary"], atol=1e-5)
+    backprop({view: numpy.ones_like(logits) for view, logits in students.items()})
+    assert (network.encoder.layer2.weight_ih_l0.grad is not None) == include_full
+    assert network.prediction_modules.modules_by_view["primary_module"].hidden.weight.grad is None
+    assert network.encoder.layer1.weight_ih_l0.grad is not None
 
 
 def test_only_empty_docs_give_empty_scores(nlp, model):

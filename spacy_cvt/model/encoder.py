@@ -11,7 +11,7 @@ All tensors here are "packed data": the rows of a ``PackedSequence``, one row pe
 token, in the time-major order torch packs them.
 """
 
-from typing import NamedTuple
+from typing import NamedTuple, Optional
 
 import torch
 from torch import nn
@@ -24,7 +24,7 @@ class EncoderStates(NamedTuple):
 
     forward1: torch.Tensor  # layer 1, left-to-right: sees tokens <= t
     backward1: torch.Tensor  # layer 1, right-to-left: sees tokens >= t
-    layer2: torch.Tensor  # layer 2, both directions: sees the whole sentence
+    layer2: Optional[torch.Tensor]  # layer 2, both directions: sees the whole sentence (None: not run)
 
 
 def _bilstm(input_width: int, hidden_size: int, projection_size: int) -> nn.LSTM:
@@ -53,12 +53,16 @@ class BiLSTMEncoder(nn.Module):
         self.layer2 = _bilstm(2 * self.direction_width1, hidden_size2, projection_size2)
         self.output_width2 = 2 * (projection_size2 or hidden_size2)
 
-    def forward(self, embedded: PackedSequence, dropout: float) -> EncoderStates:
+    def forward(self, embedded: PackedSequence, dropout: float, run_layer2: bool = True) -> EncoderStates:
+        """``run_layer2=False`` stops after layer 1: all the auxiliary views read."""
         layer1, _ = self.layer1(embedded)
         layer1_rows = F.dropout(layer1.data, p=dropout, training=dropout > 0)
-        layer2, _ = self.layer2(layer1._replace(data=layer1_rows))
+        layer2_rows = None
+        if run_layer2:
+            layer2, _ = self.layer2(layer1._replace(data=layer1_rows))
+            layer2_rows = F.dropout(layer2.data, p=dropout, training=dropout > 0)
         return EncoderStates(
             forward1=layer1_rows[:, : self.direction_width1],
             backward1=layer1_rows[:, self.direction_width1 :],
-            layer2=F.dropout(layer2.data, p=dropout, training=dropout > 0),
+            layer2=layer2_rows,
         )

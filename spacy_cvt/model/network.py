@@ -3,6 +3,10 @@
 Tokens travel as one flat batch in document order (doc 0's tokens, then doc 1's,
 ...), which is also the layout the spaCy component reads its scores in. The
 module packs them for the LSTMs and puts every output row back in that order.
+
+A pass computes only what its caller reads: the labeled step the primary view,
+a CVT step the teacher (primary view, no dropout, no graph) and the auxiliary
+views from one embedding of the batch, without running layer 2 for them.
 """
 
 from typing import Dict, Iterable, List, Optional, Sequence
@@ -14,7 +18,9 @@ from torch.nn.utils.rnn import PackedSequence, pack_sequence
 
 from .embed import TokenEmbedding
 from .encoder import BiLSTMEncoder
-from .views import PredictionModules
+from .views import PRIMARY, PredictionModules, reads_layer2
+
+TEACHER = "teacher"  # key of the teacher's logits in a CVT pass's outputs
 
 
 class CVTNetwork(nn.Module):
@@ -79,25 +85,33 @@ class CVTNetwork(nn.Module):
         lengths: List[int],
         views: Iterable[str],
         dropout: float,
+        teacher: bool = False,
     ) -> Dict[str, torch.Tensor]:
         """Inputs are flat over all tokens; ``lengths`` (all > 0) splits them into docs.
 
-        Returns ``{view: logits}``, each (n_tokens, n_labels) in document order.
+        Returns ``{view: logits}``, each (n_tokens, n_labels) in document order. With
+        ``teacher``, also ``TEACHER``: the primary view's logits without dropout and
+        without an autograd graph, from the same embedding (one char CNN pass for both).
         """
+        views = tuple(views)
         embedded = self.embedding(vectors, hash_ids, char_ids, extra)
-        embedded = F.dropout(embedded, p=dropout, training=dropout > 0)
         packing = _packing_order(lengths, embedded.device)
-        packed = PackedSequence(
-            embedded[packing.data],
-            packing.batch_sizes,
-            packing.sorted_indices,
-            packing.unsorted_indices,
-        )
-        states = self.encoder(packed, dropout)
-        logits = self.prediction_modules(states, views)
+        logits: Dict[str, torch.Tensor] = {}
+        if teacher:
+            with torch.no_grad():
+                states = self.encoder(_pack(embedded, packing), 0.0)
+                logits[TEACHER] = self.prediction_modules(states, (PRIMARY,))[PRIMARY]
+        embedded = F.dropout(embedded, p=dropout, training=dropout > 0)
+        states = self.encoder(_pack(embedded, packing), dropout, run_layer2=reads_layer2(views))
+        logits.update(self.prediction_modules(states, views))
         doc_order = torch.empty_like(packing.data)
         doc_order[packing.data] = torch.arange(len(packing.data), device=embedded.device)
-        return {view: rows[doc_order] for view, rows in logits.items()}
+        return {key: rows[doc_order] for key, rows in logits.items()}
+
+
+def _pack(rows: torch.Tensor, packing: PackedSequence) -> PackedSequence:
+    """Flat per-token rows in document order, packed as ``packing`` says."""
+    return PackedSequence(rows[packing.data], packing.batch_sizes, packing.sorted_indices, packing.unsorted_indices)
 
 
 def _packing_order(lengths: List[int], device: torch.device) -> PackedSequence:

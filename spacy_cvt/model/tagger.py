@@ -1,8 +1,9 @@
 """``spacy-cvt.CVTTagger.v1``: the thinc Model around the torch CVT network.
 
 Input: a batch of Docs. Output: ``{view: logits}``, each ``(n_tokens, nO)`` with the
-batch's tokens in document order. Predicting returns the primary view only;
-training returns every view, and backprop takes gradients for any subset of them.
+batch's tokens in document order. ``predict`` and ``begin_update`` compute the
+primary view only (prediction and the labeled step); ``begin_cvt_update`` computes
+the CVT step's teacher and auxiliary views in one pass.
 
 The torch module can only be built once the number of labels (``nO``) and the
 word-vector width (``nV``) are known, so it is created in ``init``. A component
@@ -11,7 +12,7 @@ before reading the weights.
 """
 
 import contextlib
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
 from spacy.tokens import Doc
@@ -22,7 +23,7 @@ from thinc.types import Floats2d
 
 from . import torch_settings  # noqa: F401  (oneDNN cache off, one thread in forked children)
 from .features import featurize
-from .network import CVTNetwork
+from .network import TEACHER, CVTNetwork
 from .views import PRIMARY
 
 ViewScores = Dict[str, Floats2d]
@@ -189,7 +190,7 @@ def forward_view_sees_later_tokens(model: Model, vocab: Vocab) -> bool:
     set_dropout_rate(model, 0.0)
     first = Doc(vocab, words=["probe", "one", "two"])
     second = Doc(vocab, words=["probe", "one", "changed"])
-    scores = [model.begin_update([doc])[0]["forward"] for doc in (first, second)]
+    scores = [forward(model, [doc], False, views=("forward",))[0]["forward"] for doc in (first, second)]
     return not model.ops.xp.allclose(scores[0][0], scores[1][0], atol=1e-6)
 
 
@@ -222,15 +223,40 @@ def clear_gradients(model: Model) -> None:
             parameter.grad = None
 
 
+def auxiliary_views(model: Model) -> Tuple[str, ...]:
+    """The views a CVT step trains: every view but the primary one."""
+    return tuple(view for view in torch_network(model).views if view != PRIMARY)
+
+
+def begin_cvt_update(
+    model: Model, docs: List[Doc]
+) -> Tuple[Floats2d, ViewScores, Callable[[ViewScores], List[Doc]]]:
+    """A CVT step's pass: the teacher's logits (a constant) and the auxiliary views' scores.
+
+    One featurization and one embedding serve both; the teacher runs the primary
+    module without dropout or graph, the students run layer 1 with the model's
+    dropout. Backprop takes gradients for the auxiliary views.
+    """
+    scores, backprop = forward(model, docs, True, views=auxiliary_views(model), teacher=True)
+    return scores.pop(TEACHER), scores, backprop
+
+
 def forward(
-    model: Model, docs: List[Doc], is_train: bool
+    model: Model,
+    docs: List[Doc],
+    is_train: bool,
+    *,
+    views: Sequence[str] = (PRIMARY,),
+    teacher: bool = False,
 ) -> Tuple[ViewScores, Callable[[ViewScores], List[Doc]]]:
+    """``views``: which views to compute; ``teacher``: also the teacher's logits (``TEACHER``)."""
     shim = model.shims[0]
-    views = tuple(shim._model.views) if is_train else (PRIMARY,)
+    views = tuple(views)
     nonempty = [doc for doc in docs if len(doc)]
     if not nonempty:
         empty = model.ops.alloc2f(0, model.get_dim("nO"))
-        return {view: empty for view in views}, lambda d_scores: docs
+        keys = views + ((TEACHER,) if teacher else ())
+        return {key: empty for key in keys}, lambda d_scores: docs
     device = shim.device
     extra, backprop_extra = _tok2vec_features(model, docs, is_train, device)
     settings = model.attrs["settings"]
@@ -254,10 +280,11 @@ def forward(
             "lengths": features.lengths,
             "views": views,
             "dropout": model.attrs["dropout_rate"] if is_train else 0.0,
+            "teacher": teacher,
         },
     )
     outputs, torch_backprop = shim(inputs, is_train)
-    scores = {view: torch2xp(logits, ops=model.ops) for view, logits in outputs.items()}
+    scores = {key: torch2xp(logits, ops=model.ops) for key, logits in outputs.items()}
 
     def backprop(d_scores: ViewScores) -> List[Doc]:
         names = [view for view in d_scores if view in outputs]

@@ -10,7 +10,8 @@
 | full     | [forward1; backward1; layer2]  | label at t (optional, linear) |
 
 Only the primary module is used for prediction; the others learn from unlabeled
-text to agree with it, and in doing so train the shared encoder.
+text to agree with it, and in doing so train the shared encoder. The auxiliary
+views read layer 1 only, so a CVT step on raw text never runs layer 2 for them.
 """
 
 from typing import Dict, Iterable, Tuple
@@ -43,7 +44,14 @@ def view_inputs(view: str, states: EncoderStates) -> torch.Tensor:
         return states.forward1
     if view in ("backward", "past"):
         return states.backward1
+    if states.layer2 is None:
+        raise ValueError(f"The '{view}' view reads layer 2, which was not computed.")
     return torch.cat([states.forward1, states.backward1, states.layer2], dim=1)
+
+
+def reads_layer2(views: Iterable[str]) -> bool:
+    """Whether any of ``views`` needs the encoder's second layer (see ``view_inputs``)."""
+    return any(view not in AUXILIARY_VIEWS for view in views)
 
 
 class PredictionModules(nn.Module):

@@ -31,7 +31,13 @@ from spacy.vocab import Vocab
 from thinc.api import Model, Optimizer, set_dropout_rate
 from thinc.types import Ints1d
 
-from ..model.tagger import ViewScores, clear_gradients, forward_view_sees_later_tokens, reads_a_listener
+from ..model.tagger import (
+    ViewScores,
+    begin_cvt_update,
+    clear_gradients,
+    forward_view_sees_later_tokens,
+    reads_a_listener,
+)
 from ..model.views import PRIMARY
 from ..unlabeled import unlabeled_batches
 from .losses import IGNORE, cvt_loss, labeled_loss, softmax
@@ -386,12 +392,9 @@ class CVTComponent(TrainablePipe):
         docs = [doc for doc in docs if len(doc)]
         if not docs:
             return 0.0
-        ops = self.model.ops
-        teacher = softmax(ops, self.model.predict(docs)[PRIMARY])
         set_dropout_rate(self.model, self.cfg["unlabeled_dropout"])
-        scores, backprop = self.model.begin_update(docs)
-        students = {view: logits for view, logits in scores.items() if view != PRIMARY}
-        loss, d_students = cvt_loss(ops, teacher, students, [len(doc) for doc in docs])
+        teacher, students, backprop = begin_cvt_update(self.model, docs)
+        loss, d_students = cvt_loss(self.model.ops, softmax(self.model.ops, teacher), students, [len(doc) for doc in docs])
         backprop(d_students)
         self._n_unlabeled_steps += 1
         scale = warmup_scale(self._n_unlabeled_steps, self.cfg["unlabeled_warmup_steps"])
