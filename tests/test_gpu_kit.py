@@ -11,7 +11,6 @@ import os
 import subprocess
 import sys
 from importlib.metadata import requires
-from pathlib import Path
 
 import pytest
 from packaging.requirements import Requirement

@@ -1,6 +1,5 @@
 """cvt_chunker and cvt_tagger(attr="pos") end to end, and what model-best holds."""
 
-import pytest
 import spacy
 import torch
 from spacy.tokens import Doc

@@ -111,3 +111,27 @@ def test_spacy_package_builds_a_package_that_requires_spacy_cvt_and_loads(traine
     )
     result = run_python(["-c", script], cwd="/", env={**os.environ, "PYTHONPATH": str(target)})
     assert json.loads(result.stdout.strip().splitlines()[-1]) == [[list(span) for span in doc] for doc in entities(nlp)]
+
+
+def test_a_pipeline_saved_by_an_earlier_version_loads_and_predicts_the_same():
+    """tests/data/saved_pipeline was saved by spacy-cvt 610ddc8, when the model's settings were a
+    dict and each factory listed the training settings (tests/data/make_saved_pipeline.py)."""
+    import numpy
+
+    from spacy_cvt.model.settings import ModelSettings
+    from spacy_cvt.pipeline.settings import CVTSettings
+
+    path = os.path.join(os.path.dirname(__file__), "data", "saved_pipeline")
+    with open(os.path.join(path, "expected.json"), encoding="utf-8") as file:
+        expected = json.load(file)
+    nlp = spacy.load(path)
+    docs = list(nlp.pipe(expected["texts"]))
+    assert [[[e.text, e.label_] for e in doc.ents] for doc in docs] == expected["ents"]
+    assert [[t.tag_ for t in doc] for doc in docs] == expected["tags"]
+    for name in nlp.pipe_names:
+        component = nlp.get_pipe(name)
+        numpy.testing.assert_allclose(component.model.predict(docs)["primary"], expected["scores"][name], atol=1e-5)
+        assert isinstance(component.model.attrs["settings"], ModelSettings)
+        assert component.model.attrs["settings"].hidden_size1 == 16
+        assert component.cfg["unlabeled_steps"] == 0
+        assert set(CVTSettings.__dataclass_fields__) <= set(component.cfg)

@@ -14,6 +14,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .settings import ModelSettings
+
 CHAR_PADDING = 0
 DIRECT_CODEPOINTS = 256  # code points below this get their own row; others are hashed
 
@@ -39,26 +41,14 @@ class CharCNN(nn.Module):
 class TokenEmbedding(nn.Module):
     """Concatenates static vectors, one learned table per hashed attribute, and the char CNN."""
 
-    def __init__(
-        self,
-        *,
-        n_vector_dims: int,
-        n_hash_attrs: int,
-        hash_rows: int,
-        hash_width: int,
-        n_chars: int,
-        char_width: int,
-        char_filters: int,
-        char_kernel_sizes: Sequence[int],
-        n_extra_dims: int = 0,
-    ):
+    def __init__(self, settings: ModelSettings, *, n_vector_dims: int, n_extra_dims: int = 0):
         super().__init__()
         self.hash_tables = nn.ModuleList(
-            nn.Embedding(hash_rows, hash_width) for _ in range(n_hash_attrs)
+            nn.Embedding(settings.hash_rows, settings.hash_width) for _ in settings.hash_attrs
         )
-        self.chars = CharCNN(n_chars, char_width, char_filters, char_kernel_sizes)
+        self.chars = CharCNN(settings.n_chars, settings.char_width, settings.char_filters, settings.char_kernel_sizes)
         self.output_width = (
-            n_vector_dims + n_hash_attrs * hash_width + self.chars.output_width + n_extra_dims
+            n_vector_dims + len(settings.hash_attrs) * settings.hash_width + self.chars.output_width + n_extra_dims
         )
 
     def forward(

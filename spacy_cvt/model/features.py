@@ -15,6 +15,7 @@ from thinc.api import get_array_module
 from thinc.types import Floats2d, Ints2d
 
 from .embed import CHAR_PADDING, DIRECT_CODEPOINTS
+from .settings import ModelSettings
 
 
 @dataclass
@@ -79,20 +80,11 @@ def static_vectors(docs: Sequence[Doc], vocab: Vocab, attr: str, n_dims: int) ->
     return vectors
 
 
-def featurize(
-    docs: Sequence[Doc],
-    *,
-    vectors_attr: str,
-    n_vector_dims: int,
-    hash_attrs: Sequence[str],
-    hash_rows: int,
-    max_chars: int,
-    n_chars: int,
-) -> TokenFeatures:
+def featurize(docs: Sequence[Doc], settings: ModelSettings, *, n_vector_dims: int) -> TokenFeatures:
     """All of a batch's inputs. ``docs`` must be non-empty docs of one vocab."""
     return TokenFeatures(
         lengths=[len(doc) for doc in docs],
-        vectors=static_vectors(docs, docs[0].vocab, vectors_attr, n_vector_dims),
-        hash_ids=hash_ids(docs, hash_attrs, hash_rows),
-        char_ids=char_ids(docs, max_chars, n_chars),
+        vectors=static_vectors(docs, docs[0].vocab, settings.vectors_attr, n_vector_dims),
+        hash_ids=hash_ids(docs, settings.hash_attrs, settings.hash_rows),
+        char_ids=char_ids(docs, settings.max_chars, settings.n_chars),
     )

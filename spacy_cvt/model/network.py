@@ -18,57 +18,29 @@ from torch.nn.utils.rnn import PackedSequence, pack_sequence
 
 from .embed import TokenEmbedding
 from .encoder import BiLSTMEncoder
+from .settings import ModelSettings
 from .views import PRIMARY, PredictionModules, reads_layer2
 
 TEACHER = "teacher"  # key of the teacher's logits in a CVT pass's outputs
 
 
 class CVTNetwork(nn.Module):
-    def __init__(
-        self,
-        *,
-        n_labels: int,
-        n_vector_dims: int,
-        n_hash_attrs: int,
-        hash_rows: int,
-        hash_width: int,
-        n_chars: int,
-        char_width: int,
-        char_filters: int,
-        char_kernel_sizes: Sequence[int],
-        hidden_size1: int,
-        projection_size1: int,
-        hidden_size2: int,
-        projection_size2: int,
-        module_width: int,
-        include_full: bool,
-        n_extra_dims: int = 0,
-    ):
+    def __init__(self, settings: ModelSettings, *, n_labels: int, n_vector_dims: int, n_extra_dims: int = 0):
         super().__init__()
-        self.embedding = TokenEmbedding(
-            n_vector_dims=n_vector_dims,
-            n_hash_attrs=n_hash_attrs,
-            hash_rows=hash_rows,
-            hash_width=hash_width,
-            n_chars=n_chars,
-            char_width=char_width,
-            char_filters=char_filters,
-            char_kernel_sizes=char_kernel_sizes,
-            n_extra_dims=n_extra_dims,
-        )
+        self.embedding = TokenEmbedding(settings, n_vector_dims=n_vector_dims, n_extra_dims=n_extra_dims)
         self.encoder = BiLSTMEncoder(
             self.embedding.output_width,
-            hidden_size1,
-            projection_size1,
-            hidden_size2,
-            projection_size2,
+            settings.hidden_size1,
+            settings.projection_size1,
+            settings.hidden_size2,
+            settings.projection_size2,
         )
         self.prediction_modules = PredictionModules(
             self.encoder.direction_width1,
             self.encoder.output_width2,
-            module_width,
+            settings.module_width,
             n_labels,
-            include_full,
+            settings.include_full,
         )
 
     @property

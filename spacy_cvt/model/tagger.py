@@ -21,44 +21,24 @@ from spacy.vocab import Vocab
 from thinc.api import ArgsKwargs, Model, PyTorchShim, set_dropout_rate, torch2xp, xp2torch
 from thinc.types import Floats2d
 
+from ..settings import flat_settings
 from . import torch_settings  # noqa: F401  (oneDNN cache off, one thread in forked children)
 from .features import featurize
 from .network import TEACHER, CVTNetwork
+from .settings import ModelSettings
 from .views import PRIMARY
 
 ViewScores = Dict[str, Floats2d]
 
 
-@registry.architectures("spacy-cvt.CVTTagger.v1")
-def build_cvt_tagger(
-    hidden_size1: int = 1024,
-    projection_size1: int = 512,
-    hidden_size2: int = 512,
-    projection_size2: int = 0,
-    module_width: int = 512,
-    hash_attrs: List[str] = ["NORM", "PREFIX", "SUFFIX", "SHAPE"],
-    hash_rows: int = 5000,
-    hash_width: int = 64,
-    vectors_attr: str = "LOWER",
-    char_width: int = 50,
-    char_filters: int = 100,
-    char_kernel_sizes: List[int] = [2, 3, 4],
-    max_chars: int = 20,
-    n_chars: int = 512,
-    include_full: bool = False,
+def _build_cvt_tagger(
+    settings: ModelSettings,
     tok2vec: Optional[Model[List[Doc], List[Floats2d]]] = None,
     nO: Optional[int] = None,
 ) -> Model[List[Doc], ViewScores]:
     """Char CNN + word features, a 2-layer BiLSTM, and CVT's prediction modules.
 
-    hidden_size1, projection_size1: layer-1 LSTM units and projection per direction
-        (0 = no projection). The paper uses 1024 and 512.
-    hidden_size2, projection_size2: the same for layer 2 (paper: 512, no projection).
-    module_width: hidden width of each prediction module (paper: 512).
-    hash_attrs, hash_rows, hash_width: learned embeddings of hashed token attributes.
-    vectors_attr: the attribute static vectors are looked up by (GloVe is lower-case).
-    char_width, char_filters, char_kernel_sizes, max_chars, n_chars: the character CNN.
-    include_full: add the code's optional linear "full" auxiliary view.
+    The sizes and features are ``ModelSettings`` fields, written as flat config keys.
     tok2vec: optional thinc layer whose per-token output is appended to the token
         features (its width is read from its nO dim): spaCy embedding layers such as
         MultiHashEmbed, or a Tok2Vec/Transformer listener. A listener cannot serve
@@ -67,25 +47,6 @@ def build_cvt_tagger(
         (the component checks both at initialize).
     nO: number of labels; the component sets it from the training data.
     """
-    if n_chars <= 256:
-        raise ValueError(f"n_chars must be above 256 (one row per Latin-1 code point), got {n_chars}.")
-    settings = {
-        "hidden_size1": hidden_size1,
-        "projection_size1": projection_size1,
-        "hidden_size2": hidden_size2,
-        "projection_size2": projection_size2,
-        "module_width": module_width,
-        "hash_attrs": list(hash_attrs),
-        "hash_rows": hash_rows,
-        "hash_width": hash_width,
-        "vectors_attr": vectors_attr,
-        "char_width": char_width,
-        "char_filters": char_filters,
-        "char_kernel_sizes": list(char_kernel_sizes),
-        "max_chars": max_chars,
-        "n_chars": n_chars,
-        "include_full": include_full,
-    }
     return Model(
         "cvt_tagger",
         forward,
@@ -94,6 +55,9 @@ def build_cvt_tagger(
         dims={"nO": nO, "nV": None},
         attrs={"dropout_rate": 0.0, "settings": settings},
     )
+
+
+build_cvt_tagger = registry.architectures("spacy-cvt.CVTTagger.v1")(flat_settings(_build_cvt_tagger, ModelSettings))
 
 
 class CVTShim(PyTorchShim):
@@ -138,23 +102,10 @@ def init(model: Model, X: Optional[List[Doc]] = None, Y=None) -> None:
         model.set_dim("nV", 0)
     if model.layers:
         model.layers[0].initialize(X=X)
-    settings = model.attrs["settings"]
     network = CVTNetwork(
+        model.attrs["settings"],
         n_labels=model.get_dim("nO"),
         n_vector_dims=model.get_dim("nV"),
-        n_hash_attrs=len(settings["hash_attrs"]),
-        hash_rows=settings["hash_rows"],
-        hash_width=settings["hash_width"],
-        n_chars=settings["n_chars"],
-        char_width=settings["char_width"],
-        char_filters=settings["char_filters"],
-        char_kernel_sizes=settings["char_kernel_sizes"],
-        hidden_size1=settings["hidden_size1"],
-        projection_size1=settings["projection_size1"],
-        hidden_size2=settings["hidden_size2"],
-        projection_size2=settings["projection_size2"],
-        module_width=settings["module_width"],
-        include_full=settings["include_full"],
         n_extra_dims=tok2vec_width(model),
     )
     model.shims.append(CVTShim(network))
@@ -259,16 +210,7 @@ def forward(
         return {key: empty for key in keys}, lambda d_scores: docs
     device = shim.device
     extra, backprop_extra = _tok2vec_features(model, docs, is_train, device)
-    settings = model.attrs["settings"]
-    features = featurize(
-        nonempty,
-        vectors_attr=settings["vectors_attr"],
-        n_vector_dims=model.get_dim("nV"),
-        hash_attrs=settings["hash_attrs"],
-        hash_rows=settings["hash_rows"],
-        max_chars=settings["max_chars"],
-        n_chars=settings["n_chars"],
-    )
+    features = featurize(nonempty, model.attrs["settings"], n_vector_dims=model.get_dim("nV"))
     inputs = ArgsKwargs(
         args=(
             xp2torch(model.ops.asarray(features.vectors, dtype="float32"), device=device),

@@ -15,6 +15,7 @@ calls the same two. So:
 Task subclasses only say how gold is read and how predictions are written.
 """
 
+import dataclasses
 import itertools
 import logging
 from pathlib import Path
@@ -41,6 +42,7 @@ from ..model.tagger import (
 from ..model.views import PRIMARY
 from ..unlabeled import unlabeled_batches
 from .losses import IGNORE, cvt_loss, labeled_loss, softmax
+from .settings import CVTSettings
 from .unlabeled_optimizer import UnlabeledPhaseOptimizer, warmup_scale
 
 logger = logging.getLogger("spacy_cvt")
@@ -59,26 +61,11 @@ class CVTComponent(TrainablePipe):
         model: Model[List[Doc], ViewScores],
         name: str,
         *,
-        unlabeled_steps: int,
-        unlabeled_batch_size: int,
-        unlabeled_dropout: float,
-        unlabeled_warmup_steps: int,
-        label_smoothing: float,
-        shuffle_window: int,
-        seed: int,
+        settings: CVTSettings,
         scorer: Optional[Callable],
         **task_settings: Any,
     ):
-        if unlabeled_steps < 0 or unlabeled_warmup_steps < 0:
-            raise ValueError(
-                f"[components.{name}]: unlabeled_steps and unlabeled_warmup_steps must be >= 0 "
-                f"(got {unlabeled_steps} and {unlabeled_warmup_steps})."
-            )
-        if unlabeled_batch_size < 1 or shuffle_window < 1:
-            raise ValueError(
-                f"[components.{name}]: unlabeled_batch_size and shuffle_window must be >= 1 "
-                f"(got {unlabeled_batch_size} and {shuffle_window})."
-            )
+        settings.check(name)
         self.vocab = vocab
         self.model = model
         self.name = name
@@ -86,13 +73,7 @@ class CVTComponent(TrainablePipe):
         self.cfg: Dict[str, Any] = {
             "labels": [],
             "n_vector_dims": None,
-            "unlabeled_steps": unlabeled_steps,
-            "unlabeled_batch_size": unlabeled_batch_size,
-            "unlabeled_dropout": unlabeled_dropout,
-            "unlabeled_warmup_steps": unlabeled_warmup_steps,
-            "label_smoothing": label_smoothing,
-            "shuffle_window": shuffle_window,
-            "seed": seed,
+            **dataclasses.asdict(settings),
             "raw_docs_seen": 0,  # raw docs CVT steps consumed: a sourced run goes on from there
             **task_settings,
         }

@@ -10,7 +10,8 @@ from thinc.api import Model
 from ..model.tagger import ViewScores
 from ..scoring import spans_to_biluo
 from .base import GoldTags
-from .defaults import CVT_SETTINGS, DEFAULT_MODEL
+from .defaults import DEFAULT_MODEL
+from .settings import CVTSettings, cvt_factory
 from .ner import SpanTagger
 
 
@@ -43,13 +44,12 @@ class CVTChunker(SpanTagger):
         doc.spans[self.spans_key] = biluo_tags_to_spans(doc, tags)
 
 
-@Language.factory(
+@cvt_factory(
     "cvt_chunker",
     assigns=["doc.spans"],
     default_config={
         "model": DEFAULT_MODEL,
         "spans_key": "chunks",
-        **CVT_SETTINGS,
         "scorer": {"@scorers": "spacy-cvt.chunk_scorer.v1"},
     },
     default_score_weights={
@@ -64,14 +64,8 @@ def make_cvt_chunker(
     name: str,
     model: Model[List[Doc], ViewScores],
     spans_key: str,
-    unlabeled_steps: int,
-    unlabeled_batch_size: int,
-    unlabeled_dropout: float,
-    unlabeled_warmup_steps: int,
-    label_smoothing: float,
-    shuffle_window: int,
-    seed: int,
     scorer: Optional[Callable],
+    settings: CVTSettings,
 ) -> CVTChunker:
     """Chunking (non-overlapping labelled spans) trained with Cross-View Training."""
     return CVTChunker(
@@ -79,12 +73,6 @@ def make_cvt_chunker(
         model,
         name,
         spans_key=spans_key,
-        unlabeled_steps=unlabeled_steps,
-        unlabeled_batch_size=unlabeled_batch_size,
-        unlabeled_dropout=unlabeled_dropout,
-        unlabeled_warmup_steps=unlabeled_warmup_steps,
-        label_smoothing=label_smoothing,
-        shuffle_window=shuffle_window,
-        seed=seed,
+        settings=settings,
         scorer=scorer,
     )

@@ -11,7 +11,8 @@ from thinc.api import Model
 from ..model.tagger import ViewScores
 from ..tags import biluo_labels, transition_constraints, viterbi_decode
 from .base import CVTComponent, GoldTags
-from .defaults import CVT_SETTINGS, DEFAULT_MODEL
+from .defaults import DEFAULT_MODEL
+from .settings import CVTSettings, cvt_factory
 
 
 class SpanTagger(CVTComponent):
@@ -77,12 +78,11 @@ class CVTEntityRecognizer(SpanTagger):
         doc.ents = predicted if self.overwrite_ents else sorted([*doc.ents, *predicted])
 
 
-@Language.factory(
+@cvt_factory(
     "cvt_ner",
     assigns=["doc.ents", "token.ent_iob", "token.ent_type"],
     default_config={
         "model": DEFAULT_MODEL,
-        **CVT_SETTINGS,
         "overwrite_ents": False,
         "scorer": {"@scorers": "spacy-cvt.entity_scorer.v1"},
     },
@@ -98,15 +98,9 @@ def make_cvt_ner(
     nlp: Language,
     name: str,
     model: Model[List[Doc], ViewScores],
-    unlabeled_steps: int,
-    unlabeled_batch_size: int,
-    unlabeled_dropout: float,
-    unlabeled_warmup_steps: int,
-    label_smoothing: float,
-    shuffle_window: int,
-    seed: int,
     overwrite_ents: bool,
     scorer: Optional[Callable],
+    settings: CVTSettings,
 ) -> CVTEntityRecognizer:
     """Named entity recognition trained with Cross-View Training.
 
@@ -117,13 +111,7 @@ def make_cvt_ner(
         nlp.vocab,
         model,
         name,
-        unlabeled_steps=unlabeled_steps,
-        unlabeled_batch_size=unlabeled_batch_size,
-        unlabeled_dropout=unlabeled_dropout,
-        unlabeled_warmup_steps=unlabeled_warmup_steps,
-        label_smoothing=label_smoothing,
-        shuffle_window=shuffle_window,
-        seed=seed,
+        settings=settings,
         scorer=scorer,
         overwrite_ents=overwrite_ents,
     )

@@ -9,7 +9,8 @@ from thinc.api import Model
 
 from ..model.tagger import ViewScores
 from .base import CVTComponent, GoldTags
-from .defaults import CVT_SETTINGS, DEFAULT_MODEL
+from .defaults import DEFAULT_MODEL
+from .settings import CVTSettings, cvt_factory
 
 TAG_ATTRS = {"tag": "TAG", "pos": "POS"}
 
@@ -32,13 +33,12 @@ class CVTTagger(CVTComponent):
             setattr(token, f"{self.attr}_", tag)
 
 
-@Language.factory(
+@cvt_factory(
     "cvt_tagger",
     assigns=["token.tag", "token.pos"],
     default_config={
         "model": DEFAULT_MODEL,
         "attr": "tag",
-        **CVT_SETTINGS,
         "scorer": {"@scorers": "spacy-cvt.tag_scorer.v1"},
     },
     default_score_weights={"tag_acc": 0.5, "pos_acc": 0.5},
@@ -48,14 +48,8 @@ def make_cvt_tagger(
     name: str,
     model: Model[List[Doc], ViewScores],
     attr: str,
-    unlabeled_steps: int,
-    unlabeled_batch_size: int,
-    unlabeled_dropout: float,
-    unlabeled_warmup_steps: int,
-    label_smoothing: float,
-    shuffle_window: int,
-    seed: int,
     scorer: Optional[Callable],
+    settings: CVTSettings,
 ) -> CVTTagger:
     """Part-of-speech tagging trained with Cross-View Training.
 
@@ -71,12 +65,6 @@ def make_cvt_tagger(
         model,
         name,
         attr=attr,
-        unlabeled_steps=unlabeled_steps,
-        unlabeled_batch_size=unlabeled_batch_size,
-        unlabeled_dropout=unlabeled_dropout,
-        unlabeled_warmup_steps=unlabeled_warmup_steps,
-        label_smoothing=label_smoothing,
-        shuffle_window=shuffle_window,
-        seed=seed,
+        settings=settings,
         scorer=scorer,
     )

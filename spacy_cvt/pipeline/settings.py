@@ -1,0 +1,64 @@
+"""The training settings every CVT component shares, in one place: ``CVTSettings``.
+
+Each task factory (``cvt_ner``, ``cvt_tagger``, ``cvt_chunker``) lists only its own
+settings and takes a ``CVTSettings``; ``cvt_factory`` registers it with spaCy so that
+configs keep the shared settings as flat keys (``[components.cvt_ner] unlabeled_steps = 1``)
+and spaCy validates them as usual.
+"""
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, Callable, Dict
+
+from spacy.language import Language
+
+from ..settings import flat_settings
+
+
+@dataclass(frozen=True)
+class CVTSettings:
+    """How a CVT component trains; where each one acts is in ``base.py``.
+
+    unlabeled_steps: CVT steps on raw text after each labeled step (0: supervised only).
+    unlabeled_batch_size: raw sentences per CVT step.
+    unlabeled_dropout: the students' dropout in a CVT step (the teacher has none).
+    unlabeled_warmup_steps: CVT steps over which their learning rate ramps up from 0.
+    label_smoothing: of the labeled loss.
+    shuffle_window: raw docs shuffled and bucketed by length together.
+    seed: of the raw-text shuffle.
+    """
+
+    unlabeled_steps: int = 1
+    unlabeled_batch_size: int = 64
+    unlabeled_dropout: float = 0.2
+    unlabeled_warmup_steps: int = 500
+    label_smoothing: float = 0.1
+    shuffle_window: int = 10000
+    seed: int = 0
+
+    def check(self, component: str) -> None:
+        """Refuse values training cannot use, naming the config section."""
+        if self.unlabeled_steps < 0 or self.unlabeled_warmup_steps < 0:
+            raise ValueError(
+                f"[components.{component}]: unlabeled_steps and unlabeled_warmup_steps must be >= 0 "
+                f"(got {self.unlabeled_steps} and {self.unlabeled_warmup_steps})."
+            )
+        if self.unlabeled_batch_size < 1 or self.shuffle_window < 1:
+            raise ValueError(
+                f"[components.{component}]: unlabeled_batch_size and shuffle_window must be >= 1 "
+                f"(got {self.unlabeled_batch_size} and {self.shuffle_window})."
+            )
+
+
+def cvt_factory(name: str, *, default_config: Dict[str, Any], **factory_kwargs: Any) -> Callable:
+    """``Language.factory`` for a task function that takes ``settings: CVTSettings``.
+
+    The registered factory takes the task's own arguments plus every ``CVTSettings``
+    field, as flat config keys with the dataclass's defaults (see ``flat_settings``).
+    """
+
+    def register(make: Callable) -> Callable:
+        defaults = {**default_config, **dataclasses.asdict(CVTSettings())}
+        return Language.factory(name, default_config=defaults, **factory_kwargs)(flat_settings(make, CVTSettings))
+
+    return register
