@@ -2,8 +2,9 @@
 
 spaCy's console logger shows one loss column per trainable component, read
 from ``losses[component_name]``. A CVT component also reports the loss of its
-unlabeled steps as ``losses["<name>_unlabeled"]``; this logger adds a column
-for it (``UNLAB <name>``) and writes it to the JSONL log, so a user can watch
+unlabeled steps as ``losses["<name>_unlabeled"]`` (and, with a teacher corpus,
+the loss on the teacher's labels as ``losses["<name>_teacher"]``); this logger adds
+a column for each (``UNLAB <name>``, ``TEACH <name>``) and writes them to the JSONL log, so a user can watch
 CVT learn from raw text. The JSONL records also carry spaCy's ``words`` and
 ``seconds`` counters, from which training words/second follow, the raw docs CVT
 steps have read so far (``raw_docs_seen``, for raw sentences/second), and the peak
@@ -32,6 +33,8 @@ def loss_columns(nlp: Language) -> List[Tuple[str, str]]:
             columns.append((name, f"Loss {name}"))
         if isinstance(component, CVTComponent) and component.trains_on_raw_text:
             columns.append((component.unlabeled_loss_key, f"Unlab {name}"))
+        if isinstance(component, CVTComponent) and component.learns_from_teacher:
+            columns.append((component.teacher_loss_key, f"Teach {name}"))
     return columns
 
 

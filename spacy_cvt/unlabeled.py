@@ -16,12 +16,14 @@ import itertools
 import lzma
 import random
 from pathlib import Path
-from typing import IO, Callable, Iterable, Iterator, List, Optional, Union
+from typing import IO, Callable, Iterable, Iterator, List, Optional, TypeVar, Union
 
 from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.training import Example
 from spacy.util import registry
+
+T = TypeVar("T")
 
 UNDECODABLE_POLICIES = ("strict", "replace", "ignore")
 DECOMPRESSORS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
@@ -232,25 +234,25 @@ def unlabeled_batches(
     shuffle_window: int,
     seed: int,
     corpus_name: str,
-) -> Iterator[List[Doc]]:
-    """Endless batches of docs of similar length, from windows of ``shuffle_window`` docs.
+) -> Iterator[List[Example]]:
+    """Endless batches of examples of similar length, from windows of ``shuffle_window``.
 
     Each window is shuffled, sorted by length (ties stay shuffled), cut into
     batches, and the batches are yielded in random order. An LSTM runs as many
     time steps as the longest doc in its batch, so batches of similar length make
     a CVT step about twice as cheap as random ones; the authors' code buckets its
-    batches by length too. When the corpus ends it is read again from the start.
-    A pass over the corpus that yields no non-empty doc raises instead of looping
-    forever.
+    batches by length too. Examples whose doc is empty are left out. When the
+    corpus ends it is read again from the start. A pass over the corpus that
+    yields no non-empty doc raises instead of looping forever.
     """
     rng = random.Random(seed)
     while True:
         n_docs = 0
-        docs = (eg.predicted for eg in corpus(nlp))
-        for window in _chunks((doc for doc in docs if len(doc)), shuffle_window):
+        examples = (eg for eg in corpus(nlp) if len(eg.predicted))
+        for window in _chunks(examples, shuffle_window):
             n_docs += len(window)
             rng.shuffle(window)
-            window.sort(key=len)
+            window.sort(key=lambda eg: len(eg.predicted))
             batches = list(_chunks(window, batch_size))
             rng.shuffle(batches)
             yield from batches
@@ -261,7 +263,7 @@ def unlabeled_batches(
             )
 
 
-def _chunks(items: Iterable[Doc], size: int) -> Iterator[List[Doc]]:
+def _chunks(items: Iterable[T], size: int) -> Iterator[List[T]]:
     iterator = iter(items)
     while chunk := list(itertools.islice(iterator, size)):
         yield chunk

@@ -86,7 +86,7 @@ def test_stream_is_endless_shuffled_and_reproducible(tmp_path, nlp):
 
     def first_batches(seed):
         stream = unlabeled_batches(RawTextCorpus(path), nlp, batch_size=4, shuffle_window=10, seed=seed, corpus_name="x")
-        return [[doc.text for doc in batch] for batch in itertools.islice(stream, 6)]
+        return [[eg.predicted.text for eg in batch] for batch in itertools.islice(stream, 6)]
 
     batches = first_batches(0)
     assert sorted(len(batch) for batch in batches[:3]) == [2, 4, 4]  # re-reads after 10 docs
@@ -102,7 +102,7 @@ def test_stream_batches_docs_of_similar_length(tmp_path, nlp):
     lines = [" ".join(["w"] * n) for n in [1, 9, 2, 8, 3, 7, 4, 6, 5, 10, 1, 9]]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     stream = unlabeled_batches(RawTextCorpus(path), nlp, batch_size=4, shuffle_window=12, seed=0, corpus_name="x")
-    batches = [sorted(len(doc) for doc in batch) for batch in itertools.islice(stream, 3)]
+    batches = [sorted(len(eg.predicted) for eg in batch) for batch in itertools.islice(stream, 3)]
     assert sorted(batches) == [[1, 1, 2, 3], [4, 5, 6, 7], [8, 9, 9, 10]]
     assert batches != sorted(batches)  # the order of the batches is shuffled (for this seed)
 

@@ -180,15 +180,17 @@ def auxiliary_views(model: Model) -> Tuple[str, ...]:
 
 
 def begin_cvt_update(
-    model: Model, docs: List[Doc]
+    model: Model, docs: List[Doc], *, with_primary: bool = False
 ) -> Tuple[Floats2d, ViewScores, Callable[[ViewScores], List[Doc]]]:
     """A CVT step's pass: the teacher's logits (a constant) and the auxiliary views' scores.
 
     One featurization and one embedding serve both; the teacher runs the primary
     module without dropout or graph, the students run layer 1 with the model's
-    dropout. Backprop takes gradients for the auxiliary views.
+    dropout. ``with_primary`` adds the primary view with dropout and a graph (a
+    teacher corpus trains it). Backprop takes gradients for any of these views.
     """
-    scores, backprop = forward(model, docs, True, views=auxiliary_views(model), teacher=True)
+    views = auxiliary_views(model) + ((PRIMARY,) if with_primary else ())
+    scores, backprop = forward(model, docs, True, views=views, teacher=True)
     return scores.pop(TEACHER), scores, backprop
 
 

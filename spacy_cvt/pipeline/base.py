@@ -11,6 +11,10 @@ calls the same two. So:
   the paper. Their loss is reported as ``<name>_unlabeled`` in the losses dict.
   They use their own Adam state and a learning rate that ramps up over
   ``unlabeled_warmup_steps`` (why: ``unlabeled_optimizer.py``).
+- With a teacher corpus (raw text annotated by another pipeline with ``spacy
+  apply``) instead of plain raw text, each CVT step also trains the primary module
+  on the teacher's labels, weighted by ``teacher_weight``; that loss is reported as
+  ``<name>_teacher``.
 
 Task subclasses only say how gold is read and how predictions are written.
 """
@@ -77,7 +81,8 @@ class CVTComponent(TrainablePipe):
             "raw_docs_seen": 0,  # raw docs CVT steps consumed: a sourced run goes on from there
             **task_settings,
         }
-        self._unlabeled_batches: Optional[Iterator[List[Doc]]] = None
+        self._unlabeled_batches: Optional[Iterator[List[Example]]] = None
+        self._teacher_corpus: Optional[str] = None  # the raw text carries a teacher's labels
         self._step_losses: Optional[Dict[str, float]] = None
         self._n_unlabeled_steps = 0  # for the learning-rate ramp; restarts with the process
         self.loaded_not_initialized = False  # trained weights read from disk or bytes
@@ -121,6 +126,15 @@ class CVTComponent(TrainablePipe):
     def unlabeled_loss_key(self) -> str:
         return f"{self.name}_unlabeled"
 
+    @property
+    def teacher_loss_key(self) -> str:
+        return f"{self.name}_teacher"
+
+    @property
+    def learns_from_teacher(self) -> bool:
+        """Whether CVT steps read a teacher corpus and train the primary module on its labels."""
+        return self.trains_on_raw_text and self._teacher_corpus is not None
+
     def add_label(self, label: str) -> int:
         if not isinstance(label, str):
             raise ValueError(f"{self.name}: labels must be strings, got {label!r}.")
@@ -144,10 +158,14 @@ class CVTComponent(TrainablePipe):
         nlp: Optional[Language] = None,
         labels: Optional[List[str]] = None,
         unlabeled_corpus: Optional[str] = None,
+        teacher_corpus: Optional[str] = None,
     ) -> None:
         """Read the labels, build the model, and open the unlabeled stream.
 
         unlabeled_corpus: dot name of a corpus in the config, e.g. "corpora.unlabeled".
+        teacher_corpus: instead of unlabeled_corpus, raw text a teacher pipeline has
+            annotated (``spacy apply``), e.g. "corpora.silver": CVT steps read it as raw
+            text and also train the primary module on the teacher's labels.
         """
         validate_get_examples(get_examples, f"{type(self).__name__}.initialize")
         if labels is None:
@@ -168,9 +186,11 @@ class CVTComponent(TrainablePipe):
         self.cfg["raw_docs_seen"] = 0
         self.loaded_not_initialized = False
         self._build_model(rebuild=True)
-        self._open_unlabeled(nlp, unlabeled_corpus)
+        self._open_raw_text(nlp, unlabeled_corpus, teacher_corpus)
 
-    def resume_unlabeled(self, nlp: Language, unlabeled_corpus: str) -> None:
+    def resume_unlabeled(
+        self, nlp: Language, unlabeled_corpus: Optional[str], teacher_corpus: Optional[str] = None
+    ) -> None:
         """Open the raw-text stream of a trained (sourced) component where it stopped.
 
         The stream is read again from the start with the same seed, and the
@@ -178,7 +198,47 @@ class CVTComponent(TrainablePipe):
         batch is the one an uninterrupted run would have read (given the same
         unlabeled_batch_size and shuffle_window). Skipping tokenizes those docs again.
         """
-        self._open_unlabeled(nlp, unlabeled_corpus)
+        self._open_raw_text(nlp, unlabeled_corpus, teacher_corpus)
+
+    def _open_raw_text(self, nlp: Optional[Language], unlabeled_corpus: Optional[str], teacher_corpus: Optional[str]) -> None:
+        """Open the raw text: plain (unlabeled_corpus) or annotated by a teacher (teacher_corpus)."""
+        section = f"[initialize.components.{self.name}]"
+        if unlabeled_corpus and teacher_corpus:
+            raise ValueError(
+                f"{section} sets both unlabeled_corpus ('{unlabeled_corpus}') and teacher_corpus "
+                f"('{teacher_corpus}'). The teacher's corpus is the raw text CVT steps read: keep "
+                "one of them (set the other to null)."
+            )
+        if teacher_corpus and not self.cfg["unlabeled_steps"]:
+            raise ValueError(
+                f"{section} teacher_corpus = '{teacher_corpus}', but [components.{self.name}] "
+                "unlabeled_steps = 0: the teacher's labels are learned in the raw-text steps. "
+                "Set unlabeled_steps to 1 or more, or teacher_corpus = null."
+            )
+        self._teacher_corpus = teacher_corpus
+        self._open_unlabeled(nlp, teacher_corpus or unlabeled_corpus)
+        if self._teacher_corpus is not None and self._unlabeled_batches is not None:
+            first = next(self._unlabeled_batches)
+            self._check_teacher_labels(first, teacher_corpus)
+            self._unlabeled_batches = itertools.chain([first], self._unlabeled_batches)
+
+    def _check_teacher_labels(self, examples: List[Example], corpus_name: str) -> None:
+        """The teacher corpus must carry this component's annotation, with known labels."""
+        found = {label for example in examples for label in self.labels_from_example(example)}
+        if not found:
+            raise ValueError(
+                f"{self.name}: the teacher corpus '{corpus_name}' has no {self.task} in its "
+                f"first {len(examples)} docs. Annotate the raw text with a pipeline that sets "
+                f"what {self.name} learns (python -m spacy apply TEACHER raw.txt silver.spacy), "
+                "and point the corpus at its output."
+            )
+        unknown = sorted(found - set(self.labels))
+        if unknown:
+            raise ValueError(
+                f"{self.name}: the teacher corpus '{corpus_name}' has {self.task} {unknown} that "
+                f"are not among the component's labels {list(self.labels)}. Use a teacher trained "
+                f"on the same labels, or add them to [initialize.components.{self.name}.labels]."
+            )
 
     def _build_model(self, rebuild: bool = False) -> None:
         """Create the torch module from the shapes in cfg (labels, vector width)."""
@@ -310,6 +370,8 @@ class CVTComponent(TrainablePipe):
         losses.setdefault(self.name, 0.0)
         if self.trains_on_raw_text:
             losses.setdefault(self.unlabeled_loss_key, 0.0)
+        if self.learns_from_teacher:
+            losses.setdefault(self.teacher_loss_key, 0.0)
         self._step_losses = losses
         examples = list(examples)
         validate_examples(examples, f"{type(self).__name__}.update")
@@ -328,7 +390,7 @@ class CVTComponent(TrainablePipe):
         gold = self.model.ops.asarray1i(self._gold_ids(examples))
         return labeled_loss(self.model.ops, scores[PRIMARY], gold, self.cfg["label_smoothing"])
 
-    def _gold_ids(self, examples: Iterable[Example]) -> Ints1d:
+    def _gold_ids(self, examples: Iterable[Example], source: str = "gold") -> Ints1d:
         index = {tag: i for i, tag in enumerate(self.tag_names)}
         ids: List[int] = []
         for example in examples:
@@ -339,7 +401,7 @@ class CVTComponent(TrainablePipe):
                     ids.append(index[tag])
                 else:
                     raise ValueError(
-                        f"{self.name}: the gold {self.task[:-1]} '{tag}' (token {position} of "
+                        f"{self.name}: the {source} {self.task[:-1]} '{tag}' (token {position} of "
                         f"'{example.reference.text[:80]}') is not among the component's "
                         f"labels {list(self.labels)}. Initialize on data that contains it, "
                         f"or add it to [initialize.components.{self.name}.labels]."
@@ -352,36 +414,49 @@ class CVTComponent(TrainablePipe):
         clear_gradients(self.model)
         if not self.trains_on_raw_text:
             return
-        loss = sum(self.unlabeled_step(sgd) for _ in range(self.cfg["unlabeled_steps"]))
-        if self._step_losses is not None:
-            key = self.unlabeled_loss_key
-            self._step_losses[key] = self._step_losses.get(key, 0.0) + loss
+        for _ in range(self.cfg["unlabeled_steps"]):
+            for key, loss in self.unlabeled_step(sgd).items():
+                if self._step_losses is not None:
+                    self._step_losses[key] = self._step_losses.get(key, 0.0) + loss
 
-    def unlabeled_step(self, sgd: Optimizer, docs: Optional[List[Doc]] = None) -> float:
+    def unlabeled_step(self, sgd: Optimizer, batch: Optional[List[Union[Doc, Example]]] = None) -> Dict[str, float]:
         """One CVT step: auxiliary views (with dropout) learn to match the primary view.
 
         The teacher is the primary module without dropout or gradient; only the
         auxiliary modules and the shared encoder and embeddings are updated, with
         the phase's own optimizer state and ramped learning rate (see
-        ``unlabeled_optimizer``).
+        ``unlabeled_optimizer``). When the raw text comes from a teacher corpus, the
+        primary module also learns the teacher's labels (``teacher_weight``).
+        ``batch``: docs or examples to use instead of the next raw-text batch.
+        Returns the losses, keyed as in the losses dict.
         """
-        if docs is None:
+        if batch is None:
             if self._unlabeled_batches is None:
                 raise ValueError(f"{self.name}: no unlabeled corpus was set up at initialize.")
-            docs = next(self._unlabeled_batches)
-            self.cfg["raw_docs_seen"] += len(docs)
-        docs = [doc for doc in docs if len(doc)]
-        if not docs:
-            return 0.0
+            batch = next(self._unlabeled_batches)
+            self.cfg["raw_docs_seen"] += len(batch)
+        examples = [eg if isinstance(eg, Example) else Example(eg, eg) for eg in batch]
+        examples = [eg for eg in examples if len(eg.predicted)]
+        if not examples:
+            return {}
+        docs = [eg.predicted for eg in examples]
+        ops = self.model.ops
         set_dropout_rate(self.model, self.cfg["unlabeled_dropout"])
-        teacher, students, backprop = begin_cvt_update(self.model, docs)
-        loss, d_students = cvt_loss(self.model.ops, softmax(self.model.ops, teacher), students, [len(doc) for doc in docs])
-        backprop(d_students)
+        teacher, scores, backprop = begin_cvt_update(self.model, docs, with_primary=self.learns_from_teacher)
+        students = {view: logits for view, logits in scores.items() if view != PRIMARY}
+        loss, d_scores = cvt_loss(ops, softmax(ops, teacher), students, [len(doc) for doc in docs])
+        losses = {self.unlabeled_loss_key: loss}
+        if self.learns_from_teacher:
+            silver = ops.asarray1i(self._gold_ids(examples, source=f"teacher corpus '{self._teacher_corpus}'"))
+            teacher_loss, d_primary = labeled_loss(ops, scores[PRIMARY], silver, self.cfg["label_smoothing"])
+            d_scores[PRIMARY] = d_primary * self.cfg["teacher_weight"]
+            losses[self.teacher_loss_key] = teacher_loss * self.cfg["teacher_weight"]
+        backprop(d_scores)
         self._n_unlabeled_steps += 1
         scale = warmup_scale(self._n_unlabeled_steps, self.cfg["unlabeled_warmup_steps"])
         self.model.finish_update(UnlabeledPhaseOptimizer(sgd, scale))
         clear_gradients(self.model)
-        return loss
+        return losses
 
 
 def resolve_corpus(nlp: Language, corpus_name: str, component: str) -> Callable[[Language], Iterable[Example]]:

@@ -5,7 +5,7 @@ spaCy does not initialize a component taken from a trained pipeline with
 callback such a component would open no raw-text stream and train supervised
 only. Set it as the config's ``[initialize.after_init]``; it opens the stream of
 every CVT component that was loaded rather than initialized and has an
-``[initialize.components.NAME] unlabeled_corpus``, from where the earlier run
+``[initialize.components.NAME] unlabeled_corpus`` or ``teacher_corpus``, from where the earlier run
 stopped (the component's saved ``raw_docs_seen``).
 """
 
@@ -22,9 +22,10 @@ def make_resume_raw_text() -> Callable[[Language], Language]:
     def resume_raw_text(nlp: Language) -> Language:
         settings = nlp.config["initialize"]["components"]
         for name, component in nlp.components:
-            corpus = settings.get(name, {}).get("unlabeled_corpus")
-            if isinstance(component, CVTComponent) and component.loaded_not_initialized and corpus:
-                component.resume_unlabeled(nlp, corpus)
+            raw = settings.get(name, {}).get("unlabeled_corpus")
+            silver = settings.get(name, {}).get("teacher_corpus")
+            if isinstance(component, CVTComponent) and component.loaded_not_initialized and (raw or silver):
+                component.resume_unlabeled(nlp, raw, silver)
         return nlp
 
     return resume_raw_text

@@ -26,6 +26,8 @@ class CVTSettings:
     label_smoothing: of the labeled loss.
     shuffle_window: raw docs shuffled and bucketed by length together.
     seed: of the raw-text shuffle.
+    teacher_weight: weight of the teacher's labels in a CVT step, when the raw text is
+        a teacher corpus (``[initialize.components.NAME] teacher_corpus``).
     """
 
     unlabeled_steps: int = 1
@@ -35,6 +37,7 @@ class CVTSettings:
     label_smoothing: float = 0.1
     shuffle_window: int = 10000
     seed: int = 0
+    teacher_weight: float = 1.0
 
     def check(self, component: str) -> None:
         """Refuse values training cannot use, naming the config section."""
@@ -43,6 +46,8 @@ class CVTSettings:
                 f"[components.{component}]: unlabeled_steps and unlabeled_warmup_steps must be >= 0 "
                 f"(got {self.unlabeled_steps} and {self.unlabeled_warmup_steps})."
             )
+        if self.teacher_weight < 0:
+            raise ValueError(f"[components.{component}]: teacher_weight must be >= 0 (got {self.teacher_weight}).")
         if self.unlabeled_batch_size < 1 or self.shuffle_window < 1:
             raise ValueError(
                 f"[components.{component}]: unlabeled_batch_size and shuffle_window must be >= 1 "
