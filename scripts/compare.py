@@ -219,7 +219,8 @@ def plot(task: str, seeds: int, device: str, rows: List[Dict[str, Any]], path: P
             if x is None:
                 continue
             ax.errorbar(x.mean, y, xerr=x.sd, yerr=yerr, fmt="o", color=colour, capsize=3)
-            ax.annotate(row["system"], (x.mean, y), textcoords="offset points", xytext=(5, 5))
+            # alternate above/below, so systems with close results stay readable
+            ax.annotate(row["system"], (x.mean, y), textcoords="offset points", xytext=(5, 5 if i % 2 == 0 else -14))
         pre = row["pretraining"]
         if pre and pre["kwh"] and row["energy_kwh"]:  # the total: published pretraining + our fine-tuning
             total = row["energy_kwh"].mean + pre["kwh"]
