@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import spacy
+import srsly
 import typer
 from tqdm import tqdm
 
@@ -244,6 +245,9 @@ def main(
     seed: int = typer.Option(0, help="Shuffle seed."),
     batch_size: int = typer.Option(256, help="nlp.pipe batch size."),
     n_process: int = typer.Option(1, help="nlp.pipe processes."),
+    jsonl: Optional[Path] = typer.Option(
+        None, help="Also write the sentences as JSONL ({\"text\": ...} a line): `spacy apply` reads a .txt file as one text."
+    ),
 ) -> None:
     """Build a shuffled, de-duplicated, one-sentence-per-line unlabeled corpus."""
     if not paths and not news and not tweets:
@@ -257,6 +261,8 @@ def main(
         max_sentences=max_sentences, batch_size=batch_size, n_process=n_process,
     )
     write_lines(sentences, output)
+    if jsonl is not None:
+        srsly.write_jsonl(jsonl, ({"text": sentence} for sentence in sentences))
     per_source = ", ".join(f"{k[7:]} {v:,}" for k, v in stats.items() if k.startswith("source:"))
     print(
         f"sources (unique sentences before cap): {per_source}\n"

@@ -148,7 +148,9 @@ class RawTextCorpus:
             )
         if max_length < 0 or limit < 0:
             raise ValueError(f"{self.reader_name}: max_length and limit must be >= 0 (0 = no limit).")
-        self.files = text_files(path, self.reader_name)
+        # A null path fails when read, not here: a config may hold a corpus it does not use
+        # (the shipped cvt configs' [corpora.unlabeled] in a run with a teacher corpus).
+        self.files = text_files(path, self.reader_name) if path is not None else None
         self.max_length = max_length
         self.limit = limit
         self.encoding = encoding
@@ -158,9 +160,8 @@ class RawTextCorpus:
         return nlp.make_doc(line)
 
     def docs(self, nlp: Language) -> Iterator[Doc]:
-        lines = itertools.chain.from_iterable(
-            read_lines(path, self.encoding, self.errors) for path in self.files
-        )
+        files = self.files if self.files is not None else text_files(None, self.reader_name)
+        lines = itertools.chain.from_iterable(read_lines(path, self.encoding, self.errors) for path in files)
         if self.limit:
             lines = itertools.islice(lines, self.limit)
         for line in lines:

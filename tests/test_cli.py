@@ -46,6 +46,24 @@ def test_shipped_configs_pass_debug_config(config, corpus, raw_text_file):
 
 
 @pytest.mark.slow
+def test_spacy_train_with_a_teacher_corpus_from_the_shipped_config(corpus, tmp_path):
+    """The shipped config's [corpora.silver] and teacher_corpus, set on the command line."""
+    log = tmp_path / "log.jsonl"
+    result = spacy_cli(
+        "train", "configs/cvt_ner.cfg", "--output", str(tmp_path / "out"),
+        "--paths.train", str(corpus / "train.spacy"), "--paths.dev", str(corpus / "dev.spacy"),
+        "--paths.silver", str(corpus / "dev.spacy"),  # annotated docs stand in for a teacher's
+        "--initialize.components.cvt_ner.unlabeled_corpus", "null",
+        "--initialize.components.cvt_ner.teacher_corpus", "corpora.silver",
+        "--training.logger.output_file", str(log), *TINY_OVERRIDES,
+    )
+    assert "TEACH CVT_NER" in result.stdout
+    last = json.loads(log.read_text().splitlines()[-1])
+    assert last["losses"]["cvt_ner_teacher"] > 0 and last["losses"]["cvt_ner_unlabeled"] > 0
+    assert 12 * 8 <= last["raw_docs_seen"] <= 12 * 16  # 40 docs a pass: batches of 16, 16 and 8
+
+
+@pytest.mark.slow
 def test_spacy_train_with_raw_text_saves_a_loadable_pipeline(corpus, raw_text_file, tmp_path):
     log = tmp_path / "log.jsonl"
     result = spacy_cli(

@@ -54,8 +54,9 @@ def test_limit(tmp_path, nlp):
 def test_missing_path_and_unset_path(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
         RawTextCorpus(tmp_path / "nope.txt")
+    unset = RawTextCorpus(None)  # an unused corpus in a config may have no path
     with pytest.raises(ValueError, match="paths.raw"):
-        RawTextCorpus(None)
+        texts(unset, spacy.blank("en"))
     (tmp_path / "empty_dir").mkdir()
     with pytest.raises(ValueError, match="holds no files"):
         RawTextCorpus(tmp_path / "empty_dir")
