@@ -30,7 +30,7 @@ import time
 from datetime import date
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Optional
 
 import typer
 from logged_train import logged_train
