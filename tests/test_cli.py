@@ -47,12 +47,19 @@ def test_shipped_configs_pass_debug_config(config, corpus, raw_text_file):
 
 @pytest.mark.slow
 def test_spacy_train_with_a_teacher_corpus_from_the_shipped_config(corpus, tmp_path):
-    """The shipped config's [corpora.silver] and teacher_corpus, set on the command line."""
+    """The shipped config plus the README's [corpora.silver] block, teacher_corpus on the command line."""
+    from thinc.api import Config
+
+    config = Config().from_disk(REPO / "configs" / "cvt_ner.cfg", interpolate=False)
+    config["corpora"]["silver"] = {
+        "@readers": "spacy.Corpus.v1", "path": str(corpus / "dev.spacy"),
+        "gold_preproc": False, "max_length": 0, "limit": 0, "augmenter": None,
+    }
+    config.to_disk(tmp_path / "teacher.cfg")  # annotated docs stand in for a teacher's
     log = tmp_path / "log.jsonl"
     result = spacy_cli(
-        "train", "configs/cvt_ner.cfg", "--output", str(tmp_path / "out"),
+        "train", str(tmp_path / "teacher.cfg"), "--output", str(tmp_path / "out"),
         "--paths.train", str(corpus / "train.spacy"), "--paths.dev", str(corpus / "dev.spacy"),
-        "--paths.silver", str(corpus / "dev.spacy"),  # annotated docs stand in for a teacher's
         "--initialize.components.cvt_ner.unlabeled_corpus", "null",
         "--initialize.components.cvt_ner.teacher_corpus", "corpora.silver",
         "--training.logger.output_file", str(log), *TINY_OVERRIDES,
