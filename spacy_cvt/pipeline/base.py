@@ -217,10 +217,6 @@ class CVTComponent(TrainablePipe):
             )
         self._teacher_corpus = teacher_corpus
         self._open_unlabeled(nlp, teacher_corpus or unlabeled_corpus)
-        if self._teacher_corpus is not None and self._unlabeled_batches is not None:
-            first = next(self._unlabeled_batches)
-            self._check_teacher_labels(first, teacher_corpus)
-            self._unlabeled_batches = itertools.chain([first], self._unlabeled_batches)
 
     def _check_teacher_labels(self, examples: List[Example], corpus_name: str) -> None:
         """The teacher corpus must carry this component's annotation, with known labels."""
@@ -289,6 +285,8 @@ class CVTComponent(TrainablePipe):
         while skipped < self.cfg["raw_docs_seen"]:
             skipped += len(next(batches))
         first = next(batches)  # fail now, not mid-training, if the corpus is empty
+        if self._teacher_corpus is not None:
+            self._check_teacher_labels(first, corpus_name)
         self._unlabeled_batches = itertools.chain([first], batches)
 
     def _check_views_can_train_on_raw_text(self, corpus_name: str) -> None:
