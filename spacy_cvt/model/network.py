@@ -53,6 +53,7 @@ class CVTNetwork(nn.Module):
         hash_ids: torch.Tensor,
         char_ids: torch.Tensor,
         extra: Optional[torch.Tensor] = None,
+        word_keys: Optional[torch.Tensor] = None,
         *,
         lengths: List[int],
         views: Iterable[str],
@@ -66,7 +67,7 @@ class CVTNetwork(nn.Module):
         without an autograd graph, from the same embedding (one char CNN pass for both).
         """
         views = tuple(views)
-        embedded = self.embedding(vectors, hash_ids, char_ids, extra)
+        embedded = self.embedding(vectors, hash_ids, char_ids, extra, word_keys)
         packing = _packing_order(lengths, embedded.device)
         logits: Dict[str, torch.Tensor] = {}
         if teacher:

@@ -23,7 +23,7 @@ from thinc.types import Floats2d
 
 from ..settings import flat_settings
 from . import torch_settings  # noqa: F401  (oneDNN cache off, one thread in forked children)
-from .features import featurize
+from .features import featurize, vector_table_keys
 from .network import TEACHER, CVTNetwork
 from .settings import ModelSettings
 from .views import PRIMARY
@@ -109,6 +109,25 @@ def init(model: Model, X: Optional[List[Doc]] = None, Y=None) -> None:
         n_extra_dims=tok2vec_width(model),
     )
     model.shims.append(CVTShim(network))
+
+
+def fill_trained_vectors(model: Model, vocab: Vocab) -> None:
+    """With ``fine_tune_vectors``, start the model's own word vectors from ``vocab``'s.
+
+    Called when the component is initialized for training (a loaded pipeline reads
+    the trained copy with its weights instead).
+    """
+    if not model.attrs["settings"].fine_tune_vectors:
+        return
+    if vocab.vectors.shape[0] == 0 or vocab.vectors.shape[1] == 0:
+        raise ValueError(
+            "fine_tune_vectors = true trains a copy of the pipeline's word vectors, but "
+            "the pipeline has none. Set [initialize] vectors (e.g. --paths.vectors), or "
+            "set fine_tune_vectors = false."
+        )
+    keys, rows = vector_table_keys(vocab.vectors, vocab.strings)
+    table = model.ops.to_numpy(vocab.vectors.data).astype("float32")
+    torch_network(model).embedding.words.fill(torch.from_numpy(table), torch.from_numpy(keys), torch.from_numpy(rows))
 
 
 def tok2vec_width(model: Model) -> int:
@@ -219,6 +238,7 @@ def forward(
             torch.from_numpy(features.hash_ids).to(device),
             torch.from_numpy(features.char_ids).to(device),
             extra,
+            None if features.word_keys is None else torch.from_numpy(features.word_keys).to(device),
         ),
         kwargs={
             "lengths": features.lengths,

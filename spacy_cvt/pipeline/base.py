@@ -40,6 +40,7 @@ from ..model.tagger import (
     ViewScores,
     begin_cvt_update,
     clear_gradients,
+    fill_trained_vectors,
     forward_view_sees_later_tokens,
     reads_a_listener,
 )
@@ -186,6 +187,7 @@ class CVTComponent(TrainablePipe):
         self.cfg["raw_docs_seen"] = 0
         self.loaded_not_initialized = False
         self._build_model(rebuild=True)
+        fill_trained_vectors(self.model, self.vocab)
         self._open_raw_text(nlp, unlabeled_corpus, teacher_corpus)
 
     def resume_unlabeled(
