@@ -34,8 +34,11 @@ def trained_ner(wnut_sentences, raw_text_file):
     return nlp, nlp.get_pipe("cvt_ner"), examples, optimizer
 
 
-def test_unlabeled_step_trains_encoder_and_auxiliary_views_but_not_primary(trained_ner):
-    nlp, ner, examples, optimizer = trained_ner
+@pytest.mark.parametrize("include_full", [False, True])
+def test_unlabeled_step_trains_encoder_and_auxiliary_views_but_not_primary(wnut_sentences, raw_text_file, include_full):
+    nlp = make_nlp("cvt_ner", raw_text_file, model={"include_full": include_full})
+    ner = nlp.get_pipe("cvt_ner")
+    optimizer = nlp.initialize(lambda: ner_examples(nlp, wnut_sentences[:64]))
     before = weights(ner)
     losses = ner.unlabeled_step(optimizer, [nlp.make_doc("Emma Woodhouse lived in Highbury with her father.")])
     after = weights(ner)
@@ -43,6 +46,10 @@ def test_unlabeled_step_trains_encoder_and_auxiliary_views_but_not_primary(train
     assert not changed(before, after, PRIMARY)
     for prefix in ["embedding", "encoder.layer1", *AUX]:
         assert changed(before, after, prefix), prefix
+    # the full view reads layer 2: only with it does a CVT step train layer 2
+    assert changed(before, after, "encoder.layer2") == include_full
+    if include_full:
+        assert changed(before, after, "prediction_modules.modules_by_view.full_module")
 
 
 class RecordingOptimizer:
