@@ -8,12 +8,17 @@ reads, for each system and seed 0 .. seeds-1, the files the project writes, by t
     metrics/<task>/<system>/seed<k>/train.json      scripts/per_seed.py --record: wall time, energy
     metrics/<task>/<system>/size.json               scripts/model_size.py: params, vectors, disk
 
-and writes metrics/<task>/comparison.md, comparison.json and comparison.png. A missing file is an
-error naming it and the command that writes it. The spread is the sample sd over seeds; one
-seed gives n = 1 and no sd. Words/s is `spacy evaluate`'s `speed`, because it times nlp.pipe
-over the very gold-token docs it scores and writes the number to JSON, where `spacy benchmark
-speed` re-tokenizes doc.text with nlp.make_doc and only prints (evaluate's timing adds one
-tokenizer call per text, the same for every system, and has no warm-up). This script reads
+and writes metrics/<task>/comparison.md, comparison.json and comparison.png. By default the
+systems are cvt, bilstm, cnn and trf, then cvt-teacher if metrics/<task>/cvt-teacher/ exists
+(the `teacher` workflow writes it); --systems names them instead. cvt-teacher learned from a
+teacher, so its training time and energy are its own plus the teacher's: trf seed 0's training
+(metrics/<task>/trf/seed0/train.json) and that model's annotation of the raw text
+(metrics/<task>/silver/apply.json, the `silver` command's record); a footnote breaks them down.
+A missing file is an error naming it and the command that writes it. The spread is the sample sd
+over seeds; one seed gives n = 1 and no sd. Words/s is `spacy evaluate`'s `speed`, because it times
+nlp.pipe over the very gold-token docs it scores and writes the number to JSON, where `spacy
+benchmark speed` re-tokenizes doc.text with nlp.make_doc and only prints (evaluate's timing adds
+one tokenizer call per text, the same for every system, and has no warm-up). This script reads
 JSON and draws with matplotlib: it imports neither torch nor spacy_cvt.
 """
 
@@ -25,7 +30,7 @@ import statistics
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, FrozenSet, List, Optional, Sequence, Tuple
 
 SYSTEMS = ("cvt", "bilstm", "cnn", "trf")
 SCORE_KEYS = {"ner": "ents_f", "pos": "tag_acc", "chunk": "ents_f", "aspect": "ents_f"}
@@ -50,6 +55,22 @@ PRETRAINING: Dict[Tuple[str, int, int], Tuple[str, Optional[float], str]] = {
     ),
 }
 DASH = "–"
+ANNOTATION_RECORD = "apply.json"  # per_seed.py's record of a teacher's `spacy apply` run
+
+
+@dataclass(frozen=True)
+class Teacher:
+    """The pipeline a system learned from, and the project command that annotated the raw text
+    with it (its record: metrics/<task>/<annotation>/apply.json)."""
+
+    system: str
+    seed: int
+    annotation: str
+
+
+# Systems trained on a teacher's labels, compared when their metrics folder exists. The project's
+# `silver` command applies training/<task>/trf/seed0/model-best.
+TAUGHT = {"cvt-teacher": Teacher("trf", 0, "silver")}
 
 
 @dataclass
@@ -73,18 +94,58 @@ def score_key(task: str, system: str) -> str:
     return CVT_CHUNK_KEY if task == "chunk" and system in ("cvt", "bilstm") else SCORE_KEYS[task]
 
 
-def writer(name: str, system: str) -> str:
-    """The project command that writes a metrics file."""
-    return f"spacy project run train-{system}" if name == "train.json" else "spacy project run evaluate"
+def default_systems(folder: Path) -> List[str]:
+    """The four systems of `all`, then each taught system that has been trained and evaluated
+    (its folder exists): the `teacher` workflow runs after `all` and ends with compare."""
+    return [*SYSTEMS, *(system for system in TAUGHT if (folder / system).is_dir())]
 
 
-def read(path: Path, system: str) -> Dict[str, Any]:
+def evaluate_command(system: str) -> str:
+    """The project command that evaluates a system: taught systems have their own."""
+    return f"evaluate-{system}" if system in TAUGHT else "evaluate"
+
+
+def read(path: Path, command: str) -> Dict[str, Any]:
+    """A metrics file; missing, an error naming the project command that writes it."""
     if not path.is_file():
         raise FileNotFoundError(
-            f"{path} is missing: `{writer(path.name, system)}` writes it "
+            f"{path} is missing: `spacy project run {command}` writes it "
             "(with the --vars.task and --vars.seeds given to compare)"
         )
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+@dataclass(frozen=True)
+class Cost:
+    """Wall time and energy of runs recorded by scripts/per_seed.py --record, addable."""
+
+    seconds: float
+    kwh: Optional[float]  # None when codecarbon returned no data for a run
+    estimate: bool
+    bases: FrozenSet[str]
+
+    def __add__(self, other: "Cost") -> "Cost":
+        kwh = None if self.kwh is None or other.kwh is None else self.kwh + other.kwh
+        return Cost(self.seconds + other.seconds, kwh, self.estimate or other.estimate, self.bases | other.bases)
+
+
+def cost(path: Path, command: str) -> Cost:
+    """One recorded run's cost; a run that failed is an error, as its numbers mean nothing."""
+    record = read(path, command)
+    if record["returncode"] != 0:
+        raise ValueError(f"{path}: the run exited with {record['returncode']}; rerun `spacy project run {command}`")
+    return Cost(record["seconds"], record["energy_kwh"], bool(record["energy_is_estimate"]),
+                frozenset([record["energy_basis"]]))
+
+
+def teacher_costs(folder: Path, teacher: Teacher) -> Dict[str, Cost]:
+    """What learning from the teacher cost before the taught system's own training: the
+    teacher's training and its annotation of the raw text."""
+    training = folder / teacher.system / f"seed{teacher.seed}" / "train.json"
+    return {
+        "teacher": cost(training, f"train-{teacher.system}"),
+        "annotation": cost(folder / teacher.annotation / ANNOTATION_RECORD, teacher.annotation),
+    }
 
 
 def number(data: Dict[str, Any], key: str, path: Path) -> float:
@@ -108,29 +169,51 @@ def pretraining(size: Dict[str, Any]) -> Optional[Dict[str, Any]]:
     return {"cell": cell, "kwh": kwh, "source": source}
 
 
+def time_and_energy(costs: Sequence[Cost]) -> Tuple[Stat, Optional[Stat]]:
+    """Training time and energy over seeds; no energy if a run has none."""
+    energy = [c.kwh for c in costs]
+    return stat([c.seconds for c in costs]), None if None in energy else stat(energy)
+
+
+def taught(folder: Path, teacher: Teacher, own: Sequence[Cost]) -> Tuple[List[Cost], Dict[str, Any]]:
+    """A taught system's cost per seed, its own training plus the teacher's (one teacher serves
+    every seed), and the breakdown for the table's footnote."""
+    before = teacher_costs(folder, teacher)
+    own_seconds, own_kwh = time_and_energy(own)
+    breakdown = {
+        "system": teacher.system, "seed": teacher.seed, "annotation": teacher.annotation,
+        **{f"{name}_seconds": c.seconds for name, c in before.items()},
+        **{f"{name}_kwh": c.kwh for name, c in before.items()},
+        "own_train_seconds": own_seconds, "own_energy_kwh": own_kwh,
+    }
+    return [c + before["teacher"] + before["annotation"] for c in own], breakdown
+
+
 def system_row(folder: Path, task: str, system: str, seeds: int) -> Dict[str, Any]:
     """Everything the table shows for one system, from its seeds' files."""
     key = score_key(task, system)
-    scores, speeds, seconds, energy, estimate, bases = [], [], [], [], False, set()
+    scores, speeds, costs = [], [], []
     for seed in range(seeds):
         run = folder / system / f"seed{seed}"
-        evaluation, train = read(run / "evaluate.json", system), read(run / "train.json", system)
-        if train["returncode"] != 0:
-            raise ValueError(f"{run / 'train.json'}: training exited with {train['returncode']}; rerun train-{system}")
+        evaluation = read(run / "evaluate.json", evaluate_command(system))
         scores.append(number(evaluation, key, run / "evaluate.json"))
         speeds.append(number(evaluation, "speed", run / "evaluate.json"))
-        seconds.append(train["seconds"])
-        if train["energy_kwh"] is not None:
-            energy.append(train["energy_kwh"])
-        estimate = estimate or bool(train["energy_is_estimate"])
-        bases.add(train["energy_basis"])
-    size = read(folder / system / "size.json", system)
+        costs.append(cost(run / "train.json", f"train-{system}"))
+    size = read(folder / system / "size.json", evaluate_command(system))
+    encoder_pretraining, teacher = pretraining(size), None
+    if system in TAUGHT:
+        costs, teacher = taught(folder, TAUGHT[system], costs)
+        # The teacher's encoder was pretrained too. Its size.json is seed 0's model-best: the teacher.
+        teacher_system = TAUGHT[system].system
+        encoder_pretraining = pretraining(read(folder / teacher_system / "size.json", evaluate_command(teacher_system)))
+    seconds, energy = time_and_energy(costs)
     return {
         "system": system, "score_key": key, "score": stat(scores), "words_per_second": stat(speeds),
-        "train_seconds": stat(seconds), "energy_kwh": stat(energy) if len(energy) == seeds else None,
-        "energy_is_estimate": estimate, "energy_basis": sorted(bases),
+        "train_seconds": seconds, "energy_kwh": energy,
+        "energy_is_estimate": any(c.estimate for c in costs),
+        "energy_basis": sorted(set().union(*(c.bases for c in costs))),
         "params": size["params"], "vectors": size["vectors"], "disk_bytes": size["disk_bytes"],
-        "encoder": size["encoder"], "pretraining": pretraining(size),
+        "encoder": size["encoder"], "pretraining": encoder_pretraining, "teacher": teacher,
     }
 
 
@@ -158,12 +241,37 @@ def fmt_energy(s: Optional[Stat], estimate: bool) -> str:
     return spread(s, 1, digits) + (" (est.)" if estimate else "")
 
 
+def cost_text(seconds: Stat, energy: Optional[Stat]) -> str:
+    """'5.0 min, 0.00215 kWh', without the estimate mark (the energy column carries it)."""
+    return f"{fmt_time(seconds)}, " + ("no energy" if energy is None else f"{fmt_energy(energy, False)} kWh")
+
+
+def teacher_note(row: Dict[str, Any]) -> Optional[str]:
+    """What a taught system's train time and energy add up: the footnote of those cells."""
+    t = row["teacher"]
+    if t is None:
+        return None
+
+    def run(name: str) -> str:
+        energy = t[f"{name}_kwh"]
+        return cost_text(stat([t[f"{name}_seconds"]]), None if energy is None else stat([energy]))
+
+    own = cost_text(t["own_train_seconds"], t["own_energy_kwh"])
+    return (
+        f"{row['system']}: train time and energy add its teacher's to each seed's own: {t['system']} seed "
+        f"{t['seed']}'s training ({run('teacher')}) and `{t['annotation']}`, its `spacy apply` over the raw "
+        f"text ({run('annotation')}). Its own training alone: {own}; its pretraining cell is the teacher's encoder's."
+    )
+
+
 def table_row(row: Dict[str, Any], notes: List[str]) -> str:
-    """One markdown row; the pretraining cell points at its footnote in `notes`."""
-    pre = row["pretraining"]
+    """One markdown row; the pretraining cell and a taught system's cost cells point at their
+    footnotes in `notes`."""
+    pre, taught_by = row["pretraining"], teacher_note(row)
+    ref = f" [{notes.index(taught_by) + 1}]" if taught_by else ""
     cells = [
-        row["system"], spread(row["score"], 100), fmt_time(row["train_seconds"]),
-        fmt_energy(row["energy_kwh"], row["energy_is_estimate"]), spread(row["words_per_second"], 1, 0),
+        row["system"], spread(row["score"], 100), fmt_time(row["train_seconds"]) + ref,
+        fmt_energy(row["energy_kwh"], row["energy_is_estimate"]) + ref, spread(row["words_per_second"], 1, 0),
         f"{row['params'] / 1e6:.2f}", f"{row['vectors'] / 1e6:.2f}", f"{row['disk_bytes'] / 1e6:.1f}",
         f"{pre['cell']} [{notes.index(pre['source']) + 1}]" if pre else DASH,
     ]
@@ -173,6 +281,7 @@ def table_row(row: Dict[str, Any], notes: List[str]) -> str:
 def markdown(task: str, seeds: int, device: str, rows: List[Dict[str, Any]]) -> str:
     keys = "/".join(sorted({r["score_key"] for r in rows}))
     notes = list(dict.fromkeys(r["pretraining"]["source"] for r in rows if r["pretraining"]))
+    notes += [note for note in map(teacher_note, rows) if note]
     if seeds > 1:
         spread_text = f"mean ± sample sd over seeds 0..{seeds - 1} (`--system.seed`)"
     else:
@@ -246,14 +355,19 @@ def plot(task: str, seeds: int, device: str, rows: List[Dict[str, Any]], path: P
     plt.close(fig)
 
 
-def as_json(row: Dict[str, Any]) -> Dict[str, Any]:
-    return {k: asdict(v) if isinstance(v, Stat) else v for k, v in row.items()}
+def as_json(value: Any) -> Any:
+    """Stats as dicts, also inside a row's teacher breakdown."""
+    if isinstance(value, Stat):
+        return asdict(value)
+    return {k: as_json(v) for k, v in value.items()} if isinstance(value, dict) else value
 
 
-def compare(task: str, seeds: int, metrics: Path, systems: Sequence[str] = SYSTEMS, gpu_id: int = -1) -> Path:
-    """Write metrics/<task>/comparison.{md,json,png}; return the folder."""
+def compare(
+    task: str, seeds: int, metrics: Path, systems: Optional[Sequence[str]] = None, gpu_id: int = -1
+) -> Path:
+    """Write metrics/<task>/comparison.{md,json,png}; return the folder. systems: default_systems'."""
     folder = metrics / task
-    rows = [system_row(folder, task, system, seeds) for system in systems]
+    rows = [system_row(folder, task, system, seeds) for system in systems or default_systems(folder)]
     device = "CPU" if gpu_id < 0 else f"GPU {gpu_id}"
     (folder / "comparison.md").write_text(markdown(task, seeds, device, rows), encoding="utf-8")
     payload = {"task": task, "seeds": seeds, "device": device, "rows": [as_json(r) for r in rows]}
@@ -267,13 +381,15 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("task", help=f"one of {', '.join(SCORE_KEYS)}")
     parser.add_argument("--seeds", type=int, default=1, help="read seeds 0 .. SEEDS-1 (default 1)")
     parser.add_argument("--metrics", type=Path, default=Path("metrics"), help="the metrics folder (default metrics)")
-    parser.add_argument("--systems", default=",".join(SYSTEMS), help="comma-separated, in table order")
+    parser.add_argument("--systems", help=f"comma-separated, in table order (default: {', '.join(SYSTEMS)}, "
+                        f"then {', '.join(TAUGHT)} where its metrics folder exists)")
     parser.add_argument("--gpu-id", type=int, default=-1, help="the device evaluate ran on, for the labels")
     args = parser.parse_args(argv)
     if args.seeds < 1:
         parser.error(f"--seeds must be at least 1, got {args.seeds}")
     try:
-        folder = compare(args.task, args.seeds, args.metrics, args.systems.split(","), args.gpu_id)
+        systems = args.systems.split(",") if args.systems else None
+        folder = compare(args.task, args.seeds, args.metrics, systems, args.gpu_id)
     except (FileNotFoundError, ValueError) as err:
         print(f"compare.py: {err}", file=sys.stderr)
         return 1

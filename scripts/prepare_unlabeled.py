@@ -19,6 +19,8 @@ Then: sentence splitting with spaCy's rule-based `sentencizer`, whitespace norma
 dropping sentences with fewer than --min-tokens or more than --max-tokens spaCy tokens or
 with a U+FFFD replacement character (text already damaged at the source), exact
 de-duplication, a seeded shuffle, and a cap (--max-words tokens and/or --max-sentences).
+`--jsonl` also writes the sentences as JSONL, the input of `spacy apply`; `--jsonl-max-words`
+keeps only its first sentences, so a teacher pipeline annotates a sample, not all of it.
 
     python scripts/prepare_unlabeled.py ../shared/data/raw_text_public_domain --news --tweets \
         -o corpus/unlabeled.txt --max-words 3000000 --seed 0
@@ -224,6 +226,25 @@ def build_corpus(
     return kept, stats
 
 
+def head_by_tokens(sentences: Iterable[str], max_words: int) -> Tuple[List[str], int]:
+    """The first sentences within max_words tokens, and their token count.
+
+    Each sentence is counted as spaCy's English tokenizer splits it alone, which is how
+    `spacy apply` tokenizes each JSONL line for the teacher that annotates it. The sentences
+    are already shuffled, so the head is a sample of the whole corpus and of every source.
+    """
+    tokenizer = spacy.blank("en").tokenizer
+    head: List[str] = []
+    words = 0
+    for sentence in sentences:
+        n = len(tokenizer(sentence))
+        if words + n > max_words:
+            break
+        head.append(sentence)
+        words += n
+    return head, words
+
+
 def write_lines(sentences: Iterable[str], output: Path) -> None:
     """Write one sentence per line, UTF-8, "\\n" line ends."""
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -248,6 +269,9 @@ def main(
     jsonl: Optional[Path] = typer.Option(
         None, help="Also write the sentences as JSONL ({\"text\": ...} a line): `spacy apply` reads a .txt file as one text."
     ),
+    jsonl_max_words: Optional[int] = typer.Option(
+        None, help="Cap on tokens in the JSONL: only the first sentences, since a teacher runs over all of it."
+    ),
 ) -> None:
     """Build a shuffled, de-duplicated, one-sentence-per-line unlabeled corpus."""
     if not paths and not news and not tweets:
@@ -262,7 +286,11 @@ def main(
     )
     write_lines(sentences, output)
     if jsonl is not None:
-        srsly.write_jsonl(jsonl, ({"text": sentence} for sentence in sentences))
+        head = sentences
+        if jsonl_max_words is not None:
+            head, words = head_by_tokens(sentences, jsonl_max_words)
+            print(f"{jsonl}: the first {len(head):,} sentences, {words:,} words (--jsonl-max-words)")
+        srsly.write_jsonl(jsonl, ({"text": sentence} for sentence in head))
     per_source = ", ".join(f"{k[7:]} {v:,}" for k, v in stats.items() if k.startswith("source:"))
     print(
         f"sources (unique sentences before cap): {per_source}\n"

