@@ -27,3 +27,41 @@ def test_a_forked_child_runs_torch_on_one_thread():
         "os.wait(); print(torch.get_num_threads(), os.read(read, 8).decode())\n"
     )
     assert run_python(["-c", script], timeout=60).stdout.split() == ["2", "1"]
+
+
+def test_freed_heap_memory_goes_back_to_the_system():
+    """Blocks below glibc's mmap threshold live in the heap; one live block after them keeps
+    free() from shrinking it, so only release_freed_memory returns their pages."""
+    script = (
+        "import torch\n"
+        "from spacy_cvt.model.torch_settings import release_freed_memory, _LIBC\n"
+        "def rss_mib(): return int(open('/proc/self/statm').read().split()[1]) * 4096 / 2**20\n"
+        "if _LIBC is None: print('not glibc'); raise SystemExit\n"
+        "blocks = [torch.ones(25_000) for _ in range(4_000)]  # 100 kB each, 400 MB in all\n"
+        "pin = torch.ones(25_000)\n"
+        "del blocks\n"
+        "before = rss_mib()\n"
+        "released = release_freed_memory()\n"
+        "print(released, round(before - rss_mib()))\n"
+    )
+    out = run_python(["-c", script], timeout=120).stdout.split()
+    if out[0] == "not":
+        pytest.skip("glibc only: other C libraries are left alone")
+    assert out[0] == "True" and int(out[1]) > 300, out
+
+
+def test_components_release_freed_memory_every_50_optimizer_steps(monkeypatch, wnut_sentences):
+    from thinc.api import Adam
+
+    from spacy_cvt.pipeline import base
+
+    from .conftest import make_nlp, ner_examples
+
+    calls = []
+    monkeypatch.setattr(base, "release_freed_memory", lambda: calls.append(1))
+    nlp = make_nlp("cvt_ner")
+    nlp.initialize(lambda: ner_examples(nlp, wnut_sentences[:8]))
+    component, optimizer = nlp.get_pipe("cvt_ner"), Adam(0.001)
+    for _ in range(base.RELEASE_EVERY * 2 + 1):
+        component.finish_update(optimizer)
+    assert base.RELEASE_EVERY == 50 and len(calls) == 2

@@ -13,9 +13,21 @@
   usable in a forked child: its first parallel region waits forever for threads that were
   not copied. A single-threaded child never enters that pool, and with ``n_process`` the
   processes are the parallelism anyway.
+- **Freed memory goes back to the system** (``release_freed_memory``; the components call it
+  every ``RELEASE_EVERY`` optimizer steps). Each batch has another number of tokens, so
+  torch's CPU tensors come and go in ever different sizes, and glibc's malloc keeps much of
+  the freed memory in its heap instead of returning it. Measured on WNUT-17 (`spacy train
+  configs/bilstm_ner.cfg`, 2 CPU cores, the oneDNN cache already off): peak RSS rose by 204
+  MiB between steps 200 and 1,600 (862 to 1,066 MiB); with ``malloc_trim`` every 50 steps by
+  83 MiB (826 to 909), at the same speed (208 s against 211 s). Fewer arenas
+  (``MALLOC_ARENA_MAX=2``) did not help (+198 MiB); a fixed 128 KiB mmap threshold did (+73)
+  but trained 2.2 times slower. Other C libraries than glibc are left alone.
 """
 
+import ctypes
 import os
+import platform
+from typing import Optional
 
 import torch
 
@@ -27,3 +39,26 @@ def use_one_thread() -> None:
 
 
 os.register_at_fork(after_in_child=use_one_thread)
+
+RELEASE_EVERY = 50  # optimizer steps between two release_freed_memory calls
+
+
+def _glibc() -> Optional[ctypes.CDLL]:
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        return None
+    try:
+        return ctypes.CDLL("libc.so.6")
+    except OSError:
+        return None
+
+
+_LIBC = _glibc()
+
+
+def release_freed_memory() -> bool:
+    """Return the free memory in glibc's heaps to the system (``malloc_trim(0)``).
+
+    True if memory was released; False where there was none to release or the C library
+    is not glibc.
+    """
+    return bool(_LIBC.malloc_trim(0)) if _LIBC is not None else False

@@ -44,6 +44,7 @@ from ..model.tagger import (
     forward_view_sees_later_tokens,
     reads_a_listener,
 )
+from ..model.torch_settings import RELEASE_EVERY, release_freed_memory
 from ..model.views import PRIMARY
 from ..unlabeled import unlabeled_batches
 from .losses import IGNORE, cvt_loss, labeled_loss, softmax
@@ -86,6 +87,7 @@ class CVTComponent(TrainablePipe):
         self._teacher_corpus: Optional[str] = None  # the raw text carries a teacher's labels
         self._step_losses: Optional[Dict[str, float]] = None
         self._n_unlabeled_steps = 0  # for the learning-rate ramp; restarts with the process
+        self._n_updates = 0  # optimizer steps, for release_freed_memory
         self.loaded_not_initialized = False  # trained weights read from disk or bytes
 
     # --- what task subclasses define -------------------------------------------------
@@ -409,7 +411,14 @@ class CVTComponent(TrainablePipe):
         return numpy.asarray(ids, dtype="int32")
 
     def finish_update(self, sgd: Optimizer) -> None:
-        """Apply the labeled step, then ``unlabeled_steps`` CVT steps on raw text."""
+        """Apply the labeled step, then ``unlabeled_steps`` CVT steps on raw text.
+
+        Every ``RELEASE_EVERY`` steps, the memory freed by earlier batches goes back to the
+        system (see ``torch_settings``): without it, training memory grows step after step.
+        """
+        self._n_updates += 1
+        if self._n_updates % RELEASE_EVERY == 0:
+            release_freed_memory()
         self.model.finish_update(sgd)
         clear_gradients(self.model)
         if not self.trains_on_raw_text:
