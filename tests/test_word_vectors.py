@@ -66,14 +66,11 @@ def fine_tuned(glove_path, wnut_sentences):
 
 def trained_rows(nlp, words):
     """The rows of the model's own vectors that ``words`` are found by (0 = unknown)."""
-    table = torch_network(nlp.get_pipe("cvt_ner").model).embedding.words
-    doc = Doc(nlp.vocab, words=words)
-    keys = numpy.asarray(word_keys([doc], "LOWER"))
     import torch
 
-    position = torch.searchsorted(table.keys, torch.from_numpy(keys)).clamp(max=len(table.keys) - 1)
-    known = table.keys[position] == torch.from_numpy(keys)
-    return torch.where(known, table.rows[position], 0).tolist(), table.weight.detach().clone().numpy()
+    table = torch_network(nlp.get_pipe("cvt_ner").model).embedding.words
+    keys = torch.from_numpy(word_keys([Doc(nlp.vocab, words=words)], "LOWER"))
+    return table.rows_of(keys).tolist(), table.weight.detach().clone().numpy()
 
 
 def test_fine_tuned_vectors_start_from_the_pipelines_and_only_batch_words_move(fine_tuned):

@@ -64,12 +64,15 @@ class TrainedVectors(nn.Module):
         self.keys = keys.to(self.weight.device)
         self.rows = (rows + 1).to(self.weight.device)
 
-    def forward(self, word_keys: torch.Tensor) -> torch.Tensor:
+    def rows_of(self, word_keys: torch.Tensor) -> torch.Tensor:
+        """The row each key uses: 0 (unknown) for keys not in the table."""
         if len(self.keys) == 0:
-            return self.weight[torch.zeros_like(word_keys)]
+            return torch.zeros_like(word_keys)
         position = torch.searchsorted(self.keys, word_keys).clamp(max=len(self.keys) - 1)
-        known = self.keys[position] == word_keys
-        return F.embedding(torch.where(known, self.rows[position], 0), self.weight)
+        return torch.where(self.keys[position] == word_keys, self.rows[position], 0)
+
+    def forward(self, word_keys: torch.Tensor) -> torch.Tensor:
+        return F.embedding(self.rows_of(word_keys), self.weight)
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         saved = state_dict.get(prefix + "weight")
