@@ -150,3 +150,13 @@ def make_nlp(
 @pytest.fixture
 def nlp_factory() -> Callable[..., Language]:
     return make_nlp
+
+
+def live_tensors() -> int:
+    """How many torch tensors the process holds (after a garbage collection)."""
+    import gc
+
+    import torch
+
+    gc.collect()
+    return sum(type(obj) in (torch.Tensor, torch.nn.Parameter) for obj in gc.get_objects())

@@ -9,7 +9,7 @@ import torch
 
 from spacy_cvt.model import torch_network
 
-from .conftest import make_nlp, ner_examples, pos_examples
+from .conftest import live_tensors, make_nlp, ner_examples, pos_examples
 
 
 def weights(component):
@@ -115,6 +115,17 @@ def test_nlp_update_in_a_users_loop_runs_the_unlabeled_steps(trained_ner):
     nlp.update(examples[:8], sgd=optimizer, losses=losses)
     nlp.update(examples[8:16], sgd=optimizer, losses=losses)
     assert set(losses) == {"cvt_ner", "cvt_ner_unlabeled"}
+
+
+def test_training_steps_leave_no_tensors_behind(trained_ner):
+    """thinc's PyTorchShim chains one tensor per parameter to the next at every step, which
+    grew training memory without end; the CVT shim updates the parameters in place."""
+    nlp, ner, examples, optimizer = trained_ner
+    nlp.update(examples[:8], sgd=optimizer)  # the first step creates the gradients
+    before = live_tensors()
+    for start in range(8, 64, 8):  # 7 labeled + 7 CVT steps
+        nlp.update(examples[start : start + 8], sgd=optimizer)
+    assert live_tensors() == before
 
 
 def test_without_an_unlabeled_corpus_it_is_the_supervised_baseline(wnut_sentences, caplog):

@@ -10,7 +10,7 @@ from spacy_cvt.model import build_cvt_tagger, torch_network
 from spacy_cvt.model.features import char_ids
 from spacy_cvt.model.tagger import begin_cvt_update, forward
 
-from .conftest import TINY_MODEL
+from .conftest import TINY_MODEL, live_tensors
 
 N_LABELS = 5
 WORDS = "The quick brown fox jumps over the lazy dog near Paris today".split()
@@ -139,3 +139,33 @@ def test_projection_must_be_smaller_than_hidden_size():
     model = build_cvt_tagger(hidden_size1=16, projection_size1=16, nO=3)
     with pytest.raises(ValueError, match="projection"):
         model.initialize()
+
+
+def test_the_shim_steps_the_weights_as_thincs_does_and_keeps_no_tensors():
+    """CVTShim.finish_update: the same weights and averages as thinc's PyTorchShim, without
+    the tensor that PyTorchShim chains to each parameter at every step."""
+    from thinc.api import Adam, PyTorchShim
+
+    from spacy_cvt.model.tagger import CVTShim
+
+    torch.manual_seed(0)
+    nets = [torch.nn.Linear(4, 3), torch.nn.Linear(4, 3)]
+    nets[1].load_state_dict(nets[0].state_dict())
+    shims = [PyTorchShim(nets[0]), CVTShim(nets[1])]
+    optimizers = [Adam(0.01, use_averages=True), Adam(0.01, use_averages=True)]
+    x = torch.randn(5, 4)
+    kept = []
+    for net, shim, optimizer in zip(nets, shims, optimizers):
+        net(x).pow(2).sum().backward()
+        shim.finish_update(optimizer)
+        before = live_tensors()
+        for _ in range(20):
+            net(x).pow(2).sum().backward()
+            shim.finish_update(optimizer)
+        kept.append(live_tensors() - before)
+        assert all(torch.count_nonzero(parameter.grad) == 0 for parameter in net.parameters())
+    assert kept[1] == 0, kept  # thinc 8.3's keeps one per parameter and step: kept[0] == 40
+    for (name, theirs), ours in zip(nets[0].named_parameters(), nets[1].parameters()):
+        assert torch.equal(theirs, ours), name
+        averages = [optimizer.averages[(shim.id, name)] for shim, optimizer in zip(shims, optimizers)]
+        assert numpy.array_equal(*averages), name

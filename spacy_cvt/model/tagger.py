@@ -18,7 +18,7 @@ import torch
 from spacy.tokens import Doc
 from spacy.util import registry
 from spacy.vocab import Vocab
-from thinc.api import ArgsKwargs, Model, PyTorchShim, set_dropout_rate, torch2xp, xp2torch
+from thinc.api import ArgsKwargs, Model, Optimizer, PyTorchShim, set_dropout_rate, torch2xp, xp2torch
 from thinc.types import Floats2d
 
 from ..settings import flat_settings
@@ -61,13 +61,32 @@ build_cvt_tagger = registry.architectures("spacy-cvt.CVTTagger.v1")(flat_setting
 
 
 class CVTShim(PyTorchShim):
-    """PyTorchShim whose ``use_params`` understands thinc's parameter averages.
+    """PyTorchShim that updates its parameters in place and understands thinc's averages.
 
-    spaCy evaluates and saves with ``nlp.use_params(optimizer.averages)``. The
-    optimizer keys a torch parameter by ``(shim.id, name)``, but PyTorchShim only
-    looks for string keys, so without this the averaged weights (CVT's
-    exponential moving average of weights) would never be used.
+    - ``finish_update``: PyTorchShim's sets each parameter's ``.data`` to a new tensor
+      made from the optimizer's array, and that array is a view of the old tensor, so
+      every step chains one more tensor per parameter to the last and none is ever
+      freed (thinc 8.3: one tensor per parameter and step, with its numpy array). The
+      few KB a step add up, and the small blocks they pin amid the batches' large ones
+      keep glibc from reusing its heap. Here the optimizer updates a view of the
+      parameter itself, and the parameter stays the tensor it was.
+    - ``use_params``: spaCy evaluates and saves with ``nlp.use_params(optimizer.averages)``.
+      The optimizer keys a torch parameter by ``(shim.id, name)``, but PyTorchShim only
+      looks for string keys, so without this the averaged weights (CVT's exponential
+      moving average of weights) would never be used.
     """
+
+    def finish_update(self, optimizer: Optimizer) -> None:
+        for name, parameter in self._model.named_parameters():
+            if parameter.grad is None:
+                continue
+            if not self._grad_scaler.found_inf:  # as PyTorchShim: skip a step that overflowed
+                weights = torch2xp(parameter.data)  # shares the parameter's memory
+                updated, _ = optimizer((self.id, name), weights, torch2xp(parameter.grad))
+                if updated is not weights:  # thinc's optimizers update in place; others may not
+                    parameter.data.copy_(xp2torch(updated, device=parameter.device))
+            parameter.grad.zero_()
+        self._grad_scaler.update()
 
     @contextlib.contextmanager
     def use_params(self, params):
