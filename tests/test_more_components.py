@@ -4,6 +4,7 @@ import spacy
 import torch
 from spacy.tokens import Doc
 from spacy.training import Example, biluo_tags_to_spans, iob_to_biluo
+from thinc.api import fix_random_seed
 
 from spacy_cvt.model import torch_network
 
@@ -41,6 +42,7 @@ def upos_examples(nlp, limit):
 
 
 def losses_over(nlp, examples, epochs):
+    fix_random_seed(0)  # the weights' initialization and dropout: the same run every time
     optimizer = nlp.initialize(lambda: examples)
     name = nlp.pipe_names[0]
     history = []
