@@ -152,7 +152,7 @@ def repair_news_quotes(text: str) -> str:
 
 
 SOURCES = ("books", "news", "tweets", "reviews")
-UD_GENRE_PREFIX = "# sent_id = "
+UD_SENT_ID_PREFIX = "# sent_id = "
 UD_TEXT_PREFIX = "# text = "
 
 
@@ -167,8 +167,8 @@ def read_ud_genre(path: Path, genre: str) -> List[str]:
     in_genre = False
     with path.open(encoding="utf-8") as f:
         for line in f:
-            if line.startswith(UD_GENRE_PREFIX):
-                in_genre = line[len(UD_GENRE_PREFIX):].startswith(f"{genre}-")
+            if line.startswith(UD_SENT_ID_PREFIX):
+                in_genre = line[len(UD_SENT_ID_PREFIX):].startswith(f"{genre}-")
             elif in_genre and line.startswith(UD_TEXT_PREFIX):
                 texts.append(line[len(UD_TEXT_PREFIX):].strip())
                 in_genre = False
