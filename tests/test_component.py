@@ -8,6 +8,7 @@ import spacy
 import torch
 
 from spacy_cvt.model import torch_network
+from spacy_cvt.pipeline.unlabeled_optimizer import STATE_SUFFIX
 
 from .conftest import live_tensors, make_nlp, ner_examples, pos_examples
 
@@ -83,6 +84,19 @@ def test_unlabeled_steps_keep_their_own_optimizer_state_and_ramp_up(trained_ner)
     assert labeled and all(scale == 1.0 for _, scale in labeled)
     # the optimizer keeps its Adam state per key: separate keys are separate state
     assert not {key for key, _ in labeled} & unlabeled_keys
+
+
+def test_learn_rate_scale_multiplies_the_rate_of_both_kinds_of_step(wnut_sentences, raw_text_file):
+    nlp = make_nlp("cvt_ner", raw_text_file, learn_rate_scale=40.0, unlabeled_warmup_steps=4)
+    examples = ner_examples(nlp, wnut_sentences[:64])
+    recorder = RecordingOptimizer(nlp.initialize(lambda: examples))
+    nlp.update(examples[:4], sgd=recorder)  # the labeled step, then one unlabeled step (ramp 1/4)
+    scales = {}
+    for (_, name), scale in recorder.calls:
+        scales.setdefault(name.endswith(STATE_SUFFIX), set()).add(scale)
+    assert scales == {False: {40.0}, True: {10.0}}
+    with pytest.raises(ValueError, match=r"learn_rate_scale must be > 0 \(got 0.0\)"):
+        make_nlp(learn_rate_scale=0.0)
 
 
 def test_warmup_scale():

@@ -1,9 +1,10 @@
-"""CVT's losses: masks at sentence ends, gradients, missing gold."""
+"""CVT's losses: masks at sentence ends, gradients, missing gold, soft targets."""
 
 import numpy
+import pytest
 from thinc.api import NumpyOps
 
-from spacy_cvt.pipeline.losses import IGNORE, cvt_loss, labeled_loss, view_targets
+from spacy_cvt.pipeline.losses import IGNORE, cvt_loss, labeled_loss, soft_loss, view_targets
 
 ops = NumpyOps()
 
@@ -51,3 +52,16 @@ def test_labeled_loss_ignores_tokens_without_gold():
     assert d_logits[0, 1] < 0 and d_logits[0, 0] > 0
     loss, d_logits = labeled_loss(ops, logits, numpy.array([IGNORE] * 3, dtype="int32"), 0.1)
     assert loss == 0.0 and not d_logits.any()
+
+
+def test_soft_loss_with_one_hot_targets_is_the_labeled_loss_and_masked_rows_do_not_count():
+    logits = numpy.random.default_rng(0).normal(size=(4, 3)).astype("float32")
+    gold = numpy.asarray([2, 0, 1, IGNORE], dtype="int32")
+    one_hot = numpy.zeros((4, 3), "f")
+    one_hot[[0, 1, 2], [2, 0, 1]] = 1.0
+    mask = numpy.asarray([[1], [1], [1], [0]], "f")
+    loss, gradient = soft_loss(ops, logits, one_hot, mask)
+    expected_loss, expected_gradient = labeled_loss(ops, logits, gold, label_smoothing=0.0)
+    assert loss == pytest.approx(expected_loss, rel=1e-5)
+    assert numpy.allclose(gradient, expected_gradient, atol=1e-6)
+    assert not gradient[3].any()

@@ -2,12 +2,15 @@
 
 import random
 
+import numpy
 import pytest
 import spacy
 import srsly
 import torch
 from spacy.tokens import DocBin
 from spacy.training import Example
+
+from spacy_cvt.pipeline.distributions import aligned_targets, teacher_entry, write_distributions
 
 from .conftest import make_nlp, run_python
 
@@ -123,3 +126,103 @@ def test_a_teacher_corpus_needs_unlabeled_steps_and_excludes_plain_raw_text(silv
     nlp.config["initialize"]["components"]["cvt_ner"]["unlabeled_corpus"] = "corpora.silver"
     with pytest.raises(ValueError, match="sets both unlabeled_corpus"):
         train(nlp, steps=1)
+
+
+# --- soft targets: a CVT teacher stores its distributions, a student learns them ----------
+
+
+@pytest.fixture(scope="module")
+def cvt_teacher_path(tmp_path_factory):
+    """A CVT teacher trained on every city, saved without store_distributions, then switched
+    on in its config.cfg as a user would: the saved cfg must not switch it off again."""
+    torch.manual_seed(0)
+    nlp = make_nlp(unlabeled_steps=0)
+    examples = city_examples(nlp, CITIES)
+    optimizer = nlp.initialize(lambda: examples)
+    for step in range(120):
+        nlp.update(examples[(step * 8) % len(examples) :][:8], sgd=optimizer, drop=0.1)
+    path = tmp_path_factory.mktemp("cvt_teacher") / "pipeline"
+    nlp.to_disk(path)
+    config = spacy.util.load_config(path / "config.cfg")
+    config["components"]["cvt_ner"]["store_distributions"] = True
+    config.to_disk(path / "config.cfg")
+    return path
+
+
+@pytest.fixture(scope="module")
+def soft_silver_path(cvt_teacher_path, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("soft_silver")
+    raw = folder / "raw.jsonl"
+    srsly.write_jsonl(raw, [{"text": t.format(city)} for city in SILVER_CITIES for t in TEMPLATES * 4])
+    silver = folder / "silver.spacy"
+    run_python(["-m", "spacy", "apply", str(cvt_teacher_path), str(raw), str(silver)], timeout=300)
+    return silver
+
+
+def test_a_cvt_teacher_stores_its_distributions_through_spacy_apply(soft_silver_path, cvt_teacher_path):
+    teacher = spacy.load(cvt_teacher_path)
+    assert found_cities(teacher) >= 0.9 * len(HELD_OUT_CITIES + SILVER_CITIES) * len(TEMPLATES)
+    tag_names = teacher.get_pipe("cvt_ner").tag_names
+    docs = list(DocBin().from_disk(soft_silver_path).get_docs(teacher.vocab))
+    assert len(docs) == len(SILVER_CITIES) * len(TEMPLATES) * 4
+    for doc in docs:
+        stored = doc._.cvt_distributions
+        assert list(stored) == ["cvt_ner"]
+        assert list(stored["cvt_ner"]["labels"]) == tag_names
+        probs = numpy.asarray(stored["cvt_ner"]["probs"], dtype="float32")
+        assert probs.shape == (len(doc), len(tag_names))
+        assert numpy.allclose(probs.sum(axis=1), 1.0, atol=1e-2)
+        # the distribution is what the entities were decoded from
+        for ent in doc.ents:
+            assert tag_names[int(probs[ent.start].argmax())] == f"U-{ent.label_}"
+    # off by default: a pipeline saved without it writes none
+    plain = make_nlp()
+    plain.initialize(lambda: city_examples(plain, GOLD_CITIES))
+    assert plain("I flew to Rome yesterday .")._.cvt_distributions is None
+
+
+def test_soft_targets_move_the_model_towards_the_teacher(soft_silver_path, tmp_path):
+    settings = {"unlabeled_warmup_steps": 1, "unlabeled_batch_size": 16}
+    plain = with_corpus(make_nlp(**settings), soft_silver_path, "unlabeled_corpus")
+    soft = with_corpus(make_nlp(teacher_targets="distributions", **settings), soft_silver_path, "teacher_corpus")
+    plain_losses, soft_losses = train(plain), train(soft)
+    assert soft_losses["cvt_ner_teacher"] > 0 and soft_losses["cvt_ner_unlabeled"] > 0
+    assert found_cities(soft) > found_cities(plain) + 10
+    soft.to_disk(tmp_path / "soft")
+    loaded = spacy.load(tmp_path / "soft")
+    assert found_cities(loaded) == found_cities(soft)
+    assert loaded.get_pipe("cvt_ner").cfg["teacher_targets"] == "distributions"
+    assert "store_distributions" not in loaded.get_pipe("cvt_ner").cfg
+
+
+def test_soft_targets_from_a_corpus_without_distributions_are_an_error(silver_path):
+    nlp = with_corpus(make_nlp(teacher_targets="distributions"), silver_path, "teacher_corpus")
+    with pytest.raises(ValueError, match="teacher corpus 'corpora.silver' has no label distributions.*store_distributions = true"):
+        train(nlp, steps=1)
+
+
+def test_distributions_over_unknown_tags_are_named(soft_silver_path):
+    nlp = with_corpus(make_nlp(teacher_targets="distributions"), soft_silver_path, "teacher_corpus")
+    nlp.config["initialize"]["components"]["cvt_ner"]["labels"] = ["PER"]
+    with pytest.raises(ValueError, match=r"distributions over the tags \['B-LOC', 'I-LOC', 'L-LOC', 'U-LOC'\]"):
+        train(nlp, steps=1)
+
+
+def test_teacher_targets_must_be_known():
+    with pytest.raises(ValueError, match=r"teacher_targets must be one of \['labels', 'distributions'\], got 'soft'"):
+        make_nlp(teacher_targets="soft")
+
+
+def test_distributions_follow_the_students_tokens():
+    """A token the two tokenizations split differently gets no target; the others get their own."""
+    vocab = spacy.blank("en").vocab
+    teacher_doc = spacy.tokens.Doc(vocab, words=["New-York", "is", "big"])
+    student_doc = spacy.tokens.Doc(vocab, words=["New", "-", "York", "is", "big"])
+    probs = numpy.asarray([[0.1, 0.9], [0.8, 0.2], [0.6, 0.4]], dtype="float16")
+    write_distributions(teacher_doc, "teacher", ["U-LOC", "O"], probs)
+    entry = teacher_entry(teacher_doc, "cvt_ner")  # the only entry, under another name
+    targets, mask = aligned_targets(Example(student_doc, teacher_doc), entry, ["O", "U-LOC", "U-PER"])
+    assert mask[:, 0].tolist() == [0, 0, 0, 1, 1]
+    assert numpy.allclose(targets[3:], [[0.2, 0.8, 0.0], [0.4, 0.6, 0.0]], atol=1e-3)
+    with pytest.raises(KeyError):
+        aligned_targets(Example(student_doc, teacher_doc), entry, ["O"])

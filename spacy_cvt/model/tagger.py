@@ -5,10 +5,12 @@ batch's tokens in document order. ``predict`` and ``begin_update`` compute the
 primary view only (prediction and the labeled step); ``begin_cvt_update`` computes
 the CVT step's teacher and auxiliary views in one pass.
 
-The torch module can only be built once the number of labels (``nO``) and the
-word-vector width (``nV``) are known, so it is created in ``init``. A component
-loading a saved pipeline sets both dims from its cfg and initializes the model
-before reading the weights.
+The torch module can only be built once the number of labels (``nO``), the
+word-vector width (``nV``) and the tok2vec layer's width (``nT``) are known, so it
+is created in ``init``. A component loading a saved pipeline sets these dims from
+its cfg and initializes the model before reading the weights: a Transformer
+listener only learns its width from its upstream's output, so at load time,
+before any doc has passed, the saved value is the only way to know it.
 """
 
 import contextlib
@@ -52,7 +54,7 @@ def _build_cvt_tagger(
         forward,
         init=init,
         layers=[tok2vec] if tok2vec is not None else [],
-        dims={"nO": nO, "nV": None},
+        dims={"nO": nO, "nV": None, "nT": None},
         attrs={"dropout_rate": 0.0, "settings": settings},
     )
 
@@ -121,11 +123,13 @@ def init(model: Model, X: Optional[List[Doc]] = None, Y=None) -> None:
         model.set_dim("nV", 0)
     if model.layers:
         model.layers[0].initialize(X=X)
+    if not model.has_dim("nT"):
+        model.set_dim("nT", tok2vec_width(model))
     network = CVTNetwork(
         model.attrs["settings"],
         n_labels=model.get_dim("nO"),
         n_vector_dims=model.get_dim("nV"),
-        n_extra_dims=tok2vec_width(model),
+        n_extra_dims=model.get_dim("nT"),
     )
     model.shims.append(CVTShim(network))
 

@@ -13,8 +13,9 @@ calls the same two. So:
   ``unlabeled_warmup_steps`` (why: ``unlabeled_optimizer.py``).
 - With a teacher corpus (raw text annotated by another pipeline with ``spacy
   apply``) instead of plain raw text, each CVT step also trains the primary module
-  on the teacher's labels, weighted by ``teacher_weight``; that loss is reported as
-  ``<name>_teacher``.
+  on the teacher's labels, or on the label distributions a CVT teacher stored
+  (``teacher_targets``, ``distributions.py``), weighted by ``teacher_weight``; that
+  loss is reported as ``<name>_teacher``.
 
 Task subclasses only say how gold is read and how predictions are written.
 """
@@ -23,7 +24,7 @@ import dataclasses
 import itertools
 import logging
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Union
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple, Union
 
 import numpy
 import srsly
@@ -47,13 +48,15 @@ from ..model.tagger import (
 from ..model.torch_settings import RELEASE_EVERY, release_freed_memory
 from ..model.views import PRIMARY
 from ..unlabeled import unlabeled_batches
-from .losses import IGNORE, cvt_loss, labeled_loss, softmax
+from .distributions import aligned_targets, stored_components, teacher_entry, write_distributions
+from .losses import IGNORE, cvt_loss, labeled_loss, soft_loss, softmax
 from .settings import CVTSettings
-from .unlabeled_optimizer import UnlabeledPhaseOptimizer, warmup_scale
+from .unlabeled_optimizer import ScaledOptimizer, unlabeled_phase, warmup_scale
 
 logger = logging.getLogger("spacy_cvt")
 
 GoldTags = List[Optional[str]]  # per predicted token; None or "-" means no gold
+Tagging = Tuple[numpy.ndarray, numpy.ndarray]  # one doc's tag ids and (n_tokens, n_tags) log probabilities
 
 
 class CVTComponent(TrainablePipe):
@@ -76,10 +79,14 @@ class CVTComponent(TrainablePipe):
         self.model = model
         self.name = name
         self.scorer = scorer
+        training_settings = dataclasses.asdict(settings)
+        # an attribute, not cfg: the saved cfg must not override the config's choice at load
+        self.store_distributions: bool = training_settings.pop("store_distributions")
         self.cfg: Dict[str, Any] = {
             "labels": [],
             "n_vector_dims": None,
-            **dataclasses.asdict(settings),
+            "n_tok2vec_dims": None,  # known after initialize; a loaded model needs it before its weights
+            **training_settings,
             "raw_docs_seen": 0,  # raw docs CVT steps consumed: a sourced run goes on from there
             **task_settings,
         }
@@ -186,6 +193,7 @@ class CVTComponent(TrainablePipe):
             )
         self.cfg["labels"] = list(labels)
         self.cfg["n_vector_dims"] = int(self.vocab.vectors.shape[1])
+        self.cfg["n_tok2vec_dims"] = None  # read from the tok2vec layer as the model is built
         self.cfg["raw_docs_seen"] = 0
         self.loaded_not_initialized = False
         self._build_model(rebuild=True)
@@ -224,6 +232,9 @@ class CVTComponent(TrainablePipe):
 
     def _check_teacher_labels(self, examples: List[Example], corpus_name: str) -> None:
         """The teacher corpus must carry this component's annotation, with known labels."""
+        if self.cfg["teacher_targets"] == "distributions":
+            self._teacher_distributions(examples, corpus_name)
+            return
         found = {label for example in examples for label in self.labels_from_example(example)}
         if not found:
             raise ValueError(
@@ -240,15 +251,49 @@ class CVTComponent(TrainablePipe):
                 f"on the same labels, or add them to [initialize.components.{self.name}.labels]."
             )
 
+    def _teacher_distributions(self, examples: List[Example], corpus_name: str) -> Tuple[numpy.ndarray, numpy.ndarray]:
+        """The teacher's distributions for the batch's tokens, in this component's columns:
+        (targets, mask) over all the batch's tokens. Raises, naming the corpus, if a doc has
+        none for this component or has tags the component does not know."""
+        rows, masks = [], []
+        for example in examples:
+            entry = teacher_entry(example.reference, self.name)
+            if entry is None:
+                found = stored_components(example.reference)
+                raise ValueError(
+                    f"{self.name}: teacher_targets = 'distributions', but the doc "
+                    f"'{example.reference.text[:80]}' of the teacher corpus '{corpus_name}' has "
+                    + (f"distributions from {found} and none from a component named '{self.name}'. "
+                       if found else "no label distributions. ")
+                    + "Annotate the raw text with a CVT teacher that stores them "
+                    f"([components.NAME] store_distributions = true in the teacher's config.cfg, "
+                    "then spacy apply), or set teacher_targets = 'labels'."
+                )
+            try:
+                targets, mask = aligned_targets(example, entry, self.tag_names)
+            except KeyError as error:
+                raise ValueError(
+                    f"{self.name}: the teacher corpus '{corpus_name}' has distributions over the "
+                    f"tags {error.args[0]}, which are not among the component's tags "
+                    f"{self.tag_names}. Use a teacher trained on the same labels, or add them to "
+                    f"[initialize.components.{self.name}.labels]."
+                ) from None
+            rows.append(targets)
+            masks.append(mask)
+        return numpy.concatenate(rows), numpy.concatenate(masks)
+
     def _build_model(self, rebuild: bool = False) -> None:
-        """Create the torch module from the shapes in cfg (labels, vector width)."""
+        """Create the torch module from the shapes in cfg (labels, vector and tok2vec widths)."""
         if rebuild:
             self.model.shims.clear()
         elif self.model.shims:
             return
         self.model.set_dim("nO", len(self.tag_names), force=True)
         self.model.set_dim("nV", self.cfg["n_vector_dims"] or 0, force=True)
+        if self.cfg.get("n_tok2vec_dims") is not None:  # None: read from the layer (also pipelines saved before 2026-11-28)
+            self.model.set_dim("nT", self.cfg["n_tok2vec_dims"], force=True)
         self.model.initialize()
+        self.cfg["n_tok2vec_dims"] = self.model.get_dim("nT")
         clear_gradients(self.model)
 
     def _open_unlabeled(self, nlp: Optional[Language], corpus_name: Optional[str]) -> None:
@@ -340,21 +385,25 @@ class CVTComponent(TrainablePipe):
 
     # --- prediction ------------------------------------------------------------------
 
-    def predict(self, docs: Iterable[Doc]) -> List[numpy.ndarray]:
+    def predict(self, docs: Iterable[Doc]) -> List[Tagging]:
+        """Each doc's decoded tag ids, with the log probabilities they were decoded from."""
         docs = list(docs)
         scores = self.model.predict(docs)[PRIMARY]
         log_probs = self.model.ops.to_numpy(self.model.ops.xp.log(softmax(self.model.ops, scores) + 1e-12))
-        decoded = []
+        taggings = []
         start = 0
         for doc in docs:
-            decoded.append(self.decode(doc, log_probs[start : start + len(doc)]))
+            doc_log_probs = log_probs[start : start + len(doc)]
+            taggings.append((self.decode(doc, doc_log_probs), doc_log_probs))
             start += len(doc)
-        return decoded
+        return taggings
 
-    def set_annotations(self, docs: Iterable[Doc], tag_ids: List[numpy.ndarray]) -> None:
+    def set_annotations(self, docs: Iterable[Doc], taggings: List[Tagging]) -> None:
         names = self.tag_names
-        for doc, ids in zip(docs, tag_ids):
+        for doc, (ids, log_probs) in zip(docs, taggings):
             self.write(doc, [names[i] for i in ids])
+            if self.store_distributions:
+                write_distributions(doc, self.name, names, numpy.exp(log_probs))
 
     # --- training --------------------------------------------------------------------
 
@@ -419,7 +468,8 @@ class CVTComponent(TrainablePipe):
         self._n_updates += 1
         if self._n_updates % RELEASE_EVERY == 0:
             release_freed_memory()
-        self.model.finish_update(sgd)
+        scale = self.cfg["learn_rate_scale"]
+        self.model.finish_update(sgd if scale == 1.0 else ScaledOptimizer(sgd, scale))
         clear_gradients(self.model)
         if not self.trains_on_raw_text:
             return
@@ -456,16 +506,24 @@ class CVTComponent(TrainablePipe):
         loss, d_scores = cvt_loss(ops, softmax(ops, teacher), students, [len(doc) for doc in docs])
         losses = {self.unlabeled_loss_key: loss}
         if self.learns_from_teacher:
-            silver = ops.asarray1i(self._gold_ids(examples, source=f"teacher corpus '{self._teacher_corpus}'"))
-            teacher_loss, d_primary = labeled_loss(ops, scores[PRIMARY], silver, self.cfg["label_smoothing"])
+            teacher_loss, d_primary = self._teacher_loss(examples, scores[PRIMARY])
             d_scores[PRIMARY] = d_primary * self.cfg["teacher_weight"]
             losses[self.teacher_loss_key] = teacher_loss * self.cfg["teacher_weight"]
         backprop(d_scores)
         self._n_unlabeled_steps += 1
         scale = warmup_scale(self._n_unlabeled_steps, self.cfg["unlabeled_warmup_steps"])
-        self.model.finish_update(UnlabeledPhaseOptimizer(sgd, scale))
+        self.model.finish_update(unlabeled_phase(sgd, scale * self.cfg["learn_rate_scale"]))
         clear_gradients(self.model)
         return losses
+
+    def _teacher_loss(self, examples: List[Example], primary: Any) -> Tuple[float, Any]:
+        """The primary module against the teacher corpus: its labels or its distributions."""
+        ops = self.model.ops
+        if self.cfg["teacher_targets"] == "distributions":
+            targets, mask = self._teacher_distributions(examples, self._teacher_corpus)
+            return soft_loss(ops, primary, ops.asarray2f(targets), ops.asarray2f(mask))
+        silver = ops.asarray1i(self._gold_ids(examples, source=f"teacher corpus '{self._teacher_corpus}'"))
+        return labeled_loss(ops, primary, silver, self.cfg["label_smoothing"])
 
 
 def resolve_corpus(nlp: Language, corpus_name: str, component: str) -> Callable[[Language], Iterable[Example]]:

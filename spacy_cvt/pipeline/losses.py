@@ -1,6 +1,6 @@
-"""CVT's two losses as pure functions of arrays (numpy or cupy, through thinc Ops).
+"""CVT's losses as pure functions of arrays (numpy or cupy, through thinc Ops).
 
-Both are per-token means, so a batch's loss does not grow with its length and the
+All are per-token means, so a batch's loss does not grow with its length and the
 labeled and unlabeled steps are on the same scale. Each returns the loss and the
 gradient with respect to the logits.
 """
@@ -60,6 +60,18 @@ def view_targets(
     return targets, mask
 
 
+def soft_loss(ops: Ops, logits: Floats2d, targets: Floats2d, mask: Floats2d) -> Tuple[float, Floats2d]:
+    """Mean cross-entropy of ``logits`` against target distributions, over the rows ``mask`` keeps.
+
+    ``targets`` (probabilities) is a constant; ``mask`` is (n_tokens, 1) of 0/1.
+    """
+    n_rows = max(float(mask.sum()), 1.0)
+    probs = softmax(ops, logits)
+    gradient = ((probs - targets) * mask / n_rows).astype("float32")
+    loss = float(-(targets * ops.xp.log(probs + 1e-12) * mask).sum() / n_rows)
+    return loss, gradient
+
+
 def cvt_loss(
     ops: Ops, teacher: Floats2d, student_logits: Dict[str, Floats2d], lengths: List[int]
 ) -> Tuple[float, Dict[str, Floats2d]]:
@@ -68,13 +80,10 @@ def cvt_loss(
     ``teacher`` holds probabilities and is a constant: only the students'
     logits get gradients.
     """
-    xp = ops.xp
     total = 0.0
     gradients = {}
     for view, logits in student_logits.items():
         targets, mask = view_targets(ops, view, teacher, lengths)
-        n_rows = max(float(mask.sum()), 1.0)
-        probs = softmax(ops, logits)
-        gradients[view] = ((probs - targets) * mask / n_rows).astype("float32")
-        total += float(-(targets * xp.log(probs + 1e-12) * mask).sum() / n_rows)
+        loss, gradients[view] = soft_loss(ops, logits, targets, mask)
+        total += loss
     return total, gradients

@@ -14,6 +14,8 @@ from spacy.language import Language
 
 from ..settings import flat_settings
 
+TEACHER_TARGETS = ("labels", "distributions")
+
 
 @dataclass(frozen=True)
 class CVTSettings:
@@ -24,10 +26,23 @@ class CVTSettings:
     unlabeled_dropout: the students' dropout in a CVT step (the teacher has none).
     unlabeled_warmup_steps: CVT steps over which their learning rate ramps up from 0.
     label_smoothing: of the labeled loss.
+    learn_rate_scale: multiplies the pipeline's learning rate for this component's weights
+        (its tok2vec layer's included; a listener's upstream component keeps its own rate),
+        in both kinds of step. A CVT head on a transformer fine-tuned at 5e-5 needs about
+        40 to train at the cvt configs' 2e-3.
     shuffle_window: raw docs shuffled and bucketed by length together.
     seed: of the raw-text shuffle.
     teacher_weight: weight of the teacher's labels in a CVT step, when the raw text is
         a teacher corpus (``[initialize.components.NAME] teacher_corpus``).
+    teacher_targets: what the primary module learns from a teacher corpus: "labels" (the
+        teacher's annotation as hard targets, with label smoothing; any pipeline can be
+        the teacher) or "distributions" (soft targets: the per-token label distributions
+        a CVT teacher wrote with ``store_distributions``).
+    store_distributions: also write the primary view's per-token label distributions to
+        ``doc._.cvt_distributions`` when annotating, so that ``spacy apply`` keeps them in
+        the teacher corpus it writes. Unlike the fields above, the component keeps it
+        out of its saved cfg, so it can be switched on in the config of a pipeline that
+        was trained without it.
     """
 
     unlabeled_steps: int = 1
@@ -35,9 +50,12 @@ class CVTSettings:
     unlabeled_dropout: float = 0.2
     unlabeled_warmup_steps: int = 500
     label_smoothing: float = 0.1
+    learn_rate_scale: float = 1.0
     shuffle_window: int = 10000
     seed: int = 0
     teacher_weight: float = 1.0
+    teacher_targets: str = "labels"
+    store_distributions: bool = False
 
     def check(self, component: str) -> None:
         """Refuse values training cannot use, naming the config section."""
@@ -46,8 +64,15 @@ class CVTSettings:
                 f"[components.{component}]: unlabeled_steps and unlabeled_warmup_steps must be >= 0 "
                 f"(got {self.unlabeled_steps} and {self.unlabeled_warmup_steps})."
             )
+        if self.learn_rate_scale <= 0:
+            raise ValueError(f"[components.{component}]: learn_rate_scale must be > 0 (got {self.learn_rate_scale}).")
         if self.teacher_weight < 0:
             raise ValueError(f"[components.{component}]: teacher_weight must be >= 0 (got {self.teacher_weight}).")
+        if self.teacher_targets not in TEACHER_TARGETS:
+            raise ValueError(
+                f"[components.{component}] teacher_targets must be one of {list(TEACHER_TARGETS)}, "
+                f"got '{self.teacher_targets}'."
+            )
         if self.unlabeled_batch_size < 1 or self.shuffle_window < 1:
             raise ValueError(
                 f"[components.{component}]: unlabeled_batch_size and shuffle_window must be >= 1 "
