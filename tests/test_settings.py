@@ -19,7 +19,10 @@ def test_every_factory_takes_the_shared_settings_as_flat_keys_with_one_set_of_de
     block = nlp.config["components"][factory]
     defaults = dataclasses.asdict(CVTSettings())
     assert {key: block[key] for key in defaults} == {**defaults, "unlabeled_steps": 3}
+    # store_distributions is an attribute, not cfg: the saved cfg must not override the config at load
+    store_distributions = defaults.pop("store_distributions")
     assert {key: component.cfg[key] for key in defaults} == {**defaults, "unlabeled_steps": 3}
+    assert "store_distributions" not in component.cfg and component.store_distributions is store_distributions
     model_defaults = dataclasses.asdict(ModelSettings())
     assert {key: block["model"][key] for key in model_defaults} == {**model_defaults, "hidden_size1": 64}
     assert component.model.attrs["settings"] == ModelSettings(hidden_size1=64)
