@@ -255,6 +255,7 @@ class CVTComponent(TrainablePipe):
         """The teacher's distributions for the batch's tokens, in this component's columns:
         (targets, mask) over all the batch's tokens. Raises, naming the corpus, if a doc has
         none for this component or has tags the component does not know."""
+        tag_names = self.tag_names
         rows, masks = [], []
         for example in examples:
             entry = teacher_entry(example.reference, self.name)
@@ -270,12 +271,12 @@ class CVTComponent(TrainablePipe):
                     "then spacy apply), or set teacher_targets = 'labels'."
                 )
             try:
-                targets, mask = aligned_targets(example, entry, self.tag_names)
+                targets, mask = aligned_targets(example, entry, tag_names)
             except KeyError as error:
                 raise ValueError(
                     f"{self.name}: the teacher corpus '{corpus_name}' has distributions over the "
                     f"tags {error.args[0]}, which are not among the component's tags "
-                    f"{self.tag_names}. Use a teacher trained on the same labels, or add them to "
+                    f"{tag_names}. Use a teacher trained on the same labels, or add them to "
                     f"[initialize.components.{self.name}.labels]."
                 ) from None
             rows.append(targets)
