@@ -25,21 +25,19 @@ import typer
 from make_glove_vectors import glove_data_dir, load_glove, with_cased_variants, write_word2vec
 
 
-def read_sentences(path: Path, max_words: int, max_tokens: int = 128) -> List[List[str]]:
-    """The raw text's lines as spaCy English tokens (the tokens the tagger will see), up to
-    ``max_words`` words; a line longer than ``max_tokens`` is cut there."""
+def read_sentences(path: Path, max_words: int) -> List[List[str]]:
+    """The raw text as CVT's raw-text reader gives it to the tagger (RawTextCorpus: spaCy
+    English tokens, files or folders, .gz, long lines split into pieces), up to ``max_words``
+    words: the transformer reads the same words the tagger will look up."""
     import spacy
+    from spacy_cvt.unlabeled import RawTextCorpus
 
-    tokenizer = spacy.blank("en").tokenizer
     sentences, n_words = [], 0
-    with path.open(encoding="utf8") as file:
-        for line in file:
-            words = [token.text for token in tokenizer(line.strip())][:max_tokens]
-            if words:
-                sentences.append(words)
-                n_words += len(words)
-            if n_words >= max_words:
-                break
+    for doc in RawTextCorpus(path).docs(spacy.blank("en")):
+        sentences.append([token.text for token in doc])
+        n_words += len(doc)
+        if n_words >= max_words:
+            break
     return sentences
 
 
@@ -96,7 +94,7 @@ def reduce(states: np.ndarray, dims: int, spread: float, fit_rows: int = 20000) 
 
 def main(
     output: Path = typer.Argument(..., help="word2vec text file to write (.gz for gzip)."),
-    raw: Path = typer.Option(..., help="Raw text, one sentence or paragraph a line (the `unlabeled` command's output)."),
+    raw: Path = typer.Option(..., help="Raw text, one sentence or paragraph a line (the `unlabeled` command's output), or a folder of such files."),
     transformer: str = typer.Option(..., help="A local Hugging Face model folder (or a hub name with internet)."),
     max_rows: int = typer.Option(100000, help="GloVe rows to keep (most frequent first)."),
     max_words: int = typer.Option(300000, help="Words of raw text the transformer reads."),
@@ -120,7 +118,7 @@ def main(
     states, n_seen = static_states(words, sentences, encoder, tokenizer, layer, batch_size)
     table = np.concatenate([glove, reduce(states, dims, float(glove.std()))], axis=1)
     write_word2vec(with_cased_variants(words), table, output)
-    print(f"{output}: {len(words)} words x {table.shape[1]} (50 GloVe + {dims} from layer {layer}); "
+    print(f"{output}: {len(words)} words x {table.shape[1]} ({glove.shape[1]} GloVe + {dims} from layer {layer}); "
           f"{n_seen} of them seen in {sum(map(len, sentences))} words of {raw}, the rest encoded alone; "
           f"{time.perf_counter() - start:.0f} s")
 

@@ -1,6 +1,7 @@
 """Word vectors: the pipeline's static GloVe table, or the model's fine-tuned copy of it
 (``fine_tune_vectors``, as in the paper), found with digits mapped to 0."""
 
+import gzip
 import importlib.util
 import os
 import subprocess
@@ -163,6 +164,23 @@ def test_a_seen_word_gets_its_mean_state_in_context_and_an_unseen_word_its_state
     numpy.testing.assert_allclose(states[2], alone, atol=1e-5)
     # a word's state depends on its sentence: the two "bank"s differ
     assert not numpy.allclose(in_context[0]["bank"], in_context[1]["bank"], atol=1e-3)
+
+
+def test_the_transformer_reads_the_raw_text_as_cvt_training_does(trf_vectors, tmp_path):
+    from spacy_cvt.unlabeled import RawTextCorpus
+
+    module = trf_vectors[0]
+    folder = tmp_path / "raw"
+    folder.mkdir()
+    (folder / "a.txt").write_text(" ".join(f"w{i}" for i in range(250)) + "\n\n  Short line here .\n")
+    with gzip.open(folder / "b.txt.gz", "wt", encoding="utf8") as file:
+        file.write("From a gzip file .\n")
+    sentences = module.read_sentences(folder, max_words=10**6)
+    assert sentences == [[t.text for t in doc] for doc in RawTextCorpus(folder).docs(spacy.blank("en"))]
+    # a long line is split into pieces, not cut: every word reaches the transformer
+    assert [len(words) for words in sentences] == [100, 100, 50, 4, 5]
+    assert sentences[2][-1] == "w249" and sentences[4][0] == "From"
+    assert module.read_sentences(folder, max_words=150) == sentences[:2]
 
 
 def test_reduce_keeps_the_main_axes_at_the_given_spread(trf_vectors):
