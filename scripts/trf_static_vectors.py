@@ -92,10 +92,31 @@ def reduce(states: np.ndarray, dims: int, spread: float, fit_rows: int = 20000) 
     return (reduced * (spread / reduced.std())).astype(np.float32)
 
 
+def load_encoder(transformer: str):
+    """(encoder, tokenizer): a Hugging Face model folder or hub name, or a spaCy pipeline with a
+    spacy-transformers component (such as the project's `training/TASK/trf/seed0/model-best`),
+    whose weights were fine-tuned on the task: vectors that carry what it learned there."""
+    if (Path(transformer) / "config.cfg").exists():
+        import spacy
+
+        nlp = spacy.load(transformer)
+        names = [name for name in nlp.pipe_names if nlp.get_pipe_meta(name).factory == "transformer"]
+        if not names:
+            raise typer.BadParameter(
+                f"{transformer} is a spaCy pipeline without a spacy-transformers component "
+                f"(it has {nlp.pipe_names}); give a pipeline trained with configs/trf_*.cfg or a "
+                "Hugging Face model folder.", param_hint="--transformer")
+        model = nlp.get_pipe(names[0]).model
+        return model.transformer.eval(), model.tokenizer
+    from transformers import AutoModel, AutoTokenizer
+
+    return AutoModel.from_pretrained(transformer).eval(), AutoTokenizer.from_pretrained(transformer)
+
+
 def main(
     output: Path = typer.Argument(..., help="word2vec text file to write (.gz for gzip)."),
     raw: Path = typer.Option(..., help="Raw text, one sentence or paragraph a line (the `unlabeled` command's output), or a folder of such files."),
-    transformer: str = typer.Option(..., help="A local Hugging Face model folder (or a hub name with internet)."),
+    transformer: str = typer.Option(..., help="A local Hugging Face model folder (or a hub name with internet), or a spaCy pipeline with a transformer component: its fine-tuned weights."),
     max_rows: int = typer.Option(100000, help="GloVe rows to keep (most frequent first)."),
     max_words: int = typer.Option(300000, help="Words of raw text the transformer reads."),
     dims: int = typer.Option(64, help="Transformer columns appended to GloVe's 50."),
@@ -103,13 +124,10 @@ def main(
     batch_size: int = typer.Option(64, help="Sentences per transformer batch."),
 ) -> None:
     """Write GloVe 6B 50d + `dims` transformer columns for `spacy init vectors`."""
-    from transformers import AutoModel, AutoTokenizer
-
     if not raw.exists():
         raise typer.BadParameter(f"{raw} does not exist; run `spacy project run unlabeled` first.", param_hint="--raw")
     start = time.perf_counter()
-    tokenizer = AutoTokenizer.from_pretrained(transformer)
-    encoder = AutoModel.from_pretrained(transformer).eval()
+    encoder, tokenizer = load_encoder(transformer)
     if not 0 <= layer <= encoder.config.num_hidden_layers:
         raise typer.BadParameter(f"{transformer} has layers 0-{encoder.config.num_hidden_layers}, not {layer}.",
                                  param_hint="--layer")

@@ -183,6 +183,38 @@ def test_the_transformer_reads_the_raw_text_as_cvt_training_does(trf_vectors, tm
     assert module.read_sentences(folder, max_words=150) == sentences[:2]
 
 
+def test_a_spacy_transformer_pipeline_lends_its_fine_tuned_weights(trf_vectors, tmp_path):
+    import torch
+    import typer
+    from .conftest import require_module
+
+    require_module("spacy_transformers", "pip install spacy-cvt[transformers]")
+    module, encoder, tokenizer = trf_vectors
+    nlp = spacy.blank("en")
+    nlp.add_pipe("transformer", config={"model": {
+        "@architectures": "spacy-transformers.TransformerModel.v3", "name": encoder.name_or_path,
+        "tokenizer_config": {"use_fast": True}}})
+    nlp.initialize()
+    tuned = nlp.get_pipe("transformer").model.transformer
+    with torch.no_grad():  # stands for fine-tuning: the pipeline's weights leave the base model's
+        weight = tuned.encoder.layer[0].output.dense.weight
+        weight += 0.05 * torch.randn(weight.shape, generator=torch.Generator().manual_seed(0))
+    nlp.to_disk(tmp_path / "pipeline")
+    loaded_encoder, loaded_tokenizer = module.load_encoder(str(tmp_path / "pipeline"))
+    sentence = [["The", "bank", "raised", "rates"]]
+
+    def bank(model, tok):
+        return dict(module.word_states(model, tok, sentence, layer=2))["bank"]
+
+    numpy.testing.assert_allclose(bank(loaded_encoder, loaded_tokenizer), bank(tuned.eval(), tokenizer), atol=1e-5)
+    assert not numpy.allclose(bank(loaded_encoder, loaded_tokenizer), bank(encoder, tokenizer), atol=1e-3)
+    other = spacy.blank("en")
+    other.add_pipe("sentencizer")
+    other.to_disk(tmp_path / "no_transformer")
+    with pytest.raises(typer.BadParameter, match=r"without a spacy-transformers component \(it has \['sentencizer'\]\)"):
+        module.load_encoder(str(tmp_path / "no_transformer"))
+
+
 def test_reduce_keeps_the_main_axes_at_the_given_spread(trf_vectors):
     module = trf_vectors[0]
     rng = numpy.random.default_rng(0)
