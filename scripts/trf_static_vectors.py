@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Dict, Iterable, List, Sequence, Tuple
+from typing import Dict, Iterable, List, Sequence, Tuple, Union
 
 import numpy as np
 import typer
@@ -25,7 +25,7 @@ import typer
 from make_glove_vectors import glove_data_dir, load_glove, with_cased_variants, write_word2vec
 
 
-def read_sentences(path: Path, max_words: int) -> List[List[str]]:
+def read_sentences(path: Union[str, Path], max_words: int) -> List[List[str]]:
     """The raw text as CVT's raw-text reader gives it to the tagger (RawTextCorpus: spaCy
     English tokens, files or folders, .gz, long lines split into pieces), up to ``max_words``
     words: the transformer reads the same words the tagger will look up."""
@@ -115,7 +115,7 @@ def load_encoder(transformer: str):
 
 def main(
     output: Path = typer.Argument(..., help="word2vec text file to write (.gz for gzip)."),
-    raw: Path = typer.Option(..., help="Raw text, one sentence or paragraph a line (the `unlabeled` command's output), or a folder of such files."),
+    raw: str = typer.Option(..., help="Raw text, one sentence or paragraph a line (the `unlabeled` command's output): a file, a folder of such files or a glob, as [paths] raw takes."),
     transformer: str = typer.Option(..., help="A local Hugging Face model folder (or a hub name with internet), or a spaCy pipeline with a transformer component: its fine-tuned weights."),
     max_rows: int = typer.Option(100000, help="GloVe rows to keep (most frequent first)."),
     max_words: int = typer.Option(300000, help="Words of raw text the transformer reads."),
@@ -124,8 +124,13 @@ def main(
     batch_size: int = typer.Option(64, help="Sentences per transformer batch."),
 ) -> None:
     """Write GloVe 6B 50d + `dims` transformer columns for `spacy init vectors`."""
-    if not raw.exists():
-        raise typer.BadParameter(f"{raw} does not exist; run `spacy project run unlabeled` first.", param_hint="--raw")
+    from spacy_cvt.unlabeled import text_files
+
+    try:
+        text_files(raw, "--raw")
+    except (FileNotFoundError, ValueError):
+        raise typer.BadParameter(f"'{raw}' is no file, folder of files or glob that matches files; "
+                                 "run `spacy project run unlabeled` first.", param_hint="--raw") from None
     start = time.perf_counter()
     encoder, tokenizer = load_encoder(transformer)
     if not 0 <= layer <= encoder.config.num_hidden_layers:

