@@ -13,8 +13,9 @@ systems are cvt, bilstm, cnn and trf, then cvt-teacher if metrics/<task>/cvt-tea
 (the `teacher` workflow writes it); --systems names them instead. cvt-teacher learned from a
 teacher, so its training time and energy are its own plus the teacher's: trf seed 0's training
 (metrics/<task>/trf/seed0/train.json) and the steps that made its lessons, each recorded by
-per_seed.py (TAUGHT: metrics/<task>/silver/apply.json, the `silver` command's annotation of the
-raw text; metrics/<task>/teacher-vectors/*.json, its word vectors); a footnote breaks them down.
+per_seed.py (TAUGHT: metrics/<task>/augment/run.json, the sentences it annotates;
+metrics/<task>/silver/apply.json, the `silver` command's annotation of them;
+metrics/<task>/teacher-vectors/*.json, its word vectors); a footnote breaks them down.
 A missing file is an error naming it and the command that writes it. The spread is the sample sd
 over seeds; one seed gives n = 1 and no sd. Words/s is `spacy evaluate`'s `speed`, because it times
 nlp.pipe over the very gold-token docs it scores and writes the number to JSON, where `spacy
@@ -80,7 +81,8 @@ class Teacher:
 # Systems trained on a teacher, compared when their metrics folder exists. The `teacher` workflow's
 # steps read training/<task>/trf/seed0/model-best.
 TAUGHT = {"cvt-teacher": Teacher("trf", 0, (
-    Step("silver", ("silver/apply.json",), "its `spacy apply` over the raw text"),
+    Step("augment", ("augment/run.json",), "rewriting the sentences it annotates"),
+    Step("silver", ("silver/apply.json",), "its `spacy apply` over them"),
     Step("teacher-vectors", ("teacher-vectors/build.json", "teacher-vectors/init.json"),
          "its last layer's states averaged into word vectors"),
 ))}

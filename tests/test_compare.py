@@ -141,13 +141,14 @@ def test_missing_files_and_failed_training_are_errors_that_say_what_to_run(real,
 
 
 def teacher_tree(root: Path, real: dict) -> Path:
-    """All five systems over two seeds, the `silver` command's record of its spacy apply run and
-    the `teacher-vectors` command's two (building the vectors, `spacy init vectors`)."""
+    """All five systems over two seeds, and the teacher's steps' records: `augment`'s, the
+    `silver` command's spacy apply run, `teacher-vectors`'s two (building, `spacy init vectors`)."""
     runs = {system: [(0.3, 10_000, 60, 0.001), (0.3, 10_000, 60, 0.001)] for system in ("cvt", "bilstm", "cnn")}
     runs["trf"] = [(0.40, 1_000, 600, 0.020), (0.42, 1_000, 660, 0.022)]  # seed 0 is the teacher
     runs["cvt-teacher"] = [(0.34, 20_000, 300, 0.010), (0.36, 22_000, 360, 0.012)]
     metrics = metrics_tree(root, real, "ner", runs, {"trf": BERT_BASE})
-    write(metrics / "ner" / "silver" / "apply.json", {**real["train"], "seconds": 90, "energy_kwh": 0.004})
+    write(metrics / "ner" / "augment" / "run.json", {**real["train"], "seconds": 30, "energy_kwh": 0.001})
+    write(metrics / "ner" / "silver" / "apply.json", {**real["train"], "seconds": 60, "energy_kwh": 0.003})
     write(metrics / "ner" / "teacher-vectors" / "build.json", {**real["train"], "seconds": 110, "energy_kwh": 0.005})
     write(metrics / "ner" / "teacher-vectors" / "init.json", {**real["train"], "seconds": 10, "energy_kwh": 0.001})
     return metrics
@@ -159,20 +160,21 @@ def test_cvt_teacher_costs_its_training_plus_the_teachers_the_annotation_and_the
     table = (metrics / "ner" / "comparison.md").read_text()
     rows = [line for line in table.splitlines() if line.startswith("| ") and "system" not in line]
     assert [row.split(" | ")[0] for row in rows] == ["| cvt", "| bilstm", "| cnn", "| trf", "| cvt-teacher"]
-    # 300 and 360 s of its own + 600 s of trf seed 0 + 90 s of spacy apply + 120 s of vectors; kWh likewise
+    # 300 and 360 s of its own + 600 s of trf seed 0 + 30 s of augment + 60 s of spacy apply + 120 s of vectors
     assert rows[4].startswith("| cvt-teacher | 35.0 ± 1.4 | 19.0 ± 0.7 min [2] | 0.0410 ± 0.0014 (est.) [2] | 21,000")
     assert rows[4].endswith("| 1,507 kWh [1] |")  # the teacher's encoder
     assert "| trf | 41.0 ± 1.4 | 10.5 ± 0.7 min | 0.0210 ± 0.0014 (est.) |" in rows[3]  # trf's own, unchanged
     assert (
         "[2] cvt-teacher: train time and energy add its teacher's to each seed's own: trf seed 0's training "
-        "(10.0 min, 0.0200 kWh), `silver`, its `spacy apply` over the raw text (90 s, 0.00400 kWh), "
+        "(10.0 min, 0.0200 kWh), `augment`, rewriting the sentences it annotates (30 s, 0.00100 kWh), "
+        "`silver`, its `spacy apply` over them (60 s, 0.00300 kWh), "
         "`teacher-vectors`, its last layer's states averaged into word vectors (2.0 min, 0.00600 kWh). "
         "Its own training alone: 5.5 ± 0.7 min, 0.0110 ± 0.0014 kWh; its pretraining cell is the teacher's encoder's."
     ) in table
     row = json.loads((metrics / "ner" / "comparison.json").read_text())["rows"][4]
     assert row["train_seconds"]["values"] == [1110, 1170]
     assert row["energy_kwh"]["values"] == pytest.approx([0.040, 0.042])
-    assert row["teacher"]["own_train_seconds"]["values"] == [300, 360] and row["teacher"]["silver_kwh"] == 0.004
+    assert row["teacher"]["own_train_seconds"]["values"] == [300, 360] and row["teacher"]["silver_kwh"] == 0.003
     assert row["teacher"]["teacher-vectors_seconds"] == 120
     assert row["words_per_second"]["values"] == [20_000, 22_000]  # its own evaluate.json: the teacher is not run
 
@@ -186,7 +188,7 @@ def test_cvt_teachers_missing_files_name_the_teacher_commands(real, tmp_path):
     missing = [
         ("cvt-teacher/seed1/evaluate.json", "evaluate-cvt-teacher"), ("cvt-teacher/size.json", "evaluate-cvt-teacher"),
         ("cvt-teacher/seed1/train.json", "train-cvt-teacher"), ("trf/seed0/train.json", "train-trf"),
-        ("silver/apply.json", "silver"), ("teacher-vectors/init.json", "teacher-vectors"),
+        ("augment/run.json", "augment"), ("silver/apply.json", "silver"), ("teacher-vectors/init.json", "teacher-vectors"),
     ]
     for name, command in missing:
         saved = (folder / name).read_bytes()

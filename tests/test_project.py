@@ -24,6 +24,7 @@ TINY_BUDGET = {
     "trf_steps": 2,
     "eval_frequency": 2,
     "raw_max_words": 20000,
+    "silver_max_words": 2000,
     "vector_rows": 5000,
     "seeds": 2,
 }
@@ -38,15 +39,20 @@ def project_run(tmp_path_factory):
     shutil.copy(REPO / "project.yml", project)
     shutil.copytree(REPO / "configs", project / "configs")
     shutil.copytree(REPO / "scripts", project / "scripts")
-    overrides = [f"--vars.{name}={value}" for name, value in TINY_BUDGET.items()]
+    return project, run_workflow(project, "all", TINY_BUDGET)
+
+
+def run_workflow(project, workflow: str, variables: dict) -> str:
+    """`spacy project run WORKFLOW` in the copy, offline; its output."""
+    overrides = [f"--vars.{name}={value}" for name, value in variables.items()]
     result = subprocess.run(
-        [sys.executable, "-m", "spacy", "project", "run", "all", str(project),
+        [sys.executable, "-m", "spacy", "project", "run", workflow, str(project),
          f"--vars.data_dir={DATA_DIR}", *overrides],
         capture_output=True, text=True, cwd=project,
         env={**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"},
     )
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-5000:]
-    return project, result.stdout
+    return result.stdout
 
 
 @pytest.mark.slow
@@ -83,3 +89,35 @@ def test_comparison_table_and_chart(project_run):
     png = (folder / "comparison.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
     assert "UNLAB CVT_NER" in stdout  # the CVT training table shows the raw-text loss
+
+
+@pytest.fixture(scope="module")
+def teacher_run(project_run):
+    """The `teacher` workflow after `all`, with one rewrite a sentence (the transformer annotates
+    the train set's 62k words and their rewrites at about 1,000 words/s on CPU)."""
+    project, _ = project_run
+    run_workflow(project, "teacher", {**TINY_BUDGET, "augment_copies": 1})
+    return project
+
+
+@pytest.mark.slow
+def test_the_teacher_workflow_adds_cvt_teacher_with_the_teachers_labels_and_vectors(teacher_run):
+    import spacy
+    from spacy.tokens import DocBin
+
+    project = teacher_run
+    nlp = spacy.blank("en")
+    teacher_input = list(DocBin().from_disk(project / "corpus" / "ner" / "teacher_input.spacy").get_docs(nlp.vocab))
+    silver = list(DocBin().from_disk(project / "corpus" / "ner" / "silver.spacy").get_docs(nlp.vocab))
+    assert [doc.text for doc in silver] == [doc.text for doc in teacher_input]
+    n_train = len(list(DocBin().from_disk(project / "corpus" / "ner" / "train.spacy").get_docs(nlp.vocab)))
+    assert len(teacher_input) > n_train  # the train set's sentences, the raw ones and rewrites
+    student = spacy.load(project / "training" / "ner" / "cvt-teacher" / "seed0" / "model-best")
+    teacher_vectors = spacy.load(project / "corpus" / "ner" / "teacher_vectors").vocab.vectors
+    assert student.vocab.vectors.shape == teacher_vectors.shape and teacher_vectors.shape[1] == 50 + 64
+    folder = project / "metrics" / "ner"
+    for record in ("augment/run.json", "silver/apply.json", "teacher-vectors/build.json", "teacher-vectors/init.json"):
+        assert json.loads((folder / record).read_text())["returncode"] == 0, record
+    table = (folder / "comparison.md").read_text()
+    assert "| cvt-teacher | " in table
+    assert "`augment`" in table and "`silver`" in table and "`teacher-vectors`" in table
