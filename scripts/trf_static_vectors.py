@@ -49,7 +49,7 @@ def word_states(encoder, tokenizer, sentences: Sequence[Sequence[str]], layer: i
     batch = tokenizer(list(map(list, sentences)), is_split_into_words=True, return_tensors="pt",
                       padding=True, truncation=True)
     with torch.no_grad():
-        states = encoder(**batch, output_hidden_states=True).hidden_states[layer].numpy()
+        states = encoder(**batch.to(encoder.device), output_hidden_states=True).hidden_states[layer].cpu().numpy()
     for i, words in enumerate(sentences):
         pieces: Dict[int, List[int]] = {}
         for j, word in enumerate(batch.word_ids(i)):
@@ -113,6 +113,20 @@ def load_encoder(transformer: str):
     return AutoModel.from_pretrained(transformer).eval(), AutoTokenizer.from_pretrained(transformer)
 
 
+def encoder_device(gpu_id: int) -> str:
+    """The torch device for ``--gpu-id`` (-1: the CPU), as `spacy train --gpu-id` reads it."""
+    import torch
+
+    if gpu_id < 0:
+        return "cpu"
+    if gpu_id >= torch.cuda.device_count():
+        raise typer.BadParameter(
+            f"GPU {gpu_id} is not there: torch sees {torch.cuda.device_count()} CUDA device(s) "
+            f"(torch {torch.__version__}, CUDA build: {torch.version.cuda}); use --gpu-id -1 for the CPU.",
+            param_hint="--gpu-id")
+    return f"cuda:{gpu_id}"
+
+
 def main(
     output: Path = typer.Argument(..., help="word2vec text file to write (.gz for gzip)."),
     raw: str = typer.Option(..., help="Raw text, one sentence or paragraph a line (the `unlabeled` command's output): a file, a folder of such files or a glob, as [paths] raw takes."),
@@ -122,6 +136,7 @@ def main(
     dims: int = typer.Option(64, help="Transformer columns appended to GloVe's 50."),
     layer: int = typer.Option(2, help="Hidden layer to read (0: the embeddings, -1: the last)."),
     batch_size: int = typer.Option(64, help="Sentences per transformer batch."),
+    gpu_id: int = typer.Option(-1, help="GPU the transformer runs on (-1: the CPU)."),
 ) -> None:
     """Write GloVe 6B 50d + `dims` transformer columns for `spacy init vectors`."""
     from spacy_cvt.unlabeled import text_files
@@ -131,8 +146,10 @@ def main(
     except (FileNotFoundError, ValueError):
         raise typer.BadParameter(f"'{raw}' is no file, folder of files or glob that matches files; "
                                  "run `spacy project run unlabeled` first.", param_hint="--raw") from None
+    device = encoder_device(gpu_id)
     start = time.perf_counter()
     encoder, tokenizer = load_encoder(transformer)
+    encoder.to(device)
     n_layers = encoder.config.num_hidden_layers
     if not -1 <= layer <= n_layers:
         raise typer.BadParameter(f"{transformer} has layers 0-{n_layers} (-1: the last), not {layer}.", param_hint="--layer")

