@@ -50,6 +50,7 @@ class CVTChunker(SpanTagger):
     default_config={
         "model": DEFAULT_MODEL,
         "spans_key": "chunks",
+        "outside_weight": 1.0,
         "scorer": {"@scorers": "spacy-cvt.chunk_scorer.v1"},
     },
     default_score_weights={
@@ -64,15 +65,20 @@ def make_cvt_chunker(
     name: str,
     model: Model[List[Doc], ViewScores],
     spans_key: str,
+    outside_weight: float,
     scorer: Optional[Callable],
     settings: CVTSettings,
 ) -> CVTChunker:
-    """Chunking (non-overlapping labelled spans) trained with Cross-View Training."""
+    """Chunking (non-overlapping labelled spans) trained with Cross-View Training.
+
+    outside_weight: multiplies the probability of O before decoding (see ``SpanTagger``).
+    """
     return CVTChunker(
         nlp.vocab,
         model,
         name,
         spans_key=spans_key,
+        outside_weight=outside_weight,
         settings=settings,
         scorer=scorer,
     )

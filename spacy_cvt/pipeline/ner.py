@@ -16,16 +16,34 @@ from .settings import CVTSettings, cvt_factory
 
 
 class SpanTagger(CVTComponent):
-    """Span tasks: labels are span types, the model predicts their BILUO tags."""
+    """Span tasks: labels are span types, the model predicts their BILUO tags.
+
+    ``outside_weight`` multiplies the probability of O before decoding: 1 decodes the model's
+    own distribution; lower values trade precision for recall, which pays where the model is
+    much more precise than it recalls (WNUT-17's rare, novel entities). Choose it on dev
+    with spaCy's own sweep, ``spacy find-threshold MODEL dev.spacy NAME outside_weight
+    ents_f`` (it tries 0 to 1), then set it in the pipeline's config.cfg.
+    """
 
     task = "span labels"
+
+    def __init__(self, *args, outside_weight: float = 1.0, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not outside_weight >= 0:
+            raise ValueError(
+                f"[components.{self.name}] outside_weight must be >= 0 (got {outside_weight}): it multiplies "
+                "the probability of O before decoding; 1 leaves it as the model gives it."
+            )
+        # an attribute, not cfg: the saved cfg must not override the config's choice at load
+        self.outside_weight = outside_weight
 
     @property
     def tag_names(self) -> List[str]:
         return biluo_labels(self.labels)
 
     def decode(self, doc: Doc, log_probs: numpy.ndarray) -> numpy.ndarray:
-        """Viterbi over valid BILUO transitions; tokens that ``outside_tokens`` names are O.
+        """Viterbi over valid BILUO transitions, O weighted by ``outside_weight``; tokens that
+        ``outside_tokens`` names are O.
 
         spaCy's gold never puts whitespace inside a span (Example.get_aligned_ner
         marks it O), so neither does prediction: a whitespace-only doc has no spans.
@@ -34,9 +52,11 @@ class SpanTagger(CVTComponent):
             self._constraints = transition_constraints(self.tag_names)
             self._constraints_for = self.labels
         outside = self.outside_tokens(doc)
-        if outside.any():
-            log_probs = log_probs.copy()
-            log_probs[outside, 1:] = -numpy.inf  # column 0 is O
+        if outside.any() or self.outside_weight != 1.0:
+            log_probs = log_probs.copy()  # column 0 is O
+            with numpy.errstate(divide="ignore"):  # outside_weight 0: O only where outside_tokens says so
+                log_probs[~outside, 0] += numpy.log(self.outside_weight)
+            log_probs[outside, 1:] = -numpy.inf
         return viterbi_decode(log_probs, *self._constraints)
 
     def outside_tokens(self, doc: Doc) -> numpy.ndarray:
@@ -84,6 +104,7 @@ class CVTEntityRecognizer(SpanTagger):
     default_config={
         "model": DEFAULT_MODEL,
         "overwrite_ents": False,
+        "outside_weight": 1.0,
         "scorer": {"@scorers": "spacy-cvt.entity_scorer.v1"},
     },
     default_score_weights={
@@ -99,6 +120,7 @@ def make_cvt_ner(
     name: str,
     model: Model[List[Doc], ViewScores],
     overwrite_ents: bool,
+    outside_weight: float,
     scorer: Optional[Callable],
     settings: CVTSettings,
 ) -> CVTEntityRecognizer:
@@ -106,6 +128,7 @@ def make_cvt_ner(
 
     overwrite_ents: replace entities already on the doc (e.g. from an entity_ruler)
         instead of keeping them and predicting around them.
+    outside_weight: multiplies the probability of O before decoding (see ``SpanTagger``).
     """
     return CVTEntityRecognizer(
         nlp.vocab,
@@ -114,4 +137,5 @@ def make_cvt_ner(
         settings=settings,
         scorer=scorer,
         overwrite_ents=overwrite_ents,
+        outside_weight=outside_weight,
     )
