@@ -118,6 +118,8 @@ def test_the_teacher_workflow_adds_cvt_teacher_with_the_teachers_labels_and_vect
     folder = project / "metrics" / "ner"
     for record in ("augment/run.json", "silver/apply.json", "teacher-vectors/build.json", "teacher-vectors/init.json"):
         assert json.loads((folder / record).read_text())["returncode"] == 0, record
+    tuned = json.loads((folder / "cvt-teacher" / "seed0" / "tune.json").read_text())
+    assert tuned["returncode"] == 0 and "outside_weight" in student.config["components"]["cvt_ner"]
     table = (folder / "comparison.md").read_text()
     assert "| cvt-teacher | " in table
     assert "`augment`" in table and "`silver`" in table and "`teacher-vectors`" in table
