@@ -15,7 +15,8 @@ teacher, so its training time and energy are its own plus the teacher's: trf see
 (metrics/<task>/trf/seed0/train.json) and the steps that made its lessons, each recorded by
 per_seed.py (TAUGHT: metrics/<task>/augment/run.json, the sentences it annotates;
 metrics/<task>/silver/apply.json, the `silver` command's annotation of them;
-metrics/<task>/teacher-vectors/*.json, its word vectors); a footnote breaks them down.
+metrics/<task>/teacher-vectors/*.json, its word vectors); its own per seed also counts
+train.json's companion tune.json (choosing `outside_weight` on dev); a footnote breaks them down.
 A missing file is an error naming it and the command that writes it. The spread is the sample sd
 over seeds; one seed gives n = 1 and no sd. Words/s is `spacy evaluate`'s `speed`, because it times
 nlp.pipe over the very gold-token docs it scores and writes the number to JSON, where `spacy
@@ -71,11 +72,15 @@ class Step:
 
 @dataclass(frozen=True)
 class Teacher:
-    """The pipeline a system learned from, and the steps that prepared its lessons."""
+    """The pipeline a system learned from, the steps that prepared its lessons, and the records
+    under each of the taught system's seed folders that its own cost sums (its train command
+    also chooses `outside_weight` on dev)."""
 
     system: str
     seed: int
     steps: Tuple[Step, ...]
+    own_records: Tuple[str, ...] = ("train.json",)
+    own_what: str = "training"  # for the table's footnote
 
 
 # Systems trained on a teacher, compared when their metrics folder exists. The `teacher` workflow's
@@ -85,7 +90,7 @@ TAUGHT = {"cvt-teacher": Teacher("trf", 0, (
     Step("silver", ("silver/apply.json",), "its `spacy apply` over them"),
     Step("teacher-vectors", ("teacher-vectors/build.json", "teacher-vectors/init.json"),
          "its last layer's states averaged into word vectors"),
-))}
+), ("train.json", "tune.json"), "training and `outside_weight` tuning on dev")}
 
 
 @dataclass
@@ -200,7 +205,7 @@ def taught(folder: Path, teacher: Teacher, own: Sequence[Cost]) -> Tuple[List[Co
         "steps": [{"command": step.command, "what": step.what} for step in teacher.steps],
         **{f"{name}_seconds": c.seconds for name, c in before.items()},
         **{f"{name}_kwh": c.kwh for name, c in before.items()},
-        "own_train_seconds": own_seconds, "own_energy_kwh": own_kwh,
+        "own_train_seconds": own_seconds, "own_energy_kwh": own_kwh, "own_what": teacher.own_what,
     }
     return [sum(before.values(), c) for c in own], breakdown
 
@@ -214,7 +219,9 @@ def system_row(folder: Path, task: str, system: str, seeds: int) -> Dict[str, An
         evaluation = read(run / "evaluate.json", evaluate_command(system))
         scores.append(number(evaluation, key, run / "evaluate.json"))
         speeds.append(number(evaluation, "speed", run / "evaluate.json"))
-        costs.append(cost(run / "train.json", f"train-{system}"))
+        own = [cost(run / record, f"train-{system}")
+               for record in (TAUGHT[system].own_records if system in TAUGHT else ("train.json",))]
+        costs.append(sum(own[1:], own[0]))
     size = read(folder / system / "size.json", evaluate_command(system))
     encoder_pretraining, teacher = pretraining(size), None
     if system in TAUGHT:
@@ -277,7 +284,7 @@ def teacher_note(row: Dict[str, Any]) -> Optional[str]:
         f"{row['system']}: train time and energy add its teacher's to each seed's own: {t['system']} seed "
         f"{t['seed']}'s training ({run('teacher')}), "
         + ", ".join(f"`{step['command']}`, {step['what']} ({run(step['command'])})" for step in t["steps"])
-        + f". Its own training alone: {own}; its pretraining cell is the teacher's encoder's."
+        + f". Its own {t['own_what']} alone: {own}; its pretraining cell is the teacher's encoder's."
     )
 
 

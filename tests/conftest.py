@@ -1,6 +1,6 @@
 """Shared fixtures: tiny model settings and slices of the real datasets in ../shared/data."""
 
-import importlib
+import importlib.util
 import os
 import subprocess
 import sys

@@ -8,7 +8,9 @@ import numpy
 import pytest
 import spacy
 from spacy.cli.find_threshold import find_threshold
-from spacy.tokens import DocBin, Span
+from spacy.tokens import Doc, DocBin, Span
+
+from spacy_cvt.pipeline.settings import CVTSettings
 
 from .conftest import REPO, make_nlp, ner_examples, run_python
 
@@ -25,6 +27,22 @@ def trained(wnut_sentences):
         for start in range(0, len(examples), 16):
             nlp.update(examples[start : start + 16], sgd=optimizer)
     return nlp
+
+
+@pytest.fixture(scope="module")
+def dev_path(trained, wnut_sentences, tmp_path_factory):
+    """Held-out WNUT-17 sentences whose gold entities are the model's own at outside_weight 0 (every
+    token in one): a sweep scores F = 1 there and lower at 1, whatever the little model has learnt."""
+    texts = [Doc(trained.vocab, words=[columns[0] for columns in sentence]) for sentence in wnut_sentences[300:400]]
+    component = trained.get_pipe("cvt_ner")
+    component.outside_weight = 0.0
+    try:
+        docs = list(component.pipe(texts))
+    finally:
+        component.outside_weight = 1.0
+    path = tmp_path_factory.mktemp("dev") / "dev.spacy"
+    DocBin(docs=docs).to_disk(path)
+    return path
 
 
 def person_or_outside(component, n_tokens: int) -> numpy.ndarray:
@@ -65,34 +83,65 @@ def test_lower_weights_put_no_fewer_tokens_in_entities_on_real_text(trained, wnu
     assert inside[-1] == sum(not token.is_space for doc in trained.pipe(texts) for token in doc)
 
 
-def test_find_threshold_sweeps_it_and_a_loaded_config_sets_it(trained, wnut_sentences, tmp_path):
+def test_find_threshold_sweeps_it_and_a_loaded_config_sets_it(trained, dev_path, tmp_path):
     trained.to_disk(tmp_path / "model")
     assert spacy.load(tmp_path / "model").get_pipe("cvt_ner").outside_weight == 1.0
     loaded = spacy.load(tmp_path / "model", config={"components": {"cvt_ner": {"outside_weight": 0.25}}})
     assert loaded.get_pipe("cvt_ner").outside_weight == 0.25
-    DocBin(docs=[eg.reference for eg in ner_examples(trained, wnut_sentences[300:400])]).to_disk(tmp_path / "dev.spacy")
-    best, score, scores = find_threshold(str(tmp_path / "model"), tmp_path / "dev.spacy", "cvt_ner", "outside_weight",
-                                         "ents_f", n_trials=3, gold_preproc=True)
-    assert sorted(scores) == [0.0, 0.5, 1.0] and len(set(scores.values())) > 1  # each trial decoded with its weight
-    assert score == scores[best] == max(scores.values())
+    best, score, scores = find_threshold(str(tmp_path / "model"), dev_path, "cvt_ner", "outside_weight", "ents_f",
+                                         n_trials=11, gold_preproc=True)
+    assert numpy.allclose(sorted(scores), numpy.linspace(0, 1, 11))
+    assert score == scores[best] == 1.0 and best < 1.0 and scores[1.0] < 1.0  # each trial decoded with its weight
 
 
 @pytest.mark.parametrize("factory", ["cvt_ner", "cvt_chunker"])
-def test_a_negative_weight_names_the_key(factory):
-    with pytest.raises(ValueError, match=rf"\[components.{factory}\] outside_weight must be >= 0 \(got -0.5\)"):
+def test_a_negative_or_infinite_weight_names_the_key(factory):
+    with pytest.raises(ValueError, match=rf"\[components.{factory}\] outside_weight must be a finite number >= 0 \(got -0.5\)"):
         make_nlp(factory, outside_weight=-0.5)
+    component = make_nlp(factory).get_pipe(factory)  # JSON configs hold no inf or nan; Python callers can
+    for weight in (float("inf"), float("nan")):
+        with pytest.raises(ValueError, match=rf"outside_weight must be a finite number >= 0 \(got {weight}\)"):
+            type(component)(component.vocab, component.model, factory, settings=CVTSettings(), scorer=None,
+                            outside_weight=weight)
 
 
-def test_the_tuning_script_writes_the_dev_best_into_the_config(trained, wnut_sentences, tmp_path):
+def test_of_equal_scores_the_weight_nearest_1_wins():
+    sys.path.insert(0, str(REPO / "scripts"))
+    import tune_outside_weight
+
+    assert tune_outside_weight.best_weight({0.0: 0.5, 0.5: 0.5, 1.0: 0.4}) == 0.5
+    assert tune_outside_weight.best_weight({0.0: 0.3, 0.5: 0.3, 1.0: 0.3}) == 1.0
+    assert tune_outside_weight.best_weight({0.0: 0.6, 0.5: 0.3, 1.0: 0.4}) == 0.0
+
+
+def config_lines(path):
+    return [line for line in (path / "config.cfg").read_text().splitlines() if not line.startswith("outside_weight")]
+
+
+def test_the_tuning_script_writes_the_dev_best_into_a_copy_or_in_place(trained, dev_path, tmp_path):
     trained.to_disk(tmp_path / "model")
-    DocBin(docs=[eg.reference for eg in ner_examples(trained, wnut_sentences[300:400])]).to_disk(tmp_path / "dev.spacy")
-    result = run_python([str(REPO / "scripts" / "tune_outside_weight.py"), str(tmp_path / "model"),
-                         str(tmp_path / "dev.spacy"), "--trials", "3"])
-    best, score, scores = find_threshold(str(tmp_path / "model"), tmp_path / "dev.spacy", "cvt_ner", "outside_weight",
-                                         "ents_f", n_trials=3, gold_preproc=True)
+    original = (tmp_path / "model" / "config.cfg").read_text()
+    sys.path.insert(0, str(REPO / "scripts"))
+    import tune_outside_weight
+
+    _, _, scores = find_threshold(str(tmp_path / "model"), dev_path, "cvt_ner", "outside_weight", "ents_f",
+                                  n_trials=11, gold_preproc=True)
+    best = tune_outside_weight.best_weight(scores)  # of ties, the nearest 1 (find_threshold takes the first)
+    score = scores[best]
+    assert best < 1.0  # an untuned model-best would pass the checks below
+    script = [str(REPO / "scripts" / "tune_outside_weight.py"), str(tmp_path / "model"), str(dev_path), "--trials", "11"]
+    result = run_python([*script, "--output", str(tmp_path / "tuned")])
     assert f"[components.cvt_ner] outside_weight = {best:.3g} (ents_f {score:.4f}" in result.stdout
+    assert (tmp_path / "model" / "config.cfg").read_text() == original  # --output leaves MODEL alone
+    assert config_lines(tmp_path / "tuned") == config_lines(tmp_path / "model")  # only the weight changed
+    assert spacy.load(tmp_path / "tuned").get_pipe("cvt_ner").outside_weight == best
+    run_python(script)
     assert spacy.load(tmp_path / "model").get_pipe("cvt_ner").outside_weight == best
-    bad = subprocess.run([sys.executable, str(REPO / "scripts" / "tune_outside_weight.py"), str(tmp_path / "model"),
-                          str(tmp_path / "dev.spacy"), "--component", "ner"], capture_output=True, text=True)
+    foreign = [Doc(trained.vocab, words=words, ents=["B-ZZZ"] * len(words)) for words in (["Ada", "met"], ["Paris"])]
+    DocBin(docs=foreign).to_disk(tmp_path / "foreign.spacy")  # a label the model lacks: every weight scores F = 0
+    same = run_python([*script[:2], str(tmp_path / "foreign.spacy"), "--trials", "11"])
+    assert "outside_weight left as it was: every weight scored ents_f = 0.0000" in same.stdout
+    assert spacy.load(tmp_path / "model").get_pipe("cvt_ner").outside_weight == best
+    bad = subprocess.run([sys.executable, *script, "--component", "ner"], capture_output=True, text=True)
     message = "".join(bad.stderr.replace("│", "").split())
     assert bad.returncode == 2 and "'ner'isnocvt_nerorcvt_chunkerofthispipeline" in message

@@ -1,5 +1,6 @@
 """``cvt_ner``: named entities in ``doc.ents``, BILUO tags, constrained decoding."""
 
+import math
 from typing import Callable, Iterable, List, Optional
 
 import numpy
@@ -29,9 +30,9 @@ class SpanTagger(CVTComponent):
 
     def __init__(self, *args, outside_weight: float = 1.0, **kwargs):
         super().__init__(*args, **kwargs)
-        if not outside_weight >= 0:
+        if not (math.isfinite(outside_weight) and outside_weight >= 0):
             raise ValueError(
-                f"[components.{self.name}] outside_weight must be >= 0 (got {outside_weight}): it multiplies "
+                f"[components.{self.name}] outside_weight must be a finite number >= 0 (got {outside_weight}): it multiplies "
                 "the probability of O before decoding; 1 leaves it as the model gives it."
             )
         # an attribute, not cfg: the saved cfg must not override the config's choice at load
