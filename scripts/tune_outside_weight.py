@@ -4,7 +4,8 @@
 leaves the pipeline as it was. This runs the same sweep (its Python function, so the table and
 the checks are spaCy's) and writes the winner into the pipeline's config.cfg (or a copy's, with
 --output), where ``cvt_ner`` and ``cvt_chunker`` read it at load: `spacy evaluate`, `apply` and
-`package` then decode with it. Of equal scores the weight nearest 1 wins (the least change); a
+`package` then decode with it. The dev scores in its meta.json (``performance``, which `spacy train`
+wrote at the old weight and `spacy package` shows) become the tuned pipeline's. Of equal scores the weight nearest 1 wins (the least change); a
 sweep whose scores are all equal leaves the weight as it was, and says so. Choose on dev, never
 on test.
 
@@ -17,8 +18,9 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import Dict, Optional
+from typing import Any, Dict, Optional
 
+import srsly
 import typer
 
 SPAN_TAGGERS = ("cvt_ner", "cvt_chunker")
@@ -50,6 +52,12 @@ def best_weight(scores: Dict[float, float]) -> float:
     return max(sorted(scores, reverse=True), key=lambda weight: scores[weight])
 
 
+def tuned_performance(performance: Dict[str, Any], score_weights, scores: Dict[str, Any]) -> Dict[str, Any]:
+    """meta.json's performance with the dev scores replaced by the tuned pipeline's: the metrics
+    of [training.score_weights], as `spacy train` writes them (its losses stay)."""
+    return {**performance, **{metric: scores.get(metric, 0.0) for metric in score_weights if metric is not None}}
+
+
 def main(
     model: Path = typer.Argument(..., exists=True, file_okay=False, help="A trained pipeline folder."),
     dev: Path = typer.Argument(..., exists=True, help="Dev data to choose on (.spacy, or a folder of them)."),
@@ -62,6 +70,7 @@ def main(
 ) -> None:
     """Sweep outside_weight on dev (spaCy's find-threshold) and write the best into the config.cfg."""
     from spacy import util
+    from spacy.cli.evaluate import evaluate
     from spacy.cli.find_threshold import find_threshold
 
     config = util.load_config(model / "config.cfg", interpolate=False)
@@ -79,8 +88,12 @@ def main(
     best = best_weight(scores)
     config["components"][name]["outside_weight"] = round(float(best), 6)
     config.to_disk(model / "config.cfg")
+    meta = srsly.read_json(model / "meta.json")
+    tuned = evaluate(str(model), dev, use_gpu=gpu_id, gold_preproc=gold_preproc)
+    meta["performance"] = tuned_performance(meta.get("performance", {}), config["training"]["score_weights"], tuned)
+    srsly.write_json(model / "meta.json", meta)
     print(f"{model}: [components.{name}] outside_weight = {best:.3g} ({score} {scores[best]:.4f} on {dev}, "
-          f"{scores[1.0]:.4f} at 1)")
+          f"{scores[1.0]:.4f} at 1); meta.json's performance is the tuned dev scores")
 
 
 if __name__ == "__main__":

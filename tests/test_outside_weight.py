@@ -6,6 +6,7 @@ import sys
 import numpy
 import pytest
 import spacy
+import srsly
 from spacy.cli.find_threshold import find_threshold
 from spacy.tokens import Doc, DocBin, Span
 
@@ -129,6 +130,8 @@ def test_the_tuning_script_writes_the_dev_best_into_a_copy_or_in_place(trained, 
     result = run_python([*script, "--output", str(tmp_path / "tuned")])
     assert f"[components.cvt_ner] outside_weight = {best:.3g} (ents_f {score:.4f}" in result.stdout
     assert (tmp_path / "model" / "config.cfg").read_text() == original  # --output leaves MODEL alone
+    assert "performance" not in srsly.read_json(tmp_path / "model" / "meta.json")
+    assert srsly.read_json(tmp_path / "tuned" / "meta.json")["performance"]["ents_f"] == pytest.approx(score)
     assert config_lines(tmp_path / "tuned") == config_lines(tmp_path / "model")  # only the weight changed
     assert spacy.load(tmp_path / "tuned").get_pipe("cvt_ner").outside_weight == best
     run_python(script)
@@ -138,4 +141,5 @@ def test_the_tuning_script_writes_the_dev_best_into_a_copy_or_in_place(trained, 
     same = run_python([*script[:2], str(tmp_path / "foreign.spacy"), "--trials", "11"])
     assert "outside_weight left as it was: every weight scored ents_f = 0.0000" in same.stdout
     assert spacy.load(tmp_path / "model").get_pipe("cvt_ner").outside_weight == best
+    assert srsly.read_json(tmp_path / "model" / "meta.json")["performance"]["ents_f"] == pytest.approx(score)
     assert "'ner'isnocvt_nerorcvt_chunkerofthispipeline" in usage_error([*script, "--component", "ner"])
