@@ -4,10 +4,10 @@
 leaves the pipeline as it was. This runs the same sweep (its Python function, so the table and
 the checks are spaCy's) and writes the winner into the pipeline's config.cfg (or a copy's, with
 --output), where ``cvt_ner`` and ``cvt_chunker`` read it at load: `spacy evaluate`, `apply` and
-`package` then decode with it. The dev scores in its meta.json (``performance``, which `spacy train`
-wrote at the old weight and `spacy package` shows) become the tuned pipeline's. Of equal scores the weight nearest 1 wins (the least change); a
-sweep whose scores are all equal leaves the weight as it was, and says so. Choose on dev, never
-on test.
+`package` then decode with it. The dev scores in its meta.json (``performance``, which `spacy
+train` wrote at the old weight and `spacy package` shows) become the tuned pipeline's. Of equal
+scores the weight nearest 1 wins (the least change); a sweep whose scores are all equal leaves
+the weight and meta.json as they were, and says so. Choose on dev, never on test.
 
     python scripts/tune_outside_weight.py training/ner/cvt/seed0/model-best corpus/ner/dev.spacy --output training/ner/cvt/seed0/model-tuned
 
