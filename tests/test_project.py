@@ -92,6 +92,24 @@ def test_comparison_table_and_chart(project_run):
     assert "UNLAB CVT_NER" in stdout  # the CVT training table shows the raw-text loss
 
 
+@pytest.mark.slow
+def test_seen_unseen_splits_every_gold_span_and_agrees_with_spacy_evaluate(project_run):
+    """`seen-unseen` (not in `all`) on the seed-0 pipelines `all` trained."""
+    import spacy
+    from spacy.tokens import DocBin
+
+    project, _ = project_run
+    run_workflow(project, "seen-unseen", TINY_BUDGET)
+    results = json.loads((project / "metrics" / "ner" / "seen_unseen.json").read_text())
+    test = DocBin().from_disk(project / "corpus" / "ner" / "test.spacy").get_docs(spacy.blank("en").vocab)
+    n_gold = sum(len(doc.ents) for doc in test)
+    for system in ("cvt", "bilstm", "trf"):
+        scores = results[f"training/ner/{system}/seed0/model-best"]
+        assert sum(scores[name]["gold"] for name in ("seen", "known words", "new words")) == n_gold, system
+        evaluated = json.loads((project / "metrics" / "ner" / system / "seed0" / "evaluate.json").read_text())
+        assert scores["all"]["f"] == pytest.approx(evaluated["ents_f"]), system
+
+
 @pytest.fixture(scope="module")
 def teacher_run(project_run):
     """The `teacher` workflow after `all`, with one rewrite a sentence (the transformer annotates
