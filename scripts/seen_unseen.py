@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Set, Tuple
 
 import typer
+from wasabi import msg
 
 BUCKETS = ("seen", "known words", "new words")
 Span = Tuple[int, int, str]
@@ -93,6 +94,9 @@ def main(
         for example, doc in zip(examples, nlp.pipe(eg.predicted for eg in examples)):
             example.predicted = doc
         predictions = [doc_spans(eg.predicted, spans_key) for eg in examples]
+        if not any(predictions):
+            msg.warn(f"{model} put no spans in {where} on any of the {len(examples)} test docs (components: "
+                     f"{nlp.pipe_names}). If it writes a span group (cvt_chunker, spancat), give its key: --spans-key KEY.")
         scores = bucket_recall([eg.reference for eg in examples], predictions, seen_spans, train_words, spans_key)
         overall = Scorer.score_spans(examples, attr, **getter)
         scores["all"] = {"precision": overall[f"{attr}_p"], "recall": overall[f"{attr}_r"], "f": overall[f"{attr}_f"]}

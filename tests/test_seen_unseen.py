@@ -88,3 +88,15 @@ def test_test_set_without_spans_is_a_usage_error(tmp_path):
     test = write_corpus(tmp_path / "test.spacy", TEST, spans_key="chunks")
     message = usage_error([SCRIPT, str(train), str(test), str(ruler_pipeline(tmp_path / "ruler"))])
     assert "nogoldspansindoc.ents" in message and "--spans-keychunks" in message
+
+
+def test_a_pipeline_that_writes_elsewhere_is_named(tmp_path):
+    """A chunker writes doc.spans['chunks'], not doc.ents: read from doc.ents it finds nothing, and
+    the script says so (a model that learnt nothing looks the same, so it warns and goes on)."""
+    train = write_corpus(tmp_path / "train.spacy", TRAIN)
+    test = write_corpus(tmp_path / "test.spacy", TEST)
+    model = ruler_pipeline(tmp_path / "ruler", spans_key="chunks")
+    output = run_python([SCRIPT, str(train), str(test), str(model)]).stdout
+    flat = "".join(output.split())  # wasabi wraps the warning
+    assert "putnospansindoc.entsonanyofthe2testdocs" in flat and "--spans-keyKEY" in flat
+    assert f"{model}: recall seen 0.0 (0/1)" in output
