@@ -54,17 +54,22 @@ def bucket(doc, span: Span, seen_spans: Set[Tuple[str, str]], train_words: Set[s
     return "known words" if all(token.lower_ in train_words for token in doc[start:end]) else "new words"
 
 
-def bucket_recall(references: List, predictions: List[Set[Span]], seen_spans, train_words,
-                  spans_key: Optional[str]) -> Dict[str, Dict[str, float]]:
+def gold_buckets(references: Iterable, seen_spans: Set[Tuple[str, str]], train_words: Set[str],
+                 spans_key: Optional[str]) -> List[Dict[Span, str]]:
+    """Each test doc's gold spans with their bucket: computed once, whatever the number of pipelines."""
+    return [{span: bucket(doc, span, seen_spans, train_words) for span in doc_spans(doc, spans_key)}
+            for doc in references]
+
+
+def bucket_recall(gold: List[Dict[Span, str]], predictions: List[Set[Span]]) -> Dict[str, Dict[str, float]]:
     """Gold spans, found spans and recall per bucket."""
     counts = {name: [0, 0] for name in BUCKETS}
-    for reference, predicted in zip(references, predictions):
-        for span in doc_spans(reference, spans_key):
-            count = counts[bucket(reference, span, seen_spans, train_words)]
-            count[0] += 1
-            count[1] += span in predicted
-    return {name: {"gold": gold, "found": found, "recall": found / gold if gold else 0.0}
-            for name, (gold, found) in counts.items()}
+    for doc_gold, predicted in zip(gold, predictions):
+        for span, name in doc_gold.items():
+            counts[name][0] += 1
+            counts[name][1] += span in predicted
+    return {name: {"gold": n_gold, "found": found, "recall": found / n_gold if n_gold else 0.0}
+            for name, (n_gold, found) in counts.items()}
 
 
 def main(
@@ -81,7 +86,10 @@ def main(
 
     seen_spans, train_words = train_vocabulary((eg.reference for eg in Corpus(train)(spacy.blank("en"))), spans_key)
     where = "doc.ents" if spans_key is None else f"doc.spans['{spans_key}']"
-    if not any(doc_spans(eg.reference, spans_key) for eg in Corpus(test)(spacy.blank("en"))):
+    # the docs each pipeline reads below, in the same order (gold tokens, split into sentences)
+    gold = gold_buckets((eg.reference for eg in Corpus(test, gold_preproc=True)(spacy.blank("en"))),
+                        seen_spans, train_words, spans_key)
+    if not any(gold):
         raise typer.BadParameter(f"{test} has no gold spans in {where}: nothing to split. A tagging task (pos) has "
                                  "none; a chunker's spans are --spans-key chunks.", param_hint="TEST")
     attr = "ents" if spans_key is None else f"spans_{spans_key}"
@@ -97,7 +105,7 @@ def main(
         if not any(predictions):
             msg.warn(f"{model} put no spans in {where} on any of the {len(examples)} test docs (components: "
                      f"{nlp.pipe_names}). If it writes a span group (cvt_chunker, spancat), give its key: --spans-key KEY.")
-        scores = bucket_recall([eg.reference for eg in examples], predictions, seen_spans, train_words, spans_key)
+        scores = bucket_recall(gold, predictions)
         overall = Scorer.score_spans(examples, attr, **getter)
         scores["all"] = {"precision": overall[f"{attr}_p"], "recall": overall[f"{attr}_r"], "f": overall[f"{attr}_f"]}
         results[str(model)] = scores
