@@ -162,6 +162,9 @@ def summary(runs: List[Path], trains: List[Dict[str, Any]]) -> Dict[str, List[st
         versions = prov.get("packages") or {}
         return ", ".join(f"{name} {version}" for name, version in versions.items() if version) or "unknown"
 
+    record = runs[0].parent / "record.json"
+    if not record.is_file():
+        raise FileNotFoundError(f"{record} is missing: `spacy project run record` writes it")
     dates = sorted(prov["date"][:10] for prov in provs if prov.get("date"))
     return {
         "dates": list(dict.fromkeys([dates[0], dates[-1]])) if dates else ["unknown"],
@@ -170,7 +173,7 @@ def summary(runs: List[Path], trains: List[Dict[str, Any]]) -> Dict[str, List[st
         "budgets": sorted({budget(run) for run in runs}),
         "training_versions": sorted({str(prov.get("training_version")) for prov in provs}),
         "packages": sorted({packages(prov) for prov in provs}),
-        "evaluated_on": [device(read_json(runs[0].parent / "record.json")["evaluate_gpu_id"])],
+        "evaluated_on": [device(read_json(record)["evaluate_gpu_id"])],
     }
 
 

@@ -135,6 +135,11 @@ def test_a_changed_config_or_training_version_marks_the_rows_stale(recorded, tmp
     yml.write_text(original_yml.replace("hidden_size1 16", "hidden_size1 32"))
     assert stale() == ["config: components.cvt_ner.model.hidden_size1 16 → 32"]  # a fixed override is the project's
     yml.write_text(original_yml)
+    trained = project / "results" / "ner" / "cvt" / "seed0" / "config.cfg"
+    trained.write_text(trained.read_text().replace("outside_weight = 1.0", "outside_weight = 0.6"))
+    assert stale() == ["config: components.cvt_ner.outside_weight 0.6 → 1.0"]
+    (trained.parent / "tune.json").write_text("{}")  # chosen on dev after training, as train-cvt-teacher does
+    assert stale() == []
     monkeypatch.setattr(results, "training_version", lambda: 2)
     assert stale() == ["TRAINING_VERSION 1 → 2"]
     monkeypatch.undo()
@@ -186,6 +191,9 @@ def test_missing_fields_are_a_dash_or_an_error_that_names_the_file(recorded, tmp
     assert row["dev"] is None and row["energy_kwh"] is None and row["train_seconds"].values == [300, 330, 360]
     [line] = table_rows(report.docs_markdown({"ner": [row]}, {}), "cvt")
     assert line.startswith(f"| cvt | 3 | {compare.DASH} | 32.0 ± 2.0 | ") and f"| 5.5 ± 0.5 min | {compare.DASH} |" in line
+    (folder / "record.json").unlink()
+    with pytest.raises(FileNotFoundError, match=r"cvt/record.json is missing: `spacy project run record` writes it"):
+        compare.recorded_rows(project / "results", "ner", project)
     evaluation = json.loads((folder / "seed1" / "evaluate.json").read_text())
     del evaluation["ents_p"]
     (folder / "seed1" / "evaluate.json").write_text(json.dumps(evaluation))
