@@ -35,6 +35,7 @@ import srsly
 import typer
 from link_transformer import packaged_model_path
 from model_size import directory_bytes
+from packaging.metadata import Metadata
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
@@ -72,19 +73,11 @@ def wheel_requirements(wheel: Path, python: str, extra: str = "") -> List[Requir
     """A wheel's Requires-Dist that apply on the target Python (with `extra`, that extra's only)."""
     with zipfile.ZipFile(wheel) as archive:
         name = next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
-        lines = archive.read(name).decode("utf-8").splitlines()
+        requirements = Metadata.from_email(archive.read(name), validate=False).requires_dist or []
     environment = {"extra": extra, "python_version": python, "python_full_version": f"{python}.0",
                    "sys_platform": "linux", "platform_system": "Linux", "platform_machine": "x86_64"}
-    requirements = []
-    for line in lines:
-        if not line.startswith("Requires-Dist:"):
-            continue
-        requirement = Requirement(line.split(":", 1)[1].strip())
-        marker_says = requirement.marker.evaluate(environment) if requirement.marker else True
-        has_extra = requirement.marker is not None and "extra" in str(requirement.marker)
-        if marker_says and has_extra == bool(extra):
-            requirements.append(requirement)
-    return requirements
+    return [r for r in requirements if (r.marker is None or r.marker.evaluate(environment))
+            and (r.marker is not None and "extra" in str(r.marker)) == bool(extra)]
 
 
 def without_marker(requirement: Requirement) -> str:
