@@ -50,7 +50,7 @@ from ..model.views import PRIMARY
 from ..unlabeled import unlabeled_batches
 from .distributions import aligned_targets, stored_components, teacher_entry, write_distributions
 from .losses import IGNORE, cvt_loss, labeled_loss, soft_loss, softmax
-from .settings import CVTSettings
+from .component_settings import CVTSettings
 from .unlabeled_optimizer import ScaledOptimizer, unlabeled_phase, warmup_scale
 
 logger = logging.getLogger("spacy_cvt")
