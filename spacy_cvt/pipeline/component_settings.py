@@ -27,7 +27,7 @@ DEFAULT_MODEL = Config(
 
 @dataclass(frozen=True)
 class CVTSettings:
-    """How a CVT component trains; where each one acts is in ``base.py``.
+    """How a CVT component trains; they act in ``base.py``, ``raw_text.py`` and ``teacher.py``.
 
     unlabeled_steps: CVT steps on raw text after each labeled step (0: supervised only).
     unlabeled_batch_size: raw sentences per CVT step.
