@@ -158,7 +158,8 @@ def test_a_teacher_config_is_its_cvt_config_reading_the_silver_corpus(config):
 @pytest.mark.parametrize("config", sorted(p.name for p in (REPO / "configs").glob("trf-cvt_*.cfg")))
 def test_a_soft_teacher_config_is_the_transformer_config_with_a_cvt_head(config):
     """configs/trf-cvt_TASK.cfg is trf_TASK.cfg with `ner` replaced by `cvt_ner` on the same listener:
-    the cvt config's network, supervised, at a scaled learning rate, storing its distributions."""
+    the cvt config's network, supervised, at a scaled learning rate, storing its distributions
+    (and, as every config with a CVT component, releasing freed memory)."""
     soft = spacy.util.load_config(REPO / "configs" / config, interpolate=False)
     trf = spacy.util.load_config(REPO / "configs" / config.replace("trf-cvt_", "trf_"), interpolate=False)
     cvt = spacy.util.load_config(REPO / "configs" / config.replace("trf-cvt_", "cvt_"), interpolate=False)
@@ -171,6 +172,8 @@ def test_a_soft_teacher_config_is_the_transformer_config_with_a_cvt_head(config)
     assert soft["initialize"]["components"].pop("cvt_ner") == {"unlabeled_corpus": None}
     assert soft["nlp"].pop("pipeline") == ["transformer", "cvt_ner", "doc_cleaner"]
     assert trf["nlp"].pop("pipeline") == ["transformer", "ner", "doc_cleaner"]
+    assert soft["training"].pop("before_update") == {"@callbacks": "spacy-cvt.release_freed_memory.v1"}
+    assert trf["training"].pop("before_update") is None
     assert soft == trf
 
 
