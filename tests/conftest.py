@@ -31,6 +31,15 @@ TINY_MODEL: Dict[str, object] = {
 }
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: List[pytest.Item]) -> None:
+    """Every e2e test is slow too, so `-m "not slow"` (which replaces addopts' `-m "not e2e"`)
+    still leaves the long runs out."""
+    for item in items:
+        if item.get_closest_marker("e2e"):
+            item.add_marker(pytest.mark.slow)
+
+
 def run_python(args: List[str], **kwargs) -> subprocess.CompletedProcess:
     """This interpreter in a fresh process; a failure shows its output."""
     result = subprocess.run([sys.executable, *args], capture_output=True, text=True, **kwargs)
@@ -172,6 +181,27 @@ def make_nlp(
 @pytest.fixture
 def nlp_factory() -> Callable[..., Language]:
     return make_nlp
+
+
+# where the prediction modules' weights are in the torch network's state_dict
+PRIMARY = "prediction_modules.modules_by_view.primary_module"
+AUX = [f"prediction_modules.modules_by_view.{view}_module" for view in ("forward", "backward", "future", "past")]
+
+
+def weights(component) -> Dict[str, "torch.Tensor"]:
+    """A copy of every weight of a CVT component's torch network, by state_dict name."""
+    from spacy_cvt.model import torch_network
+
+    return {name: value.detach().clone() for name, value in torch_network(component.model).state_dict().items()}
+
+
+def changed(before: Dict[str, "torch.Tensor"], after: Dict[str, "torch.Tensor"], prefix: str) -> bool:
+    """Whether any weight whose name starts with ``prefix`` differs (there must be some)."""
+    import torch
+
+    names = [name for name in before if name.startswith(prefix)]
+    assert names, prefix
+    return any(not torch.equal(before[name], after[name]) for name in names)
 
 
 def live_tensors() -> int:

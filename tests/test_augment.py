@@ -65,6 +65,7 @@ def test_neighbours_are_near_in_the_vectors_and_lower_cased(vectors_path):
     assert "monday" not in table["monday"]
 
 
+@pytest.mark.slow
 def test_the_command_writes_originals_and_distinct_rewrites_for_spacy_apply(vectors_path, tmp_path):
     nlp = spacy.blank("en")
     DocBin(docs=[Doc(nlp.vocab, words=["The", "pizza", "was", "great", "!"], spaces=[True, True, True, False, False])]).to_disk(

@@ -7,24 +7,9 @@ import pytest
 import spacy
 import torch
 
-from spacy_cvt.model import torch_network
 from spacy_cvt.pipeline.unlabeled_optimizer import STATE_SUFFIX
 
-from .conftest import live_tensors, make_nlp, ner_examples, pos_examples
-
-
-def weights(component):
-    return {name: value.detach().clone() for name, value in torch_network(component.model).state_dict().items()}
-
-
-def changed(before, after, prefix):
-    names = [name for name in before if name.startswith(prefix)]
-    assert names, prefix
-    return any(not torch.equal(before[name], after[name]) for name in names)
-
-
-AUX = [f"prediction_modules.modules_by_view.{view}_module" for view in ("forward", "backward", "future", "past")]
-PRIMARY = "prediction_modules.modules_by_view.primary_module"
+from .conftest import AUX, PRIMARY, changed, live_tensors, make_nlp, ner_examples, pos_examples, weights
 
 
 @pytest.fixture

@@ -1,7 +1,8 @@
 """Tests for the dataset converters in scripts/, on the quirky real files and small synthetic ones.
 
-Real data is read from ../shared/data beside the checkout; tests that need it are skipped
-(with the reason) when that folder is missing. Slow paths are kept to slices / small limits.
+Real data is read from conftest's DATA_DIR (SPACY_CVT_DATA, else ../shared/data beside the
+checkout); tests that need it are skipped (with the reason) when it is missing, and fail
+under CI. Slow paths are kept to slices / small limits.
 """
 from __future__ import annotations
 
@@ -17,23 +18,14 @@ import spacy
 from spacy.tokens import DocBin
 from spacy.vocab import Vocab
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = Path(__file__).parents[1] / ".." / "shared" / "data"
-sys.path.insert(0, str(ROOT / "scripts"))
+from .conftest import REPO, data_file, unavailable
 
+sys.path.insert(0, str(REPO / "scripts"))
 import convert_conll2000 as c2000  # noqa: E402
 import convert_semeval14 as semeval  # noqa: E402
 import convert_wnut17 as wnut  # noqa: E402
-from .conftest import unavailable  # noqa: E402
 import make_glove_vectors as glove  # noqa: E402
 import prepare_unlabeled as unlabeled  # noqa: E402
-
-
-def data_path(*parts: str) -> Path:
-    path = DATA.joinpath(*parts)
-    if not path.exists():
-        unavailable(f"real data not found at {path} (expected ../shared/data beside the checkout)")
-    return path
 
 
 def ents(doc):
@@ -44,7 +36,7 @@ def ents(doc):
 
 
 def test_wnut_tab_line_breaks_give_all_sentences_and_no_giant_doc():
-    path = data_path("wnut17", "wnut17train.conll")
+    path = data_file("wnut17", "wnut17train.conll")
     docs = wnut.conll_ner_to_docs(path, Vocab(), wnut.WNUT_LABELS)
     # `spacy convert -c ner` gives 1,000 docs here, one of 46,486 tokens.
     assert len(docs) == 3394
@@ -97,7 +89,7 @@ def test_ner_bad_input_names_file_and_line(tmp_path, content, line, message):
 
 
 def test_wnut_multilabel_test_file_is_rejected():
-    path = data_path("wnut17", "emerging.test.conll")
+    path = data_file("wnut17", "emerging.test.conll")
     with pytest.raises(ValueError, match=r"emerging\.test\.conll:\d+: .*use `emerging\.test\.annotated`"):
         wnut.conll_ner_to_docs(path, Vocab(), wnut.WNUT_LABELS)
 
@@ -106,7 +98,7 @@ def test_wnut_multilabel_test_file_is_rejected():
 
 
 def test_conll2000_test_file_tags_and_chunks():
-    docs, n_repaired = c2000.conll2000_to_docs(data_path("conll2000", "test.txt"), Vocab())
+    docs, n_repaired = c2000.conll2000_to_docs(data_file("conll2000", "test.txt"), Vocab())
     assert len(docs) == 2012 and n_repaired == 0
     first = docs[0]
     assert [t.tag_ for t in first[:7]] == ["NNP", "NNP", "NNP", "POS", "NNP", "NN", "VBD"]
@@ -193,7 +185,7 @@ def bio_spans(path: Path):
 
 @pytest.mark.parametrize("domain", ["laptop14", "rest14"])
 def test_semeval_aspect_spans_match_tags(domain):
-    path = data_path("semeval14", domain, "dev.txt")
+    path = data_file("semeval14", domain, "dev.txt")
     docs, _ = semeval.semeval_to_docs(path, Vocab())
     lines = path.read_text(encoding="utf-8").splitlines()
     assert len(docs) == len(lines) == 304
@@ -221,7 +213,7 @@ def test_semeval_adjacent_polarities_split_and_tokens_with_equals(tmp_path):
 
 
 def test_semeval_real_train_counts_and_placeholders():
-    docs, n_placeholders = semeval.semeval_to_docs(data_path("semeval14", "laptop14", "train.txt"), Vocab())
+    docs, n_placeholders = semeval.semeval_to_docs(data_file("semeval14", "laptop14", "train.txt"), Vocab())
     assert len(docs) == 2741 and sum(len(d.ents) for d in docs) == 2047
     assert n_placeholders == 11  # e.g. "becaASPECT0": damage in the source data, reported
 
@@ -249,7 +241,7 @@ def test_spacy_conllu_converter_handles_multiword_tokens_and_empty_nodes():
     check that spaCy's converter skips `3-4` and `8.1` lines correctly on real sentences."""
     from spacy.training.converters import conllu_to_docs
 
-    text = data_path("ud_english_ewt", "en_ewt-ud-dev.conllu").read_text(encoding="utf-8")
+    text = data_file("ud_english_ewt", "en_ewt-ud-dev.conllu").read_text(encoding="utf-8")
     blocks = [b for b in text.split("\n\n") if "\n8.1\t" in b or "\n29-30\t" in b]
     assert len(blocks) >= 2 and any("\n8.1\t" in b for b in blocks)
     docs = list(conllu_to_docs("\n\n".join(blocks) + "\n\n", n_sents=1, no_print=True))
@@ -268,7 +260,7 @@ def test_spacy_conllu_converter_handles_multiword_tokens_and_empty_nodes():
 
 
 def test_decoding_of_real_quirky_files():
-    raw = data_path("raw_text_public_domain")
+    raw = data_file("raw_text_public_domain")
     text, enc = unlabeled.read_text_file(raw / "gutenberg" / "shakespeare-caesar.txt")
     assert enc == "latin-1" and "Cæsar" in text
     text, enc = unlabeled.read_text_file(raw / "state_union" / "1970-Nixon.txt")
@@ -381,7 +373,7 @@ def test_reviews_source_reads_only_the_reviews_genre_of_ewt_train(tmp_path):
     assert sorted(out.read_text(encoding="utf-8").splitlines()) == [
         "The pizza was cold but the staff were kind.", "Their battery life is great."
     ]
-    real = unlabeled.read_ud_genre(data_path("ud_english_ewt", "en_ewt-ud-train.conllu"), "reviews")
+    real = unlabeled.read_ud_genre(data_file("ud_english_ewt", "en_ewt-ud-train.conllu"), "reviews")
     assert len(real) == 2725  # every reviews sentence of the train split; dev and test are never read
 
 

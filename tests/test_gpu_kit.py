@@ -3,7 +3,8 @@
 The rehearsal builds the kit's cvt part for this Python, installs it with `--no-index --no-deps
 --target` into a fresh venv that holds only what a GPU image is assumed to have (CPU torch in
 place of the CUDA build), and runs scripts/gpu_check.sh there with `--gpu-id -1` and a tiny
-budget. It needs the package index (as CI has) and ../shared/data.
+budget. It needs the package index (as CI has) and ../shared/data, and takes minutes: it is an
+e2e test (`python -m pytest -m e2e`).
 """
 
 import json
@@ -20,7 +21,6 @@ from .conftest import REPO, data_file
 sys.path.insert(0, str(REPO / "scripts"))
 from gpu_kit import IMAGE_HAS, PART_LIMIT, target_flags  # noqa: E402
 
-pytestmark = pytest.mark.slow
 TIMEOUT = 900  # seconds for any one step: a hang fails the test instead of blocking CI
 
 
@@ -30,6 +30,7 @@ def run(args, **kwargs) -> subprocess.CompletedProcess:
     return result
 
 
+@pytest.mark.slow  # asks the package index
 @pytest.mark.parametrize("extra,cupy", [("cuda12x", "cupy-cuda12x"), ("cuda13x", "cupy-cuda13x")])
 def test_cuda_extra_resolves_to_its_cupy(extra, cupy, tmp_path):
     needed = [Requirement(line) for line in requires("spacy-cvt") if f'extra == "{extra}"' in line]
@@ -42,6 +43,7 @@ def test_cuda_extra_resolves_to_its_cupy(extra, cupy, tmp_path):
     assert install["metadata"]["name"] == cupy
 
 
+@pytest.mark.e2e  # about 60 MB of wheels and a venv with torch: minutes
 def test_kit_installs_offline_in_a_fresh_venv_and_the_check_runs_on_cpu(tmp_path):
     data_dir = data_file("wnut17").parent
     kit = tmp_path / "kit"

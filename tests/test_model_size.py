@@ -115,6 +115,7 @@ def test_transformer_weights_once_and_encoder_named(tmp_path):
     assert encoder(loaded) == {"model_type": "bert", "num_hidden_layers": 1, "hidden_size": 8}
 
 
+@pytest.mark.slow
 def test_cli_writes_the_json_and_names_a_missing_pipeline(tagger_dir, tmp_path):
     script = REPO / "scripts" / "model_size.py"
     out = tmp_path / "m" / "size.json"

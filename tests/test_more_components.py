@@ -1,5 +1,6 @@
 """cvt_chunker and cvt_tagger(attr="pos") end to end, and what model-best holds."""
 
+import pytest
 import spacy
 import torch
 from spacy.tokens import Doc
@@ -54,6 +55,7 @@ def losses_over(nlp, examples, epochs):
     return history
 
 
+@pytest.mark.slow
 def test_cvt_chunker_trains_saves_and_loads(conll2000_train, raw_text_file, tmp_path):
     nlp = make_nlp("cvt_chunker", raw_text_file, unlabeled_batch_size=16)
     examples = chunk_examples(nlp, conll2000_train[:160])

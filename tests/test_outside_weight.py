@@ -118,6 +118,7 @@ def config_lines(path):
     return [line for line in (path / "config.cfg").read_text().splitlines() if not line.startswith("outside_weight")]
 
 
+@pytest.mark.slow
 def test_the_tuning_script_writes_the_dev_best_into_a_copy_or_in_place(trained, dev_path, tmp_path):
     trained.to_disk(tmp_path / "model")
     original = (tmp_path / "model" / "config.cfg").read_text()

@@ -47,22 +47,32 @@ def test_overwrite_ents_decodes_every_token(trained_labels_nlp):
 
 
 def test_entity_ruler_before_cvt_ner(wnut_sentences):
-    """The documented pattern: rules first, the statistical model fills in the rest."""
+    """The documented pattern: rules first, the statistical model fills in the rest.
+
+    outside_weight 0 makes cvt_ner put every token it decodes in an entity, so what it fills in
+    is known: all the tokens the ruler left, and with overwrite_ents all of them.
+    """
     texts = ["Barack Obama is visiting Seattle with Michelle today", "new iphone from apple in London"]
     results = {}
     for overwrite in (False, True):
-        nlp = make_nlp(unlabeled_steps=0, overwrite_ents=overwrite)
+        nlp = make_nlp(unlabeled_steps=0, overwrite_ents=overwrite, outside_weight=0.0)
         ruler = nlp.add_pipe("entity_ruler", before="cvt_ner")
         nlp.initialize(lambda: ner_examples(nlp, wnut_sentences[:50]))
         ruler.add_patterns([{"label": "PERSON", "pattern": "Barack Obama"}])  # initialize clears them
         results[overwrite] = [[(e.start, e.end, e.label_) for e in doc.ents] for doc in nlp.pipe(texts)]
         without_ruler = [[(e.start, e.end, e.label_) for e in nlp.get_pipe("cvt_ner")(nlp.make_doc(t)).ents]
                          for t in texts]
-        if overwrite:
-            assert results[True] == without_ruler
-    kept = results[False][0]
-    assert (0, 2, "PERSON") in kept
-    assert all(end <= 0 or start >= 2 for start, end, label in kept if label != "PERSON")
+    n_tokens = [len(nlp.make_doc(text)) for text in texts]
+    kept = results[False]
+    assert kept[0][0] == (0, 2, "PERSON") and "PERSON" not in [label for _, _, label in kept[0][1:] + kept[1]]
+    assert [covered(ents) for ents in kept] == [list(range(n)) for n in n_tokens]  # the model filled in the rest
+    assert results[True] == without_ruler and "PERSON" not in str(results[True])
+    assert [covered(ents) for ents in results[True]] == [list(range(n)) for n in n_tokens]
+
+
+def covered(entities):
+    """The token positions the entities cover, in order (a token in two would show twice)."""
+    return [position for start, end, _ in entities for position in range(start, end)]
 
 
 def test_overwrite_ents_round_trips_through_the_config(tmp_path, wnut_sentences):

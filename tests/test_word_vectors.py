@@ -78,6 +78,7 @@ def test_fine_tuned_vectors_start_from_the_pipelines_and_only_batch_words_move(f
     assert numpy.array_equal(nlp.vocab.vectors.data, static_before)  # the pipeline's table is left alone
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fine_tune", [True, False], ids=["fine-tuned", "static"])
 def test_a_pipeline_with_vectors_loads_in_a_fresh_process_with_identical_output(
     glove_path, wnut_sentences, tmp_path, fine_tune
@@ -214,6 +215,7 @@ def test_reduce_keeps_the_main_axes_at_the_given_spread(trf_vectors):
     assert ratio.std() / ratio.mean() < 0.02
 
 
+@pytest.mark.slow
 def test_trf_static_vectors_command_extends_glove_for_spacy_init_vectors(trf_vectors, tmp_path):
     from spacy.training.initialize import convert_vectors
 
