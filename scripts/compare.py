@@ -1,6 +1,6 @@
 """One task's comparison: score against training cost and inference speed, mean ± sd over seeds.
 
-    python scripts/compare.py ner --seeds 3 [--metrics metrics] [--gpu-id -1]
+    python scripts/compare.py ner --seeds 3 [--metrics metrics] [--gpu-id -1] [--results results]
 
 reads, for each system and seed 0 .. seeds-1, the files the project writes, by their fixed names:
 
@@ -21,19 +21,30 @@ A missing file is an error naming it and the command that writes it. The spread 
 over seeds; one seed gives n = 1 and no sd. Words/s is `spacy evaluate`'s `speed`, because it times
 nlp.pipe over the very gold-token docs it scores and writes the number to JSON, where `spacy
 benchmark speed` re-tokenizes doc.text with nlp.make_doc and only prints (evaluate's timing adds
-one tokenizer call per text, the same for every system, and has no warm-up). This script reads
-JSON and draws with matplotlib: it imports neither torch nor spacy_cvt.
+one tokenizer call per text, the same for every system, and has no warm-up).
+
+Beside each system the table shows its recorded reference: the same score over the runs kept in
+results/<task>/<system>/ (`spacy project run record`; results/ has metrics/'s layout, so
+recorded_rows is system_row over it, plus the dev score, the provenance and the stale check of
+scripts/results.py), marked stale where today's project would train it differently; the chart
+draws it as a hollow square with its error bars. scripts/report.py builds docs/results.md from
+the same rows. This script reads JSON and draws with matplotlib; only a recorded reference's
+stale check imports spaCy (and, through its registry, torch and spacy_cvt) to compose today's
+config.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import statistics
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Dict, FrozenSet, List, Optional, Sequence, Tuple
+
+import results  # scripts/results.py: what results/ holds beyond metrics/
 
 SYSTEMS = ("cvt", "bilstm", "cnn", "trf")
 SCORE_KEYS = {"ner": "ents_f", "pos": "tag_acc", "chunk": "ents_f", "aspect": "ents_f"}
@@ -213,15 +224,30 @@ def taught(folder: Path, teacher: Teacher, own: Sequence[Cost]) -> Tuple[List[Co
     return [sum(before.values(), c) for c in own], breakdown
 
 
+def precision_recall_keys(key: str) -> Optional[Tuple[str, str]]:
+    """spaCy's precision and recall keys beside an F-score key (ents_f: ents_p, ents_r); None
+    for an accuracy."""
+    return (f"{key[:-1]}p", f"{key[:-1]}r") if key.endswith("_f") else None
+
+
+def optional_stat(values: Sequence[Optional[float]]) -> Optional[Stat]:
+    """The stat of values every seed has; None if one lacks it."""
+    return None if not values or None in values else stat(values)
+
+
 def system_row(folder: Path, task: str, system: str, seeds: int) -> Dict[str, Any]:
-    """Everything the table shows for one system, from its seeds' files."""
-    key = score_key(task, system)
-    scores, speeds, costs = [], [], []
+    """Everything the table shows for one system, from its seeds' files (a metrics/TASK or a
+    results/TASK folder: the same layout)."""
+    key, pr_keys = score_key(task, system), precision_recall_keys(score_key(task, system))
+    scores, speeds, costs, precisions, recalls = [], [], [], [], []
     for seed in range(seeds):
         run = folder / system / f"seed{seed}"
         evaluation = read(run / "evaluate.json", evaluate_command(system))
         scores.append(number(evaluation, key, run / "evaluate.json"))
         speeds.append(number(evaluation, "speed", run / "evaluate.json"))
+        if pr_keys:
+            precisions.append(number(evaluation, pr_keys[0], run / "evaluate.json"))
+            recalls.append(number(evaluation, pr_keys[1], run / "evaluate.json"))
         own = [cost(run / record, f"train-{system}")
                for record in (TAUGHT[system].own_records if system in TAUGHT else OWN_RECORDS)]
         costs.append(sum(own[1:], own[0]))
@@ -235,12 +261,34 @@ def system_row(folder: Path, task: str, system: str, seeds: int) -> Dict[str, An
     seconds, energy = time_and_energy(costs)
     return {
         "system": system, "score_key": key, "score": stat(scores), "words_per_second": stat(speeds),
+        "precision": optional_stat(precisions), "recall": optional_stat(recalls),
         "train_seconds": seconds, "energy_kwh": energy,
         "energy_is_estimate": any(c.estimate for c in costs),
         "energy_basis": sorted(set().union(*(c.bases for c in costs))),
         "params": size["params"], "vectors": size["vectors"], "disk_bytes": size["disk_bytes"],
         "encoder": size["encoder"], "pretraining": encoder_pretraining, "teacher": teacher,
     }
+
+
+def recorded_rows(results_dir: Path, task: str, project: Path = Path("."),
+                  systems: Optional[Sequence[str]] = None) -> List[Dict[str, Any]]:
+    """system_row over the runs recorded in results_dir/TASK (each system its own number of
+    seeds, n), with what only results/ holds: the dev score, where and how each run trained,
+    and why a run is stale (scripts/results.py). systems: those recorded, by default."""
+    folder = results_dir / task
+    rows = []
+    for system in systems if systems is not None else results.recorded_systems(folder, [*SYSTEMS, *TAUGHT]):
+        n = results.seed_count(folder / system)
+        row = system_row(folder, task, system, n)
+        runs = [folder / system / f"seed{seed}" for seed in range(n)]
+        trains = [results.read_json(run / "train.json") for run in runs]
+        row.update(
+            n=n, dev=optional_stat([results.dev_score(run, row["score_key"]) for run in runs]),
+            stale=list(dict.fromkeys(r for run in runs for r in results.stale_reasons(project, task, system, run))),
+            provenance=results.summary(runs, trains),
+        )
+        rows.append(row)
+    return rows
 
 
 # --------------------------------------------------------------------------- rendering
@@ -291,13 +339,26 @@ def teacher_note(row: Dict[str, Any]) -> Optional[str]:
     )
 
 
-def table_row(row: Dict[str, Any], notes: List[str]) -> str:
-    """One markdown row; the pretraining cell and a taught system's cost cells point at their
-    footnotes in `notes`."""
+def stale_note(row: Dict[str, Any]) -> Optional[str]:
+    """Why a recorded row is stale: the footnote of its mark; None if it is not."""
+    return f"{row['system']}'s recorded runs are stale: " + "; ".join(row["stale"]) + "." if row["stale"] else None
+
+
+def recorded_cell(reference: Optional[Dict[str, Any]], notes: List[str]) -> str:
+    """A recorded row's score as 'mean ± sd (n = k)', marked stale with a pointer to its note."""
+    if reference is None:
+        return DASH
+    why = stale_note(reference)
+    return f"{spread(reference['score'], 100)} (n = {reference['n']})" + (f" stale [{notes.index(why) + 1}]" if why else "")
+
+
+def table_row(row: Dict[str, Any], notes: List[str], reference: Optional[Dict[str, Any]]) -> str:
+    """One markdown row beside the system's recorded reference; the pretraining cell, a taught
+    system's cost cells and a stale reference point at their footnotes in `notes`."""
     pre, taught_by = row["pretraining"], teacher_note(row)
     ref = f" [{notes.index(taught_by) + 1}]" if taught_by else ""
     cells = [
-        row["system"], spread(row["score"], 100), fmt_time(row["train_seconds"]) + ref,
+        row["system"], spread(row["score"], 100), recorded_cell(reference, notes), fmt_time(row["train_seconds"]) + ref,
         fmt_energy(row["energy_kwh"], row["energy_is_estimate"]) + ref, spread(row["words_per_second"], 1, 0),
         f"{row['params'] / 1e6:.2f}", f"{row['vectors'] / 1e6:.2f}", f"{row['disk_bytes'] / 1e6:.1f}",
         f"{pre['cell']} [{notes.index(pre['source']) + 1}]" if pre else DASH,
@@ -305,10 +366,13 @@ def table_row(row: Dict[str, Any], notes: List[str]) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
-def markdown(task: str, seeds: int, device: str, rows: List[Dict[str, Any]]) -> str:
+def markdown(task: str, seeds: int, device: str, rows: List[Dict[str, Any]],
+             references: Dict[str, Dict[str, Any]], results_dir: Path) -> str:
+    """The comparison table; references: recorded_rows by system, shown beside each system."""
     keys = "/".join(sorted({r["score_key"] for r in rows}))
     notes = list(dict.fromkeys(r["pretraining"]["source"] for r in rows if r["pretraining"]))
     notes += [note for note in map(teacher_note, rows) if note]
+    notes += [note for note in (stale_note(references[r["system"]]) for r in rows if r["system"] in references) if note]
     if seeds > 1:
         spread_text = f"mean ± sample sd over seeds 0..{seeds - 1} (`--system.seed`)"
     else:
@@ -318,14 +382,18 @@ def markdown(task: str, seeds: int, device: str, rows: List[Dict[str, Any]]) -> 
         "",
         f"Test set, `spacy evaluate --gold-preproc`; {spread_text}.",
         "",
-        f"| system | {keys} ×100 | train time | train energy (kWh) | words/s {device} "
+        f"| system | {keys} ×100 | recorded ×100 | train time | train energy (kWh) | words/s {device} "
         "| params (M) | vectors (M) | disk (MB) | pretraining (published) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
-        *[table_row(r, notes) for r in rows],
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        *[table_row(r, notes, references.get(r["system"])) for r in rows],
         "",
         "Notes:",
         "",
         *[f"- [{i}] {note}" for i, note in enumerate(notes, 1)],
+        f"- Recorded: the same score over the runs recorded in {results_dir / task} (`spacy project run "
+        "record`; docs/results.md), mean ± sample sd over its n seeds: what this run should score if "
+        f"nothing has changed; {DASH} where none is recorded. Stale: today's project would train it "
+        "differently (config or TRAINING_VERSION).",
         "- Words/s: `spacy evaluate`'s `speed`, nlp.pipe over the gold-token test docs it scores "
         "(plus one tokenizer call per text, the same for all systems; no warm-up).",
         "- Train energy: codecarbon during `spacy train` (dev evaluations included): "
@@ -336,16 +404,40 @@ def markdown(task: str, seeds: int, device: str, rows: List[Dict[str, Any]]) -> 
     return "\n".join(lines) + "\n"
 
 
-def plot(task: str, seeds: int, device: str, rows: List[Dict[str, Any]], path: Path) -> None:
+def plain_log_ticks(axis: Any) -> None:
+    """Readable ticks on a log axis: labels in plain numbers (0.0003, 20,000) at major ticks only
+    (the default labels minor ticks too, "3×10^-4 4×10^-4", which overlap): the powers of ten
+    over a wide range, 1, 2 and 5 a decade over a few decades, evenly spaced values within one
+    narrow range (a log locator would leave it one tick or none)."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
+
+    low, high = sorted(axis.get_view_interval())
+    decades = math.log10(high / low) if low > 0 else 0.0
+    if decades > 3:
+        axis.set_major_locator(LogLocator(base=10, subs=(1.0,)))
+    elif decades > 0.7:
+        axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    else:
+        axis.set_major_locator(MaxNLocator(nbins=4, steps=[1, 2, 5, 10]))
+    axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,g}"))
+    axis.set_minor_formatter(NullFormatter())
+
+
+def plot(title: str, device: str, rows: List[Dict[str, Any]], path: Path,
+         references: Optional[Dict[str, Dict[str, Any]]] = None) -> None:
     """Two panels: score against training energy and against inference words/s, log x axes.
 
-    A hollow marker adds an encoder's published pretraining energy to its fine-tuning energy.
+    A hollow circle adds an encoder's published pretraining energy to its fine-tuning energy; a
+    hollow square with its error bars, in the system's colour, is its recorded reference
+    (recorded_rows, by system): what it should score, at what cost and speed.
     """
     import matplotlib
 
     matplotlib.use("Agg")  # headless: CI, servers
     import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
 
+    references = references or {}
     fig, (cost_ax, speed_ax) = plt.subplots(1, 2, figsize=(11, 4.5), sharey=True)
     estimate = any(r["energy_is_estimate"] for r in rows)
     for i, row in enumerate(rows):
@@ -357,6 +449,14 @@ def plot(task: str, seeds: int, device: str, rows: List[Dict[str, Any]], path: P
             ax.errorbar(x.mean, y, xerr=x.sd, yerr=yerr, fmt="o", color=colour, capsize=3)
             # alternate above/below, so systems with close results stay readable
             ax.annotate(row["system"], (x.mean, y), textcoords="offset points", xytext=(5, 5 if i % 2 == 0 else -14))
+        reference = references.get(row["system"])
+        if reference is not None:
+            ref_score = reference["score"]
+            ref_err = ref_score.sd * 100 if ref_score.sd is not None else None
+            for ax, x in ((cost_ax, reference["energy_kwh"]), (speed_ax, reference["words_per_second"])):
+                if x is not None:
+                    ax.errorbar(x.mean, ref_score.mean * 100, xerr=x.sd, yerr=ref_err, fmt="s", mfc="none",
+                                color=colour, alpha=0.6, capsize=3, linestyle="none")
         pre = row["pretraining"]
         if pre and pre["kwh"] and row["energy_kwh"]:  # the total: published pretraining + our fine-tuning
             total = row["energy_kwh"].mean + pre["kwh"]
@@ -366,6 +466,11 @@ def plot(task: str, seeds: int, device: str, rows: List[Dict[str, Any]], path: P
     not_plotted = [r["system"] for r in rows if r["energy_kwh"] is None]
     if not_plotted:
         cost_ax.text(0.02, 0.02, "no energy: " + ", ".join(not_plotted), transform=cost_ax.transAxes, color="gray")
+    if references:
+        speed_ax.legend(handles=[
+            Line2D([], [], marker="o", color="gray", linestyle="none", label="this run"),
+            Line2D([], [], marker="s", mfc="none", color="gray", linestyle="none", label="recorded (results/)"),
+        ], loc="best", fontsize="small")
     cost_ax.set_title("training cost")
     speed_ax.set_title("inference speed")
     cost_ax.set_xlabel("training energy, kWh" + (" (codecarbon estimate)" if estimate else "") + ", log")
@@ -375,11 +480,21 @@ def plot(task: str, seeds: int, device: str, rows: List[Dict[str, Any]], path: P
         ax.set_xscale("log")
         ax.margins(x=0.2, y=0.15)
         ax.grid(True, alpha=0.3)
-    spread_text = f"mean ± sd over {seeds} seeds" if seeds > 1 else "one seed (n = 1): no error bars"
-    fig.suptitle(f"{task}: score against training cost and inference speed ({spread_text})")
+        plain_log_ticks(ax.xaxis)
+    fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
+
+
+def spread_title(task: str, ns: Sequence[int]) -> str:
+    """The chart's title: what the points and error bars are, over how many seeds."""
+    ns = sorted(set(ns))
+    if ns == [1]:
+        spread_text = "one seed (n = 1): no error bars"
+    else:
+        spread_text = f"mean ± sd over {'/'.join(map(str, ns))} seeds"
+    return f"{task}: score against training cost and inference speed ({spread_text})"
 
 
 def as_json(value: Any) -> Any:
@@ -390,16 +505,22 @@ def as_json(value: Any) -> Any:
 
 
 def compare(
-    task: str, seeds: int, metrics: Path, systems: Optional[Sequence[str]] = None, gpu_id: int = -1
+    task: str, seeds: int, metrics: Path, systems: Optional[Sequence[str]] = None, gpu_id: int = -1,
+    results_dir: Path = Path("results"), project: Path = Path("."),
 ) -> Path:
-    """Write metrics/<task>/comparison.{md,json,png}; return the folder. systems: default_systems'."""
+    """Write metrics/<task>/comparison.{md,json,png}, each system beside its runs recorded in
+    results_dir (checked against the project folder's configs); return the folder.
+    systems: default_systems'."""
     folder = metrics / task
     rows = [system_row(folder, task, system, seeds) for system in systems or default_systems(folder)]
-    device = "CPU" if gpu_id < 0 else f"GPU {gpu_id}"
-    (folder / "comparison.md").write_text(markdown(task, seeds, device, rows), encoding="utf-8")
-    payload = {"task": task, "seeds": seeds, "device": device, "rows": [as_json(r) for r in rows]}
+    recorded = results.recorded_systems(results_dir / task, [r["system"] for r in rows])
+    references = {r["system"]: r for r in recorded_rows(results_dir, task, project, recorded)}
+    device = results.device(gpu_id)
+    (folder / "comparison.md").write_text(markdown(task, seeds, device, rows, references, results_dir), encoding="utf-8")
+    payload = {"task": task, "seeds": seeds, "device": device, "rows": [as_json(r) for r in rows],
+               "recorded": [as_json(r) for r in references.values()]}
     (folder / "comparison.json").write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
-    plot(task, seeds, device, rows, folder / "comparison.png")
+    plot(spread_title(task, [seeds]), device, rows, folder / "comparison.png", references)
     return folder
 
 
@@ -411,12 +532,14 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--systems", help=f"comma-separated, in table order (default: {', '.join(SYSTEMS)}, "
                         f"then {', '.join(TAUGHT)} where its metrics folder exists)")
     parser.add_argument("--gpu-id", type=int, default=-1, help="the device evaluate ran on, for the labels")
+    parser.add_argument("--results", type=Path, default=Path("results"),
+                        help="the recorded runs shown beside each system (default results)")
     args = parser.parse_args(argv)
     if args.seeds < 1:
         parser.error(f"--seeds must be at least 1, got {args.seeds}")
     try:
         systems = args.systems.split(",") if args.systems else None
-        folder = compare(args.task, args.seeds, args.metrics, systems, args.gpu_id)
+        folder = compare(args.task, args.seeds, args.metrics, systems, args.gpu_id, args.results)
     except (FileNotFoundError, ValueError) as err:
         print(f"compare.py: {err}", file=sys.stderr)
         return 1

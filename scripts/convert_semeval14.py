@@ -29,6 +29,7 @@ from typing import List, Tuple
 
 import typer
 from spacy.tokens import Doc, DocBin, Span
+from spacy.training import biluo_tags_to_spans, iob_to_biluo
 from spacy.vocab import Vocab
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -69,16 +70,11 @@ def parse_line(line: str, path: Path, line_no: int) -> Tuple[List[str], List[str
 
 
 def aspect_spans(doc: Doc, tags: List[str]) -> List[Span]:
-    """Spans for maximal runs of identical T-* tags, labelled with the polarity (POS/NEG/NEU)."""
-    spans: List[Span] = []
-    start = None
-    for i, tag in enumerate(tags + ["O"]):
-        if start is not None and tag != tags[start]:
-            spans.append(Span(doc, start, i, label=tags[start][2:]))
-            start = None
-        if start is None and tag != "O":
-            start = i
-    return spans
+    """Spans for maximal runs of identical T-* tags, labelled with the polarity (POS/NEG/NEU).
+
+    Read as IOB1 (`T-POS` as `I-POS`): spaCy's `iob_to_biluo` then starts a new span where the
+    polarity changes and continues one where it stays."""
+    return biluo_tags_to_spans(doc, iob_to_biluo([tag.replace("T-", "I-", 1) for tag in tags]))
 
 
 def semeval_to_docs(path: Path, vocab: Vocab) -> Tuple[List[Doc], int]:

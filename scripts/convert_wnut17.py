@@ -61,13 +61,8 @@ def read_conll_sentences(path: Path) -> Iterator[List[Row]]:
         with (gzip.open if path.suffix == ".gz" else open)(path, "rt", encoding="utf-8") as f:
             for line_no, line in enumerate(f, 1):
                 line = line.rstrip("\r\n")
-                if not line.strip():
-                    if rows:
-                        yield rows
-                        rows = []
-                    continue
                 cols = [c.strip() for c in line.split("\t")] if "\t" in line else line.split()
-                if cols[0] == "-DOCSTART-":
+                if not line.strip() or cols[0] == "-DOCSTART-":
                     if rows:
                         yield rows
                         rows = []

@@ -22,7 +22,6 @@ GPU check. The build itself needs no GPU.
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 import sys
@@ -32,8 +31,11 @@ from datetime import date
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Set
 
+import srsly
 import typer
 from link_transformer import packaged_model_path
+from model_size import directory_bytes
+from packaging.metadata import Metadata
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
@@ -71,19 +73,11 @@ def wheel_requirements(wheel: Path, python: str, extra: str = "") -> List[Requir
     """A wheel's Requires-Dist that apply on the target Python (with `extra`, that extra's only)."""
     with zipfile.ZipFile(wheel) as archive:
         name = next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
-        lines = archive.read(name).decode("utf-8").splitlines()
+        requirements = Metadata.from_email(archive.read(name), validate=False).requires_dist or []
     environment = {"extra": extra, "python_version": python, "python_full_version": f"{python}.0",
                    "sys_platform": "linux", "platform_system": "Linux", "platform_machine": "x86_64"}
-    requirements = []
-    for line in lines:
-        if not line.startswith("Requires-Dist:"):
-            continue
-        requirement = Requirement(line.split(":", 1)[1].strip())
-        marker_says = requirement.marker.evaluate(environment) if requirement.marker else True
-        has_extra = requirement.marker is not None and "extra" in str(requirement.marker)
-        if marker_says and has_extra == bool(extra):
-            requirements.append(requirement)
-    return requirements
+    return [r for r in requirements if (r.marker is None or r.marker.evaluate(environment))
+            and (r.marker is not None and "extra" in str(r.marker)) == bool(extra)]
 
 
 def without_marker(requirement: Requirement) -> str:
@@ -101,7 +95,7 @@ def resolve(requirements: Iterable[str], python: str, find_links: Path, constrai
         if constraints is not None:
             args += ["--constraint", str(constraints)]
         pip(*args, *requirements)
-        installs = json.loads(report.read_text(encoding="utf-8"))["install"]
+        installs = srsly.read_json(report)["install"]
     return {canonicalize_name(item["metadata"]["name"]): item["metadata"]["version"] for item in installs}
 
 
@@ -208,17 +202,13 @@ def half_precision_encoder(source: Path, dest: Path) -> None:
               dest / "model.safetensors", metadata={"format": "pt"})
 
 
-def folder_size(path: Path) -> int:
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
-
-
 def write_manifest(part: Path, name: str, python: str, pins: Dict[str, str], probe: str, image_has: List[str]) -> int:
-    size = folder_size(part)
+    size = directory_bytes(part)
     manifest = {"part": name, "python": python, "probe": probe, "built": date.today().isoformat(),
                 "image_has": image_has, "packages": dict(sorted(pins.items())), "size_bytes": size,
                 "files": sorted(str(p.relative_to(part)) for p in part.rglob("*") if p.is_file())}
-    (part / "kit.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-    size = folder_size(part)
+    srsly.write_json(part / "kit.json", manifest)
+    size = directory_bytes(part)
     print(f"{part}: {len(pins)} packages, {size / 2**20:.1f} MiB")
     if size > PART_LIMIT:
         raise SystemExit(f"{part} is {size / 2**20:.1f} MiB, over the {PART_LIMIT / 2**20:.0f} MiB a part may hold.")

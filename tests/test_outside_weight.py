@@ -10,7 +10,7 @@ import srsly
 from spacy.cli.find_threshold import find_threshold
 from spacy.tokens import Doc, DocBin, Span
 
-from spacy_cvt.pipeline.settings import CVTSettings
+from spacy_cvt.pipeline.component_settings import CVTSettings
 
 from .conftest import REPO, make_nlp, ner_examples, run_python, usage_error
 

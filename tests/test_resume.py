@@ -37,14 +37,14 @@ def test_sourced_component_continues_the_raw_text_stream(tmp_path, raw_text_file
     component = nlp.get_pipe("cvt_ner")
     assert component.cfg["raw_docs_seen"] == 6 * BATCH + 2  # the 50-doc shuffle window ends in a batch of 2
     nlp.to_disk(tmp_path / "model")
-    uninterrupted = [eg.predicted.text for eg in next(component._unlabeled_batches)]
+    uninterrupted = [eg.predicted.text for eg in component.raw_text.next_batch()]
     train_path = tmp_path / "train.spacy"
     DocBin(docs=[eg.reference for eg in examples]).to_disk(train_path)
 
     resumed = init_nlp(sourcing_config(nlp, tmp_path / "model", train_path, callback=True))
     sourced = resumed.get_pipe("cvt_ner")
     assert sourced.trains_on_raw_text
-    assert [eg.predicted.text for eg in next(sourced._unlabeled_batches)] == uninterrupted
+    assert [eg.predicted.text for eg in sourced.raw_text.next_batch()] == uninterrupted
 
     # spaCy resumes sourced components without initializing them: no callback, no raw text
     plain = init_nlp(sourcing_config(nlp, tmp_path / "model", train_path, callback=False))
@@ -53,12 +53,12 @@ def test_sourced_component_continues_the_raw_text_stream(tmp_path, raw_text_file
 
 def test_initialize_starts_the_raw_text_again(raw_text_file, wnut_sentences):
     nlp, examples = trained(raw_text_file, wnut_sentences, steps=3)
-    first = [eg.predicted.text for eg in next(make_nlp_stream(raw_text_file, wnut_sentences))]
+    first = [eg.predicted.text for eg in make_nlp_stream(raw_text_file, wnut_sentences).next_batch()]
     nlp.initialize(lambda: examples)
     assert nlp.get_pipe("cvt_ner").cfg["raw_docs_seen"] == 0
-    assert [eg.predicted.text for eg in next(nlp.get_pipe("cvt_ner")._unlabeled_batches)] == first
+    assert [eg.predicted.text for eg in nlp.get_pipe("cvt_ner").raw_text.next_batch()] == first
 
 
 def make_nlp_stream(raw_text_file, wnut_sentences):
     nlp, _ = trained(raw_text_file, wnut_sentences, steps=0)
-    return nlp.get_pipe("cvt_ner")._unlabeled_batches
+    return nlp.get_pipe("cvt_ner").raw_text

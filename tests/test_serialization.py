@@ -118,8 +118,8 @@ def test_a_pipeline_saved_by_an_earlier_version_loads_and_predicts_the_same():
     dict and each factory listed the training settings (tests/data/make_saved_pipeline.py)."""
     import numpy
 
-    from spacy_cvt.model.settings import ModelSettings
-    from spacy_cvt.pipeline.settings import CVTSettings
+    from spacy_cvt.model.model_settings import ModelSettings
+    from spacy_cvt.pipeline.component_settings import CVTSettings
 
     path = os.path.join(os.path.dirname(__file__), "data", "saved_pipeline")
     with open(os.path.join(path, "expected.json"), encoding="utf-8") as file:

@@ -6,8 +6,8 @@ import pytest
 import spacy
 from thinc.api import ConfigValidationError
 
-from spacy_cvt.model.settings import ModelSettings
-from spacy_cvt.pipeline.settings import CVTSettings
+from spacy_cvt.model.model_settings import ModelSettings
+from spacy_cvt.pipeline.component_settings import CVTSettings
 
 FACTORIES = ["cvt_ner", "cvt_tagger", "cvt_chunker"]
 

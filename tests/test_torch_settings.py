@@ -50,18 +50,28 @@ def test_freed_heap_memory_goes_back_to_the_system():
     assert out[0] == "True" and int(out[1]) > 300, out
 
 
-def test_components_release_freed_memory_every_50_optimizer_steps(monkeypatch, wnut_sentences):
-    from thinc.api import Adam
+def test_training_releases_freed_memory_every_50_steps(monkeypatch):
+    """The [training.before_update] callback, resolved from a config as spaCy's training loop does."""
+    from spacy.util import registry
 
-    from spacy_cvt.pipeline import base
-
-    from .conftest import make_nlp, ner_examples
+    from spacy_cvt.model import torch_settings
 
     calls = []
-    monkeypatch.setattr(base, "release_freed_memory", lambda: calls.append(1))
-    nlp = make_nlp("cvt_ner")
-    nlp.initialize(lambda: ner_examples(nlp, wnut_sentences[:8]))
-    component, optimizer = nlp.get_pipe("cvt_ner"), Adam(0.001)
-    for _ in range(base.RELEASE_EVERY * 2 + 1):
-        component.finish_update(optimizer)
-    assert base.RELEASE_EVERY == 50 and len(calls) == 2
+    monkeypatch.setattr(torch_settings, "release_freed_memory", lambda: calls.append(1))
+    config = {"before_update": {"@callbacks": "spacy-cvt.release_freed_memory.v1"}}
+    before_update = registry.resolve(config)["before_update"]
+    for step in range(torch_settings.RELEASE_EVERY * 2 + 1):
+        before_update(None, {"step": step, "epoch": 0})
+    assert torch_settings.RELEASE_EVERY == 50 and len(calls) == 2
+
+
+def test_the_configs_that_train_cvt_components_release_freed_memory():
+    from spacy.util import load_config
+
+    from .conftest import REPO
+
+    configs = [path for path in sorted((REPO / "configs").glob("*.cfg")) if '"cvt_' in path.read_text()]
+    assert configs
+    for path in configs:
+        before_update = load_config(path)["training"]["before_update"]
+        assert before_update == {"@callbacks": "spacy-cvt.release_freed_memory.v1"}, path.name

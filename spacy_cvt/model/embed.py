@@ -14,7 +14,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .settings import ModelSettings
+from .model_settings import ModelSettings
 
 CHAR_PADDING = 0
 DIRECT_CODEPOINTS = 256  # code points below this get their own row; others are hashed

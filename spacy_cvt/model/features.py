@@ -17,7 +17,7 @@ from thinc.api import get_array_module
 from thinc.types import Floats2d, Ints1d, Ints2d
 
 from .embed import CHAR_PADDING, DIRECT_CODEPOINTS
-from .settings import ModelSettings
+from .model_settings import ModelSettings
 
 
 @dataclass

@@ -18,7 +18,7 @@ from torch.nn.utils.rnn import PackedSequence, pack_sequence
 
 from .embed import TokenEmbedding
 from .encoder import BiLSTMEncoder
-from .settings import ModelSettings
+from .model_settings import ModelSettings
 from .views import PRIMARY, PredictionModules, reads_layer2
 
 TEACHER = "teacher"  # key of the teacher's logits in a CVT pass's outputs

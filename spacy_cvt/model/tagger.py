@@ -23,11 +23,11 @@ from spacy.vocab import Vocab
 from thinc.api import ArgsKwargs, Model, Optimizer, PyTorchShim, set_dropout_rate, torch2xp, xp2torch
 from thinc.types import Floats2d
 
-from ..settings import flat_settings
+from ..flat_settings import flat_settings
 from . import torch_settings  # noqa: F401  (oneDNN cache off, one thread in forked children)
 from .features import featurize, vector_table_keys
 from .network import TEACHER, CVTNetwork
-from .settings import ModelSettings
+from .model_settings import ModelSettings
 from .views import PRIMARY
 
 ViewScores = Dict[str, Floats2d]

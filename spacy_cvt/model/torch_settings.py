@@ -13,23 +13,29 @@
   usable in a forked child: its first parallel region waits forever for threads that were
   not copied. A single-threaded child never enters that pool, and with ``n_process`` the
   processes are the parallelism anyway.
-- **Freed memory goes back to the system** (``release_freed_memory``; the components call it
-  every ``RELEASE_EVERY`` optimizer steps). Each batch has another number of tokens, so
-  torch's CPU tensors come and go in ever different sizes, and glibc's malloc keeps much of
-  the freed memory in its heap instead of returning it. Measured on WNUT-17 (`spacy train
-  configs/bilstm_ner.cfg`, 2 CPU cores, the oneDNN cache already off): peak RSS rose by 204
-  MiB between steps 200 and 1,600 (862 to 1,066 MiB); with ``malloc_trim`` every 50 steps by
-  83 MiB (826 to 909), at the same speed (208 s against 211 s). Fewer arenas
-  (``MALLOC_ARENA_MAX=2``) did not help (+198 MiB); a fixed 128 KiB mmap threshold did (+73)
-  but trained 2.2 times slower. Other C libraries than glibc are left alone.
+- **Freed memory goes back to the system** (``release_freed_memory``). Each batch has another
+  number of tokens, so torch's CPU tensors come and go in ever different sizes, and glibc's
+  malloc keeps much of the freed memory in its heap instead of returning it. Measured on
+  WNUT-17 (`spacy train configs/bilstm_ner.cfg`, 2 CPU cores, the oneDNN cache already off):
+  peak RSS rose by 204 MiB between steps 200 and 1,600 (862 to 1,066 MiB); with
+  ``malloc_trim`` every 50 steps by 83 MiB (826 to 909), at the same speed (208 s against
+  211 s). Fewer arenas (``MALLOC_ARENA_MAX=2``) did not help (+198 MiB); a fixed 128 KiB
+  mmap threshold did (+73) but trained 2.2 times slower. Other C libraries than glibc are
+  left alone. Training calls it every ``RELEASE_EVERY`` steps through spaCy's
+  ``[training.before_update]`` hook (``spacy-cvt.release_freed_memory.v1``, set in the
+  shipped configs). The heap is the process's, not a component's: the hook runs once per
+  training step whatever the pipeline trains (several CVT components, a transformer), and
+  unlike the logger it is not swapped out when a script logs its own way.
 """
 
 import ctypes
 import os
 import platform
-from typing import Optional
+from typing import Any, Callable, Dict, Optional
 
 import torch
+from spacy.language import Language
+from spacy.util import registry
 
 os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "0")
 
@@ -40,7 +46,7 @@ def use_one_thread() -> None:
 
 os.register_at_fork(after_in_child=use_one_thread)
 
-RELEASE_EVERY = 50  # optimizer steps between two release_freed_memory calls
+RELEASE_EVERY = 50  # training steps between two release_freed_memory calls
 
 
 def _glibc() -> Optional[ctypes.CDLL]:
@@ -62,3 +68,16 @@ def release_freed_memory() -> bool:
     is not glibc.
     """
     return bool(_LIBC.malloc_trim(0)) if _LIBC is not None else False
+
+
+@registry.callbacks("spacy-cvt.release_freed_memory.v1")
+def make_release_freed_memory() -> Callable[[Language, Dict[str, Any]], None]:
+    """``[training.before_update]``: ``release_freed_memory`` after every ``RELEASE_EVERY``
+    training steps, so that training memory stays flat. A training loop of your own can
+    call ``release_freed_memory`` itself."""
+
+    def before_update(nlp: Language, info: Dict[str, Any]) -> None:
+        if info["step"] and info["step"] % RELEASE_EVERY == 0:
+            release_freed_memory()
+
+    return before_update

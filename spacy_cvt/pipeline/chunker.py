@@ -10,8 +10,7 @@ from thinc.api import Model
 from ..model.tagger import ViewScores
 from ..scoring import spans_to_biluo
 from .base import GoldTags
-from .defaults import DEFAULT_MODEL
-from .settings import CVTSettings, cvt_factory
+from .component_settings import CVTSettings, cvt_factory
 from .ner import SpanTagger
 
 
@@ -48,7 +47,6 @@ class CVTChunker(SpanTagger):
     "cvt_chunker",
     assigns=["doc.spans"],
     default_config={
-        "model": DEFAULT_MODEL,
         "spans_key": "chunks",
         "outside_weight": 1.0,
         "scorer": {"@scorers": "spacy-cvt.chunk_scorer.v1"},

@@ -12,8 +12,7 @@ from thinc.api import Model
 from ..model.tagger import ViewScores
 from ..tags import biluo_labels, transition_constraints, viterbi_decode
 from .base import CVTComponent, GoldTags
-from .defaults import DEFAULT_MODEL
-from .settings import CVTSettings, cvt_factory
+from .component_settings import CVTSettings, cvt_factory
 
 
 class SpanTagger(CVTComponent):
@@ -103,7 +102,6 @@ class CVTEntityRecognizer(SpanTagger):
     "cvt_ner",
     assigns=["doc.ents", "token.ent_iob", "token.ent_type"],
     default_config={
-        "model": DEFAULT_MODEL,
         "overwrite_ents": False,
         "outside_weight": 1.0,
         "scorer": {"@scorers": "spacy-cvt.entity_scorer.v1"},

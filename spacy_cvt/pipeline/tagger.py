@@ -9,8 +9,7 @@ from thinc.api import Model
 
 from ..model.tagger import ViewScores
 from .base import CVTComponent, GoldTags
-from .defaults import DEFAULT_MODEL
-from .settings import CVTSettings, cvt_factory
+from .component_settings import CVTSettings, cvt_factory
 
 TAG_ATTRS = {"tag": "TAG", "pos": "POS"}
 
@@ -37,7 +36,6 @@ class CVTTagger(CVTComponent):
     "cvt_tagger",
     assigns=["token.tag", "token.pos"],
     default_config={
-        "model": DEFAULT_MODEL,
         "attr": "tag",
         "scorer": {"@scorers": "spacy-cvt.tag_scorer.v1"},
     },

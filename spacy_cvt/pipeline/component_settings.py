@@ -1,9 +1,9 @@
-"""The training settings every CVT component shares, in one place: ``CVTSettings``.
+"""What every CVT component shares, in one place: ``CVTSettings`` and the default model.
 
 Each task factory (``cvt_ner``, ``cvt_tagger``, ``cvt_chunker``) lists only its own
 settings and takes a ``CVTSettings``; ``cvt_factory`` registers it with spaCy so that
 configs keep the shared settings as flat keys (``[components.cvt_ner] unlabeled_steps = 1``)
-and spaCy validates them as usual.
+and spaCy validates them as usual, and gives it ``DEFAULT_MODEL``.
 """
 
 import dataclasses
@@ -11,15 +11,23 @@ from dataclasses import dataclass
 from typing import Any, Callable, Dict
 
 from spacy.language import Language
+from thinc.api import Config
 
-from ..settings import flat_settings
+from ..flat_settings import flat_settings
+from ..model.model_settings import ModelSettings
 
 TEACHER_TARGETS = ("labels", "distributions")
+
+# ``ModelSettings``' defaults, the small CPU-friendly size; ``configs/*_paper.cfg`` has the
+# paper's sizes (1024/512 LSTM, 512-d modules).
+DEFAULT_MODEL = Config(
+    {"model": {"@architectures": "spacy-cvt.CVTTagger.v1", **dataclasses.asdict(ModelSettings()), "nO": None}}
+)["model"]
 
 
 @dataclass(frozen=True)
 class CVTSettings:
-    """How a CVT component trains; where each one acts is in ``base.py``.
+    """How a CVT component trains; they act in ``base.py``, ``raw_text.py`` and ``teacher.py``.
 
     unlabeled_steps: CVT steps on raw text after each labeled step (0: supervised only).
     unlabeled_batch_size: raw sentences per CVT step.
@@ -84,11 +92,12 @@ def cvt_factory(name: str, *, default_config: Dict[str, Any], **factory_kwargs: 
     """``Language.factory`` for a task function that takes ``settings: CVTSettings``.
 
     The registered factory takes the task's own arguments plus every ``CVTSettings``
-    field, as flat config keys with the dataclass's defaults (see ``flat_settings``).
+    field, as flat config keys with the dataclass's defaults (see ``flat_settings``),
+    and ``model`` with ``DEFAULT_MODEL`` as its default.
     """
 
     def register(make: Callable) -> Callable:
-        defaults = {**default_config, **dataclasses.asdict(CVTSettings())}
+        defaults = {"model": DEFAULT_MODEL, **default_config, **dataclasses.asdict(CVTSettings())}
         return Language.factory(name, default_config=defaults, **factory_kwargs)(flat_settings(make, CVTSettings))
 
     return register

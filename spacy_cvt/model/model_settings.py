@@ -1,6 +1,6 @@
 """``ModelSettings``: the CVT tagger's sizes and features, stated once.
 
-``spacy-cvt.CVTTagger.v1`` takes them as flat config keys (see ``spacy_cvt.settings``)
+``spacy-cvt.CVTTagger.v1`` takes them as flat config keys (see ``spacy_cvt.flat_settings``)
 and passes the one object down to the torch modules and the featurizer. The defaults
 are the small, CPU-friendly model of the shipped configs; ``configs/*_paper.cfg`` has
 the paper's sizes (1024/512 LSTM, 512-d modules, 50-d chars with 100 filters).

@@ -1,0 +1,109 @@
+"""Keep a finished run's small files in results/, so that docs/results.md can be regenerated.
+
+    python scripts/record.py ner --seeds 3 [--gpu-id -1] [--systems cvt,trf]
+        [--metrics metrics] [--training training] [--results results]
+
+(`spacy project run record --vars.task ner --vars.seeds 3`, after `all` with the same vars.) For
+each system, by default the ones compare.py would show, it first reads every file as compare.py
+does (a missing file or a failed run is an error that names the command to run) and then
+replaces results/<task>/<system>/ with
+
+    seed<k>/evaluate.json, train.json (+ tune.json)   from metrics/<task>/<system>/seed<k>/
+    seed<k>/config.cfg, meta.json                     from training/<task>/<system>/seed<k>/model-best/
+    size.json                                         from metrics/<task>/<system>/
+    record.json                                       {"evaluate_gpu_id": the device evaluate ran on}
+
+and, for a system taught by another (cvt-teacher), the records of the steps that made its
+lessons (results/<task>/augment/run.json, ...), with its teacher in the same call, so that its
+cost sums the teacher's recorded run. The seeds' train.json carry their provenance (commit,
+machine, TRAINING_VERSION; scripts/per_seed.py writes it): a record without one is refused. The
+pipelines themselves stay in training/ (too large to track).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from pathlib import Path
+from typing import List, Optional, Sequence
+
+import compare
+import results
+
+
+def files_of(task: str, system: str, seeds: int, metrics: Path, training: Path) -> List[tuple]:
+    """(source, path under results/<task>/) of every file kept for a system."""
+    own = compare.TAUGHT[system].own_records if system in compare.TAUGHT else compare.OWN_RECORDS
+    pairs = [(metrics / task / system / "size.json", Path(system) / "size.json")]
+    for seed in range(seeds):
+        run = Path(system) / f"seed{seed}"
+        pairs += [(metrics / task / run / name, run / name) for name in ("evaluate.json", *own)]
+        pairs += [(training / task / run / "model-best" / name, run / name) for name in results.MODEL_FILES]
+    if system in compare.TAUGHT:
+        pairs += [(metrics / task / name, Path(name)) for step in compare.TAUGHT[system].steps for name in step.records]
+    return pairs
+
+
+def check(task: str, system: str, seeds: int, systems: Sequence[str], metrics: Path, training: Path) -> None:
+    """Refuse a taught system without its teacher, what compare.py would refuse, a model
+    without its config and a training record without provenance."""
+    teacher = compare.TAUGHT.get(system)
+    if teacher and teacher.system not in systems:
+        raise ValueError(f"{system} learned from {teacher.system}: record both in one call "
+                         f"(--systems {teacher.system},{system})")
+    compare.system_row(metrics / task, task, system, seeds)
+    for seed in range(seeds):
+        for name in results.MODEL_FILES:
+            path = training / task / system / f"seed{seed}" / "model-best" / name
+            if not path.is_file():
+                raise FileNotFoundError(f"{path} is missing: `spacy project run train-{system}` writes it")
+        train = metrics / task / system / f"seed{seed}" / "train.json"
+        if "provenance" not in results.read_json(train):
+            raise ValueError(f"{train} has no provenance (an older scripts/per_seed.py wrote it): "
+                             f"train again with `spacy project run train-{system}`")
+
+
+def record(task: str, seeds: int, metrics: Path, training: Path, results_dir: Path, gpu_id: int,
+           systems: Optional[Sequence[str]] = None) -> List[str]:
+    """Check every system, then replace its folder in results_dir/<task>; the systems recorded."""
+    systems = list(systems or compare.default_systems(metrics / task))
+    for system in systems:
+        check(task, system, seeds, systems, metrics, training)
+    for system in systems:
+        shutil.rmtree(results_dir / task / system, ignore_errors=True)  # no seeds of an older record stay
+        for source, name in files_of(task, system, seeds, metrics, training):
+            target = results_dir / task / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
+        (results_dir / task / system / "record.json").write_text(
+            json.dumps({"evaluate_gpu_id": gpu_id}, indent=2) + "\n", encoding="utf-8")
+    return systems
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("task", help=f"one of {', '.join(compare.SCORE_KEYS)}")
+    parser.add_argument("--seeds", type=int, required=True, help="record seeds 0 .. SEEDS-1")
+    parser.add_argument("--gpu-id", type=int, default=-1, help="the device evaluate ran on (the words/s column's)")
+    parser.add_argument("--systems", help="comma-separated (default: those compare.py shows)")
+    parser.add_argument("--metrics", type=Path, default=Path("metrics"))
+    parser.add_argument("--training", type=Path, default=Path("training"))
+    parser.add_argument("--results", type=Path, default=Path("results"))
+    args = parser.parse_args(argv)
+    if args.seeds < 1:
+        parser.error(f"--seeds must be at least 1, got {args.seeds}")
+    try:
+        systems = record(args.task, args.seeds, args.metrics, args.training, args.results, args.gpu_id,
+                         args.systems.split(",") if args.systems else None)
+    except (FileNotFoundError, ValueError) as err:
+        print(f"record.py: {err}", file=sys.stderr)
+        return 1
+    print(f"Recorded {', '.join(systems)} ({args.seeds} seeds) in {args.results / args.task}; "
+          "`spacy project run report` rebuilds docs/results.md and README's table from results/")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
