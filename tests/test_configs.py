@@ -61,7 +61,8 @@ def test_every_shipped_config_builds_its_pipeline(config):
     nlp = spacy.util.load_model_from_config(loaded, auto_fill=True, validate=True)
     assert nlp.pipe_names == loaded["nlp"]["pipeline"]
     system, head = config[: -len(".cfg")].split("_", 1)
-    assert system in ("cvt", "cvt-teacher", "cnn", "trf", "trf-cvt") and head in ("ner", "tagger", "chunker", "ner_paper")
+    assert system in ("cvt", "cvt-teacher", "cnn", "trf", "trf-cvt")
+    assert head in ("ner", "tagger", "chunker", "ner_paper")
     # nlp.resume_training() and `spacy debug data` resolve [training.optimizer] without the rest
     # of the config, so it may not refer to other sections; a schedule runs for max_steps.
     assert nlp.create_optimizer() is not None
@@ -82,6 +83,9 @@ def test_no_two_configs_differ_only_in_comments():
 
 @pytest.mark.parametrize("task,system", COMBINATIONS)
 def test_every_system_and_task_builds_as_the_project_composes_it(task, system):
+    """train-SYSTEM's config and overrides for the task build the task's head, read the task's
+    data, and choose model-best by the score compare.py reports; the CVT systems differ only in
+    their raw text."""
     if system == "trf":
         require_module("spacy_transformers", "pip install -e .[transformers]")
     config, overrides = train_command(task, system)
@@ -150,7 +154,8 @@ def project(conll2000_train, raw_text_file, tmp_path_factory):
         corpus = folder / "corpus" / task
         corpus.mkdir()
         for name, sentences in [("train", train), ("dev", dev), ("silver", dev)]:
-            DocBin(docs=[tiny_doc(vocab, s, task) for s in sentences], store_user_data=True).to_disk(corpus / f"{name}.spacy")
+            docs = [tiny_doc(vocab, sentence, task) for sentence in sentences]
+            DocBin(docs=docs, store_user_data=True).to_disk(corpus / f"{name}.spacy")
         if task in TEACHER_TASKS:
             write_vectors(words, corpus / "teacher_vectors")
     (folder / "corpus" / "unlabeled.txt").write_text(raw_text_file.read_text(encoding="utf-8"), encoding="utf-8")
@@ -192,7 +197,8 @@ def test_the_teacher_config_is_the_cvt_config_reading_the_silver_corpus():
     override cannot add the [corpora.silver] it needs): filled, the two may differ only in where
     CVT's raw text comes from."""
     teacher, cvt = filled_config("cvt-teacher_ner.cfg"), filled_config("cvt_ner.cfg")
-    assert teacher["initialize"]["components"].pop("cvt_ner") == {"unlabeled_corpus": None, "teacher_corpus": "corpora.silver"}
+    raw_text = teacher["initialize"]["components"].pop("cvt_ner")
+    assert raw_text == {"unlabeled_corpus": None, "teacher_corpus": "corpora.silver"}
     assert cvt["initialize"]["components"].pop("cvt_ner") == {"unlabeled_corpus": "corpora.unlabeled"}
     silver = teacher["corpora"].pop("silver")
     assert silver["@readers"] == "spacy.Corpus.v1" and silver["path"] == "${paths.silver}"
