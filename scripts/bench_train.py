@@ -9,7 +9,7 @@ writing a JSONL record every N steps, and prints for each run:
 Speeds are taken between the records at N and 10·N, so start-up and the first steps do not count;
 they include one evaluation per record, which `--corpora.dev.limit` keeps small.
 
-    python scripts/bench_train.py --config configs/bilstm_ner.cfg --config configs/cvt_ner.cfg \\
+    python scripts/bench_train.py --config configs/cvt_ner.cfg \\
         --steps 100 --raw corpus/unlabeled.txt --paths.train corpus/ner/train.spacy ...
 
 Options it does not know (`--paths.train ...`) go to `spacy train`, as spaCy's CLI passes them.

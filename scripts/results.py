@@ -217,9 +217,22 @@ def parse_overrides(args: List[str]) -> Dict[str, Any]:
     return parse_config_overrides(list(args), env_var=None)
 
 
+def task_vars(project: Path, task: str) -> Dict[str, str]:
+    """The vars the task's own command (`spacy project run TASK`) sets for `all`: the task and the
+    heads its systems train, which `vars.task` alone leaves at the default task's; the vars it
+    passes through (`--vars.seeds ${vars.seeds}`) are not the task's. {"vars.task": task} where
+    project.yml has no command named after the task."""
+    from weasel.util import load_project_config, split_command
+
+    commands = {c["name"]: c for c in load_project_config(project, interpolate=False).get("commands", [])}
+    args = split_command(commands[task]["script"][0]) if task in commands else []
+    chosen = {arg[2:]: value for arg, value in zip(args, args[1:]) if arg.startswith("--vars.") and "${" not in value}
+    return {**chosen, "vars.task": task}
+
+
 def todays_command(project: Path, task: str, system: str) -> Tuple[str, Dict[str, Any], set]:
-    """Today's project.yml `train-SYSTEM` for the task: its config path, its overrides, and the
-    override keys whose value comes from a variable (a run's choice)."""
+    """Today's project.yml `train-SYSTEM` for the task (with its vars, `task_vars`): its config
+    path, its overrides, and the override keys whose value comes from a variable (a run's choice)."""
     from weasel.util import load_project_config, split_command
 
     name = f"train-{system}"
@@ -227,7 +240,7 @@ def todays_command(project: Path, task: str, system: str) -> Tuple[str, Dict[str
         raise LookupError(f"no project.yml in {project}")
     lines = {}
     for interpolate in (True, False):
-        config = load_project_config(project, interpolate=interpolate, overrides={"vars.task": task})
+        config = load_project_config(project, interpolate=interpolate, overrides=task_vars(project, task))
         commands = {c["name"]: c for c in config.get("commands", [])}
         if name not in commands:
             raise LookupError(f"project.yml has no command {name!r} today")

