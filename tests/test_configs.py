@@ -23,6 +23,7 @@ from spacy.util import registry
 from .conftest import REPO, require_module, run_python
 
 sys.path.insert(0, str(REPO / "scripts"))
+import check_task  # noqa: E402  scripts/check_task.py
 import compare  # noqa: E402  scripts/compare.py
 import results  # noqa: E402  scripts/results.py
 
@@ -228,3 +229,19 @@ def test_the_soft_teacher_config_is_the_transformer_config_with_a_cvt_head():
     for config in (soft, trf):
         config["training"].pop("score_weights")  # each head's own
     assert soft == trf
+
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_check_task_accepts_the_heads_of_the_tasks_own_command(task):
+    heads = results.task_vars(REPO, task)
+    assert check_task.head_mismatch(REPO, task, heads["vars.cvt_head"], heads["vars.spacy_head"]) is None
+
+
+def test_check_task_stops_a_task_run_with_the_default_heads():
+    """`all --vars.task pos` alone keeps the ner heads: the message names the task's command."""
+    message = check_task.head_mismatch(REPO, "pos", "ner", "ner")
+    assert "spacy project run pos" in message and "--vars.cvt_head tagger --vars.spacy_head tagger" in message
+    assert "cvt_head = ner" in message
+    assert check_task.head_mismatch(REPO, "chunk", "chunker", "ner") is None
+    assert "spacy_head = tagger" in check_task.head_mismatch(REPO, "chunk", "chunker", "tagger")
