@@ -38,12 +38,12 @@ from ..model.tagger import ViewScores, begin_cvt_update, clear_gradients, fill_t
 from ..model.views import PRIMARY
 from .component_settings import CVTSettings
 from .distributions import write_distributions
-from .losses import IGNORE, cvt_loss, labeled_loss, softmax
+from .gold import GoldTags, gold_tag_ids
+from .losses import cvt_loss, labeled_loss, softmax
 from .raw_text import RawTextStream, open_raw_text
 from .teacher import check_teacher_corpus, teacher_loss
 from .unlabeled_optimizer import ScaledOptimizer, unlabeled_phase, warmup_scale
 
-GoldTags = List[Optional[str]]  # per predicted token; None or "-" means no gold
 Tagging = Tuple[numpy.ndarray, numpy.ndarray]  # one doc's tag ids and (n_tokens, n_tags) log probabilities
 
 
@@ -259,26 +259,11 @@ class CVTComponent(TrainablePipe):
         return labeled_loss(self.model.ops, scores[PRIMARY], gold, self.cfg["label_smoothing"])
 
     def gold_ids(self, examples: Iterable[Example], source: str = "gold") -> Ints1d:
-        """The gold tag id of every predicted token, ``IGNORE`` where it has none.
-
-        source: where the annotation comes from, for the error on an unknown tag.
-        """
-        index = {tag: i for i, tag in enumerate(self.tag_names)}
-        ids: List[int] = []
-        for example in examples:
-            for position, tag in enumerate(self.gold_tags(example)):
-                if tag in (None, "", "-"):
-                    ids.append(IGNORE)
-                elif tag in index:
-                    ids.append(index[tag])
-                else:
-                    raise ValueError(
-                        f"{self.name}: the {source} {self.task[:-1]} '{tag}' (token {position} of "
-                        f"'{example.reference.text[:80]}') is not among the component's "
-                        f"labels {list(self.labels)}. Initialize on data that contains it, "
-                        f"or add it to [initialize.components.{self.name}.labels]."
-                    )
-        return numpy.asarray(ids, dtype="int32")
+        """The tag id of every predicted token from ``source``'s annotation (``gold.py``)."""
+        return gold_tag_ids(
+            examples, self.gold_tags, self.tag_names,
+            component=self.name, labels=self.labels, what=self.task[:-1], source=source,
+        )
 
     def finish_update(self, sgd: Optimizer) -> None:
         """Apply the labeled step, then ``unlabeled_steps`` CVT steps on raw text."""
