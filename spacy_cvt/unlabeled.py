@@ -22,6 +22,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.training import Example
 from spacy.util import registry
+from torch.profiler import record_function
 
 T = TypeVar("T")
 
@@ -228,6 +229,35 @@ def create_pretokenized_reader(
 
 
 def unlabeled_batches(
+    corpus: Callable[[Language], Iterable[Example]],
+    nlp: Language,
+    *,
+    batch_size: int,
+    shuffle_window: int,
+    seed: int,
+    corpus_name: str,
+) -> Iterator[List[Example]]:
+    """``shuffled_batches``, each read marked as ``spacy_cvt.raw_text`` for torch.profiler."""
+    return Recorded(
+        shuffled_batches(corpus, nlp, batch_size=batch_size, shuffle_window=shuffle_window, seed=seed,
+                         corpus_name=corpus_name),
+        "spacy_cvt.raw_text",
+    )
+
+
+class Recorded(Iterator[T]):
+    """An iterator whose reads show in torch.profiler as ``name`` (see scripts/bench_overhead.py)."""
+
+    def __init__(self, items: Iterator[T], name: str):
+        self.items = items
+        self.name = name
+
+    def __next__(self) -> T:
+        with record_function(self.name):
+            return next(self.items)
+
+
+def shuffled_batches(
     corpus: Callable[[Language], Iterable[Example]],
     nlp: Language,
     *,

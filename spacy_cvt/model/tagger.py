@@ -22,6 +22,7 @@ from spacy.util import registry
 from spacy.vocab import Vocab
 from thinc.api import ArgsKwargs, Model, Optimizer, PyTorchShim, set_dropout_rate, torch2xp, xp2torch
 from thinc.types import Floats2d
+from torch.profiler import record_function
 
 from ..settings import flat_settings
 from . import torch_settings  # noqa: F401  (oneDNN cache off, one thread in forked children)
@@ -79,6 +80,10 @@ class CVTShim(PyTorchShim):
     """
 
     def finish_update(self, optimizer: Optimizer) -> None:
+        with record_function("spacy_cvt.optimizer"):
+            self._step(optimizer)
+
+    def _step(self, optimizer: Optimizer) -> None:
         for name, parameter in self._model.named_parameters():
             if parameter.grad is None:
                 continue
@@ -254,15 +259,18 @@ def forward(
         return {key: empty for key in keys}, lambda d_scores: docs
     device = shim.device
     extra, backprop_extra = _tok2vec_features(model, docs, is_train, device)
-    features = featurize(nonempty, model.attrs["settings"], n_vector_dims=model.get_dim("nV"))
-    inputs = ArgsKwargs(
-        args=(
+    with record_function("spacy_cvt.featurize"):
+        features = featurize(nonempty, model.attrs["settings"], n_vector_dims=model.get_dim("nV"))
+    with record_function("spacy_cvt.to_device"):
+        args = (
             xp2torch(model.ops.asarray(features.vectors, dtype="float32"), device=device),
             torch.from_numpy(features.hash_ids).to(device),
             torch.from_numpy(features.char_ids).to(device),
             extra,
             None if features.word_keys is None else torch.from_numpy(features.word_keys).to(device),
-        ),
+        )
+    inputs = ArgsKwargs(
+        args=args,
         kwargs={
             "lengths": features.lengths,
             "views": views,
@@ -270,22 +278,24 @@ def forward(
             "teacher": teacher,
         },
     )
-    outputs, torch_backprop = shim(inputs, is_train)
-    scores = {key: torch2xp(logits, ops=model.ops) for key, logits in outputs.items()}
+    with record_function("spacy_cvt.forward"):
+        outputs, torch_backprop = shim(inputs, is_train)
+        scores = {key: torch2xp(logits, ops=model.ops) for key, logits in outputs.items()}
 
     def backprop(d_scores: ViewScores) -> List[Doc]:
         names = [view for view in d_scores if view in outputs]
-        d_inputs = torch_backprop(
-            ArgsKwargs(
-                args=([outputs[view] for view in names],),
-                kwargs={
-                    "grad_tensors": [
-                        xp2torch(model.ops.asarray(d_scores[view], dtype="float32"), device=device)
-                        for view in names
-                    ]
-                },
+        with record_function("spacy_cvt.backward"):
+            d_inputs = torch_backprop(
+                ArgsKwargs(
+                    args=([outputs[view] for view in names],),
+                    kwargs={
+                        "grad_tensors": [
+                            xp2torch(model.ops.asarray(d_scores[view], dtype="float32"), device=device)
+                            for view in names
+                        ]
+                    },
+                )
             )
-        )
         if backprop_extra is not None:
             backprop_extra(d_inputs.args[3])
         return docs
