@@ -16,6 +16,7 @@ before any doc has passed, the saved value is the only way to know it.
 import contextlib
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
+import numpy
 import torch
 from spacy.tokens import Doc
 from spacy.util import registry
@@ -26,7 +27,7 @@ from torch.profiler import record_function
 
 from ..settings import flat_settings
 from . import torch_settings  # noqa: F401  (oneDNN cache off, one thread in forked children)
-from .features import featurize, vector_table_keys
+from .features import TokenFeatures, featurize, vector_table_keys
 from .network import TEACHER, CVTNetwork
 from .settings import ModelSettings
 from .views import PRIMARY
@@ -262,15 +263,10 @@ def forward(
     with record_function("spacy_cvt.featurize"):
         features = featurize(nonempty, model.attrs["settings"], n_vector_dims=model.get_dim("nV"))
     with record_function("spacy_cvt.to_device"):
-        args = (
-            xp2torch(model.ops.asarray(features.vectors, dtype="float32"), device=device),
-            torch.from_numpy(features.hash_ids).to(device),
-            torch.from_numpy(features.char_ids).to(device),
-            extra,
-            None if features.word_keys is None else torch.from_numpy(features.word_keys).to(device),
-        )
+        hash_ids, char_ids, word_keys = integer_inputs(features, device)
+        vectors = xp2torch(model.ops.asarray(features.vectors, dtype="float32"), device=device)
     inputs = ArgsKwargs(
-        args=args,
+        args=(vectors, hash_ids, char_ids, extra, word_keys),
         kwargs={
             "lengths": features.lengths,
             "views": views,
@@ -301,6 +297,20 @@ def forward(
         return docs
 
     return scores, backprop
+
+
+def integer_inputs(features: TokenFeatures, device: torch.device) -> Tuple[torch.Tensor, torch.Tensor, Optional[torch.Tensor]]:
+    """The hash ids, char ids and word keys (None without fine_tune_vectors) on ``device``.
+
+    They travel in one host-to-device copy: on a GPU each copy from pageable memory is a
+    blocking transfer of its own, and a step's inputs are small.
+    """
+    arrays = [features.hash_ids, features.char_ids]
+    if features.word_keys is not None:
+        arrays.append(features.word_keys)
+    flat = torch.from_numpy(numpy.concatenate([array.reshape(-1) for array in arrays])).to(device)
+    parts = [part.view(array.shape) for part, array in zip(torch.split(flat, [array.size for array in arrays]), arrays)]
+    return parts[0], parts[1], parts[2] if len(parts) == 3 else None
 
 
 def _tok2vec_features(model: Model, docs: List[Doc], is_train: bool, device):
