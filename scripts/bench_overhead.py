@@ -6,8 +6,10 @@ of its CVT models to a few units (`TINY`): the arithmetic is then near zero, and
 costs is per-step work: reading and tokenizing raw text, featurizing Docs, Example and gold
 handling, torch's dispatch of many small ops, the optimizer's per-parameter calls. It prints:
 - ms per step, per labeled step (the step without its CVT steps) and per CVT step (the component's
-  `unlabeled_step`), as wall time and as the process's CPU time (other processes on a shared
-  machine stretch the wall time, not the CPU time);
+  `unlabeled_step`), as wall time and as the training thread's CPU time: other processes on a
+  shared machine stretch the wall time, not the CPU time, and the thread that reads raw text ahead
+  is not counted (with a free core it runs beside the step; on a busy one, or while the step
+  holds Python's GIL, it still slows the wall time);
 - the split of both by stage, from a window of steps under torch.profiler: spacy-cvt marks its
   stages with `torch.profiler.record_function("spacy_cvt.<stage>")` (featurize, to_device,
   forward, backward, optimizer, raw_text); what no stage covers is spaCy's Example handling, gold
@@ -98,11 +100,11 @@ class CVTStepTimer:
         import torch
 
         def timed(*args, **kwargs):
-            wall, cpu = time.perf_counter(), time.process_time()
+            wall, cpu = time.perf_counter(), time.thread_time()
             with torch.profiler.record_function(CVT_STEP):
                 losses = step(*args, **kwargs)
             self.wall += time.perf_counter() - wall
-            self.cpu += time.process_time() - cpu
+            self.cpu += time.thread_time() - cpu
             return losses
 
         return timed
@@ -111,10 +113,10 @@ class CVTStepTimer:
 def timed_steps(steps: Iterator[Any], timer: CVTStepTimer, n: int) -> Dict[str, float]:
     """Mean ms per step over ``n`` steps: whole step, labeled part, CVT steps; wall and CPU."""
     timer.wall = timer.cpu = 0.0
-    wall, cpu = time.perf_counter(), time.process_time()
+    wall, cpu = time.perf_counter(), time.thread_time()
     for _ in range(n):
         next(steps)
-    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    wall, cpu = time.perf_counter() - wall, time.thread_time() - cpu
     per_step = lambda seconds: 1000 * seconds / n  # noqa: E731
     return {
         "step_wall": per_step(wall), "step_cpu": per_step(cpu),
@@ -161,7 +163,7 @@ def inside(event: Any, name: str) -> bool:
 
 
 def report(times: Dict[str, float], split: Optional[Dict[str, Dict[str, float]]], n: int, n_profiled: int) -> None:
-    print(f"\nms per step, mean of {n} steps: wall (CPU)")
+    print(f"\nms per step, mean of {n} steps: wall (CPU of the training thread)")
     for part, label in (("step", "whole step"), ("labeled", "labeled part"), ("cvt", "CVT steps")):
         print(f"  {label:<14} {times[part + '_wall']:>8.1f} ({times[part + '_cpu']:.1f})")
     if split is None:
