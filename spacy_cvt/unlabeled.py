@@ -253,8 +253,11 @@ def unlabeled_batches(
 
     The next window is read and tokenized by a background thread while the
     current one is trained on (``ReadAhead``), so a CVT step does not wait for
-    the tokenizer: measured with scripts/bench_overhead.py, reading took 8.5 of
-    the 46 ms of a CVT step with tiny widths (spread over the steps of a window).
+    the tokenizer: on 2 CPU cores with tiny widths (scripts/bench_overhead.py),
+    reading took 8 of the 45 ms of CPU a CVT step spent on the training thread,
+    and 0.4 ms with the thread. spaCy's tokenizer holds Python's GIL, so the wall
+    time only gains where the step leaves the GIL free (large torch ops, waits
+    for a GPU), not where the step is Python-bound as with tiny widths.
     """
     return ReadAhead(
         lambda stop: shuffled_windows(
@@ -273,15 +276,14 @@ def shuffled_windows(
     shuffle_window: int,
     seed: int,
     corpus_name: str,
-    stop: Optional[threading.Event] = None,
+    stop: threading.Event,
 ) -> Iterator[List[List[Example]]]:
     """The batches of ``unlabeled_batches``, a window's worth at a time; ends when ``stop`` is set."""
     rng = random.Random(seed)
     while True:
         n_docs = 0
-        examples = (eg for eg in corpus(nlp) if len(eg.predicted))
-        if stop is not None:
-            examples = itertools.takewhile(lambda _: not stop.is_set(), examples)
+        read = itertools.takewhile(lambda _: not stop.is_set(), corpus(nlp))
+        examples = (eg for eg in read if len(eg.predicted))
         for window in _chunks(examples, shuffle_window):
             n_docs += len(window)
             rng.shuffle(window)
@@ -289,7 +291,7 @@ def shuffled_windows(
             batches = list(_chunks(window, batch_size))
             rng.shuffle(batches)
             yield batches
-        if stop is not None and stop.is_set():
+        if stop.is_set():
             return
         if n_docs == 0:
             raise ValueError(
