@@ -169,3 +169,74 @@ def test_the_shim_steps_the_weights_as_thincs_does_and_keeps_no_tensors():
         assert torch.equal(theirs, ours), name
         averages = [optimizer.averages[(shim.id, name)] for shim, optimizer in zip(shims, optimizers)]
         assert numpy.array_equal(*averages), name
+
+
+def one_flat_buffer(lstm: torch.nn.LSTM) -> torch.Tensor:
+    """Put an LSTM's weights in one buffer, as ``flatten_parameters`` does for cuDNN on a GPU."""
+    flat = torch.cat([weight.detach().reshape(-1) for weight in lstm._flat_weights])
+    offset = 0
+    for weight in lstm._flat_weights:
+        weight.data = flat[offset : offset + weight.numel()].view_as(weight)
+        offset += weight.numel()
+    return flat
+
+
+def test_optimizer_steps_keep_the_lstm_weights_in_their_flat_buffer(nlp):
+    """cuDNN reads an LSTM's weights from one flat buffer. A step that gave a weight new storage
+    (as thinc's PyTorchShim does) would make torch warn that they "are not part of single
+    contiguous chunk of memory" and compact them again at every call."""
+    from thinc.api import Adam
+
+    from spacy_cvt.pipeline.unlabeled_optimizer import unlabeled_phase
+
+    torch.manual_seed(0)
+    settings = {k: v for k, v in TINY_MODEL.items() if not k.startswith("@")}
+    model = build_cvt_tagger(**settings)
+    model.set_dim("nO", N_LABELS)
+    model.set_dim("nV", 0)
+    model.initialize()
+    encoder = torch_network(model).encoder
+    lstms = (encoder.layer1, encoder.layer2)
+    buffers = [one_flat_buffer(lstm) for lstm in lstms]
+    before = [buffer.clone() for buffer in buffers]
+    docs = [Doc(nlp.vocab, words=WORDS)]
+    optimizer = Adam(0.01)
+    scores, backprop = model.begin_update(docs)
+    backprop({"primary": numpy.ones_like(scores["primary"])})
+    model.finish_update(optimizer)
+    teacher, students, backprop = begin_cvt_update(model, docs)
+    backprop({view: numpy.ones_like(logits) for view, logits in students.items()})
+    model.finish_update(unlabeled_phase(optimizer, 1.0))
+    for lstm, buffer, old in zip(lstms, buffers, before):
+        assert not torch.equal(buffer, old)  # the steps moved the weights, inside the buffer
+        for weight in lstm._flat_weights:
+            assert weight.untyped_storage().data_ptr() == buffer.untyped_storage().data_ptr()
+        assert [weight.data_ptr() for weight in lstm._flat_weights] == [
+            parameter.data_ptr() for parameter in lstm.parameters()
+        ]
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="cuDNN's flat weights need a GPU")
+def test_no_contiguity_warning_on_a_gpu(nlp):
+    import warnings
+
+    from thinc.api import Adam, require_gpu, use_ops
+
+    pytest.importorskip("cupy")
+    require_gpu()
+    try:
+        settings = {k: v for k, v in TINY_MODEL.items() if not k.startswith("@")}
+        model = build_cvt_tagger(**settings)
+        model.set_dim("nO", N_LABELS)
+        model.set_dim("nV", 0)
+        model.initialize()
+        docs = [Doc(nlp.vocab, words=WORDS)]
+        optimizer = Adam(0.01)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("error", message=".*contiguous chunk of memory.*")
+            for _ in range(3):
+                scores, backprop = model.begin_update(docs)
+                backprop({"primary": model.ops.xp.ones_like(scores["primary"])})
+                model.finish_update(optimizer)
+    finally:
+        use_ops("numpy")

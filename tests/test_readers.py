@@ -1,6 +1,9 @@
 """Raw-text readers and the endless unlabeled stream: formats and bad input."""
 
+import gc
 import itertools
+import threading
+import time
 
 import pytest
 import spacy
@@ -192,3 +195,63 @@ def test_a_file_cut_inside_a_character_is_an_error(tmp_path, nlp):
     with pytest.raises(ValueError, match=r"a\.txt, line 2: cannot decode byte b'\\xe2'"):
         texts(RawTextCorpus(path), nlp)
     assert texts(RawTextCorpus(path, errors="replace"), nlp) == ["fine", "ends in \ufffd"]
+
+
+class CountingCorpus:
+    """Raw text that counts the docs read from it, and can fail at a given doc."""
+
+    def __init__(self, path, fail_at=None):
+        self.corpus = RawTextCorpus(path)
+        self.read = 0
+        self.fail_at = fail_at
+
+    def __call__(self, nlp):
+        for example in self.corpus(nlp):
+            if self.read == self.fail_at:
+                raise ValueError("broken doc")
+            self.read += 1
+            yield example
+
+
+def wait_for(condition, seconds=10.0):
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return condition()
+
+
+def test_the_next_window_is_read_ahead_and_no_further(tmp_path, nlp):
+    """While a window's batches are used, a thread tokenizes the next window, and stops there."""
+    path = tmp_path / "a.txt"
+    path.write_text("".join(f"line {i}\n" for i in range(100)), encoding="utf-8")
+    corpus = CountingCorpus(path)
+    stream = unlabeled_batches(corpus, nlp, batch_size=5, shuffle_window=10, seed=0, corpus_name="x")
+    next(stream)
+    assert wait_for(lambda: corpus.read == 20)  # the window in use and the next one
+    time.sleep(0.3)
+    assert corpus.read == 20
+    for _ in range(2):  # the rest of the first window: the thread reads a third
+        next(stream)
+    assert wait_for(lambda: corpus.read == 30)
+
+
+def test_an_error_in_the_read_ahead_reaches_the_step_that_needs_the_docs(tmp_path, nlp):
+    path = tmp_path / "a.txt"
+    path.write_text("".join(f"line {i}\n" for i in range(100)), encoding="utf-8")
+    stream = unlabeled_batches(CountingCorpus(path, fail_at=15), nlp, batch_size=5, shuffle_window=10, seed=0, corpus_name="x")
+    assert [len(next(stream)) for _ in range(2)] == [5, 5]  # the first window is whole
+    for _ in range(2):  # and stays an error
+        with pytest.raises(ValueError, match="broken doc"):
+            next(stream)
+
+
+def test_the_reading_thread_stops_when_the_stream_is_dropped(tmp_path, nlp):
+    path = tmp_path / "a.txt"
+    path.write_text("".join(f"line {i}\n" for i in range(100)), encoding="utf-8")
+    stream = unlabeled_batches(RawTextCorpus(path), nlp, batch_size=5, shuffle_window=10, seed=0, corpus_name="dropped")
+    next(stream)
+    reading = lambda: any("'dropped'" in thread.name for thread in threading.enumerate())  # noqa: E731
+    assert reading()
+    del stream
+    gc.collect()
+    assert wait_for(lambda: not reading())

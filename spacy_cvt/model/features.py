@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import List, Optional, Sequence, Tuple
 
 import numpy
+from spacy.attrs import ORTH
 from spacy.strings import StringStore, hash_string
 from spacy.tokens import Doc
 from spacy.vectors import Mode as VectorsMode
@@ -85,18 +86,21 @@ def char_ids(docs: Sequence[Doc], max_chars: int, n_chars: int) -> Ints2d:
     Code points below 256 keep their own row; all others share the remaining
     ``n_chars - 256`` rows by modulo, so emoji and rare scripts still get a
     (shared) embedding instead of an error or an "unknown" row.
+
+    Computed once per distinct word of the batch, from the string store, and in
+    numpy: a Python loop over tokens (``for token in doc``) costs more than the
+    network's arithmetic for small widths.
     """
-    n_tokens = sum(len(doc) for doc in docs)
-    ids = numpy.full((n_tokens, max_chars), CHAR_PADDING, dtype="int64")
-    row = 0
-    for doc in docs:
-        for token in doc:
-            text = token.text[:max_chars]
-            ids[row, : len(text)] = numpy.frombuffer(text.encode("utf-32-le"), dtype="uint32")
-            row += 1
+    orths = numpy.concatenate([doc.to_array([ORTH]).reshape(-1) for doc in docs])
+    unique, inverse = numpy.unique(orths, return_inverse=True)
+    strings = docs[0].vocab.strings
+    texts = [strings[key][:max_chars] for key in unique.tolist()]
+    lengths = numpy.fromiter(map(len, texts), dtype="int64", count=len(texts))
+    ids = numpy.full((len(texts), max_chars), CHAR_PADDING, dtype="int64")
+    ids[numpy.arange(max_chars) < lengths[:, None]] = numpy.frombuffer("".join(texts).encode("utf-32-le"), dtype="uint32")
     hashed = ids >= DIRECT_CODEPOINTS
     ids[hashed] = DIRECT_CODEPOINTS + ids[hashed] % (n_chars - DIRECT_CODEPOINTS)
-    return ids
+    return ids[inverse.reshape(-1)]
 
 
 def static_vectors(docs: Sequence[Doc], vocab: Vocab, attr: str, n_dims: int) -> Floats2d:

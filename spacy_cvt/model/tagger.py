@@ -16,16 +16,18 @@ before any doc has passed, the saved value is the only way to know it.
 import contextlib
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
+import numpy
 import torch
 from spacy.tokens import Doc
 from spacy.util import registry
 from spacy.vocab import Vocab
 from thinc.api import ArgsKwargs, Model, Optimizer, PyTorchShim, set_dropout_rate, torch2xp, xp2torch
 from thinc.types import Floats2d
+from torch.profiler import record_function
 
 from ..flat_settings import flat_settings
 from . import torch_settings  # noqa: F401  (oneDNN cache off, one thread in forked children)
-from .features import featurize, vector_table_keys
+from .features import TokenFeatures, featurize, vector_table_keys
 from .network import TEACHER, CVTNetwork
 from .model_settings import ModelSettings
 from .views import PRIMARY
@@ -79,6 +81,10 @@ class CVTShim(PyTorchShim):
     """
 
     def finish_update(self, optimizer: Optimizer) -> None:
+        with record_function("spacy_cvt.optimizer"):
+            self._step(optimizer)
+
+    def _step(self, optimizer: Optimizer) -> None:
         for name, parameter in self._model.named_parameters():
             if parameter.grad is None:
                 continue
@@ -254,15 +260,13 @@ def forward(
         return {key: empty for key in keys}, lambda d_scores: docs
     device = shim.device
     extra, backprop_extra = _tok2vec_features(model, docs, is_train, device)
-    features = featurize(nonempty, model.attrs["settings"], n_vector_dims=model.get_dim("nV"))
+    with record_function("spacy_cvt.featurize"):
+        features = featurize(nonempty, model.attrs["settings"], n_vector_dims=model.get_dim("nV"))
+    with record_function("spacy_cvt.to_device"):
+        hash_ids, char_ids, word_keys = integer_inputs(features, device)
+        vectors = xp2torch(model.ops.asarray(features.vectors, dtype="float32"), device=device)
     inputs = ArgsKwargs(
-        args=(
-            xp2torch(model.ops.asarray(features.vectors, dtype="float32"), device=device),
-            torch.from_numpy(features.hash_ids).to(device),
-            torch.from_numpy(features.char_ids).to(device),
-            extra,
-            None if features.word_keys is None else torch.from_numpy(features.word_keys).to(device),
-        ),
+        args=(vectors, hash_ids, char_ids, extra, word_keys),
         kwargs={
             "lengths": features.lengths,
             "views": views,
@@ -270,27 +274,43 @@ def forward(
             "teacher": teacher,
         },
     )
-    outputs, torch_backprop = shim(inputs, is_train)
-    scores = {key: torch2xp(logits, ops=model.ops) for key, logits in outputs.items()}
+    with record_function("spacy_cvt.forward"):
+        outputs, torch_backprop = shim(inputs, is_train)
+        scores = {key: torch2xp(logits, ops=model.ops) for key, logits in outputs.items()}
 
     def backprop(d_scores: ViewScores) -> List[Doc]:
         names = [view for view in d_scores if view in outputs]
-        d_inputs = torch_backprop(
-            ArgsKwargs(
-                args=([outputs[view] for view in names],),
-                kwargs={
-                    "grad_tensors": [
-                        xp2torch(model.ops.asarray(d_scores[view], dtype="float32"), device=device)
-                        for view in names
-                    ]
-                },
+        with record_function("spacy_cvt.backward"):
+            d_inputs = torch_backprop(
+                ArgsKwargs(
+                    args=([outputs[view] for view in names],),
+                    kwargs={
+                        "grad_tensors": [
+                            xp2torch(model.ops.asarray(d_scores[view], dtype="float32"), device=device)
+                            for view in names
+                        ]
+                    },
+                )
             )
-        )
         if backprop_extra is not None:
             backprop_extra(d_inputs.args[3])
         return docs
 
     return scores, backprop
+
+
+def integer_inputs(features: TokenFeatures, device: torch.device) -> Tuple[torch.Tensor, torch.Tensor, Optional[torch.Tensor]]:
+    """The hash ids, char ids and word keys (None without fine_tune_vectors) on ``device``.
+
+    They travel in one host-to-device copy: on a GPU each copy from pageable memory is a
+    blocking transfer of its own, and a step's inputs are small.
+    """
+    arrays = [features.hash_ids, features.char_ids]
+    if features.word_keys is not None:
+        arrays.append(features.word_keys)
+    flat = torch.from_numpy(numpy.concatenate([array.reshape(-1) for array in arrays])).to(device)
+    parts = [part.view(array.shape) for part, array in zip(torch.split(flat, [array.size for array in arrays]), arrays)]
+    return parts[0], parts[1], parts[2] if len(parts) == 3 else None
 
 
 def _tok2vec_features(model: Model, docs: List[Doc], is_train: bool, device):
