@@ -25,7 +25,7 @@ from typing import IO, Callable, Iterable, Iterator, List, Optional, Tuple, Type
 from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.training import Example
-from spacy.util import registry
+from spacy.util import minibatch, registry
 from torch.profiler import record_function
 
 T = TypeVar("T")
@@ -284,11 +284,11 @@ def shuffled_windows(
         n_docs = 0
         read = itertools.takewhile(lambda _: not stop.is_set(), corpus(nlp))
         examples = (eg for eg in read if len(eg.predicted))
-        for window in _chunks(examples, shuffle_window):
+        for window in minibatch(examples, shuffle_window):
             n_docs += len(window)
             rng.shuffle(window)
             window.sort(key=lambda eg: len(eg.predicted))
-            batches = list(_chunks(window, batch_size))
+            batches = list(minibatch(window, batch_size))
             rng.shuffle(batches)
             yield batches
         if stop.is_set():
@@ -379,9 +379,3 @@ def _produce(groups: Iterator[List[T]], ready: "queue.Queue", credit: threading.
                 return
     finally:
         groups.close()
-
-
-def _chunks(items: Iterable[T], size: int) -> Iterator[List[T]]:
-    iterator = iter(items)
-    while chunk := list(itertools.islice(iterator, size)):
-        yield chunk
