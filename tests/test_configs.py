@@ -35,6 +35,13 @@ TEACHER_TASKS = ("ner", "aspect")
 COMBINATIONS = [(task, system) for task in TASKS for system in SYSTEMS] + [
     (task, "cvt-teacher") for task in TEACHER_TASKS
 ]
+# one task per composition, for the test that trains: aspect composes as ner (same heads, other
+# data) and chunk's cnn and trf as ner's; test_the_trained_combinations_cover_every_composition
+# fails when project.yml makes a left-out one compose differently
+TRAINED = [
+    (task, system) for task, system in COMBINATIONS
+    if task != "aspect" and not (task == "chunk" and system in ("cnn", "trf"))
+]
 
 
 def train_command(task: str, system: str) -> Tuple[str, Dict[str, object]]:
@@ -163,8 +170,21 @@ def project(conll2000_train, raw_text_file, tmp_path_factory):
     return folder
 
 
+def composition(task: str, system: str) -> Tuple[str, Tuple]:
+    """What train-SYSTEM trains for the task, its data paths apart."""
+    config, overrides = train_command(task, system)
+    return config, tuple(sorted((key, str(value)) for key, value in overrides.items() if not key.startswith("paths.")))
+
+
+def test_the_trained_combinations_cover_every_composition():
+    trained = {composition(task, system) for task, system in TRAINED}
+    for task, system in COMBINATIONS:
+        assert composition(task, system) in trained, (task, system)
+    assert len(trained) == len(TRAINED)  # and none is trained twice
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("task,system", COMBINATIONS)
+@pytest.mark.parametrize("task,system", TRAINED)
 def test_every_system_and_task_trains_as_the_project_composes_it(task, system, project, tmp_path):
     """train-SYSTEM's `spacy train` line for the task, run in a project-shaped folder: 2 steps."""
     config, overrides = train_command(task, system)
