@@ -20,12 +20,9 @@ Task subclasses only say how gold is read and how predictions are written.
 """
 
 import dataclasses
-from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
 
 import numpy
-import srsly
-from spacy import util
 from spacy.language import Language
 from spacy.pipeline import TrainablePipe
 from spacy.tokens import Doc
@@ -36,6 +33,7 @@ from thinc.types import Ints1d
 
 from ..model.tagger import ViewScores, begin_cvt_update, clear_gradients, fill_trained_vectors
 from ..model.views import PRIMARY
+from .build_then_load import BuildThenLoad
 from .component_settings import CVTSettings
 from .distributions import write_distributions
 from .gold import GoldTags, gold_tag_ids
@@ -47,7 +45,7 @@ from .unlabeled_optimizer import ScaledOptimizer, unlabeled_phase, warmup_scale
 Tagging = Tuple[numpy.ndarray, numpy.ndarray]  # one doc's tag ids and (n_tokens, n_tags) log probabilities
 
 
-class CVTComponent(TrainablePipe):
+class CVTComponent(BuildThenLoad, TrainablePipe):
     """A sequence labeller trained with Cross-View Training."""
 
     task = "tags"  # what the label set names, for error messages
@@ -81,7 +79,7 @@ class CVTComponent(TrainablePipe):
         self.raw_text: Optional[RawTextStream] = None  # opened by initialize or resume_unlabeled
         self._step_losses: Optional[Dict[str, float]] = None
         self._n_unlabeled_steps = 0  # for the learning-rate ramp; restarts with the process
-        self.loaded_not_initialized = False  # trained weights read from disk or bytes
+        self.loaded_not_initialized = False  # trained weights read from disk or bytes (build_then_load.py)
 
     @property
     def tag_names(self) -> List[str]:
@@ -198,17 +196,6 @@ class CVTComponent(TrainablePipe):
             check_teacher_corpus(self, raw_text.peek(), raw_text.corpus_name)
         self.raw_text = raw_text
 
-    def _build_model(self) -> None:
-        """Create the torch module from the shapes in cfg (labels, vector and tok2vec widths)."""
-        self.model.shims.clear()
-        self.model.set_dim("nO", len(self.tag_names), force=True)
-        self.model.set_dim("nV", self.cfg["n_vector_dims"] or 0, force=True)
-        if self.cfg.get("n_tok2vec_dims") is not None:  # None: read from the layer (also pipelines saved before 2026-11-28)
-            self.model.set_dim("nT", self.cfg["n_tok2vec_dims"], force=True)
-        self.model.initialize()
-        self.cfg["n_tok2vec_dims"] = self.model.get_dim("nT")
-        clear_gradients(self.model)
-
     def predict(self, docs: Iterable[Doc]) -> List[Tagging]:
         """Each doc's decoded tag ids, with the log probabilities they were decoded from."""
         docs = list(docs)
@@ -314,28 +301,3 @@ class CVTComponent(TrainablePipe):
         self.model.finish_update(unlabeled_phase(sgd, scale * self.cfg["learn_rate_scale"]))
         clear_gradients(self.model)
         return losses
-
-    def from_disk(self, path: Union[str, Path], *, exclude: Iterable[str] = tuple()) -> "CVTComponent":
-        deserialize = {
-            "cfg": lambda p: self.cfg.update(srsly.read_json(p)),
-            "vocab": lambda p: self.vocab.from_disk(p, exclude=exclude),
-            "model": lambda p: self._load_model(Path(p).read_bytes()),
-        }
-        util.from_disk(path, deserialize, exclude)
-        self.loaded_not_initialized = True
-        return self
-
-    def from_bytes(self, bytes_data: bytes, *, exclude: Iterable[str] = tuple()) -> "CVTComponent":
-        deserialize = {
-            "cfg": lambda b: self.cfg.update(srsly.json_loads(b)),
-            "vocab": lambda b: self.vocab.from_bytes(b, exclude=exclude),
-            "model": self._load_model,
-        }
-        util.from_bytes(bytes_data, deserialize, exclude)
-        self.loaded_not_initialized = True
-        return self
-
-    def _load_model(self, data: bytes) -> None:
-        """Build the torch module from the loaded cfg, then read its weights."""
-        self._build_model()
-        self.model.from_bytes(data)
