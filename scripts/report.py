@@ -109,20 +109,21 @@ def docs_markdown(rows: Dict[str, List[Dict[str, Any]]], charts: Dict[str, str])
 
 
 def summary_block(rows: Dict[str, List[Dict[str, Any]]]) -> str:
-    """README's block, markers included: the test score, cost and speed of every recorded system."""
+    """README's block, markers included: the test score, cost, speed and budget of every recorded system."""
     lines = [BEGIN, f"<!-- {GENERATED} -->", "", "### Recorded results", ""]
     recorded = {task: task_rows_ for task, task_rows_ in rows.items() if task_rows_}
     if recorded:
         lines += [
             "Recorded runs (docs/results.md has dev scores, precision, recall, size and provenance): test "
             "score ×100, mean ± sample sd over n seeds.", "",
-            "| task | system | n | score | test ×100 | train time | train energy (kWh) | words/s | status |",
-            "|---|---|---:|---|---:|---:|---:|---:|---|",
+            "| task | system | n | score | test ×100 | train time | train energy (kWh) | words/s | budget | status |",
+            "|---|---|---:|---|---:|---:|---:|---:|---|---|",
         ]
         for task, task_rows_ in recorded.items():
             for row in task_rows_:
                 cells = [task, row["system"], str(row["n"]), f"`{row['score_key']}`", optional(row["score"]),
                          compare.fmt_time(row["train_seconds"]), energy(row), words_per_second(row),
+                         " / ".join(row["provenance"]["budgets"]),
                          "stale (docs/results.md)" if row["stale"] else "current"]
                 lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
