@@ -10,7 +10,7 @@ reads, for each system and seed 0 .. seeds-1, the files the project writes, by t
 
 and writes metrics/<task>/comparison.md, comparison.json and comparison.png. By default the
 systems are cvt, bilstm, cnn and trf, then cvt-teacher if metrics/<task>/cvt-teacher/ exists
-(the `teacher` workflow writes it); --systems names them instead. cvt-teacher learned from a
+(`all` trains it where the task's head has a teacher config); --systems names them instead. cvt-teacher learned from a
 teacher, so its training time and energy are its own plus the teacher's: trf seed 0's training
 (metrics/<task>/trf/seed0/train.json) and the steps that made its lessons, each recorded by
 per_seed.py (TAUGHT: metrics/<task>/augment/run.json, the sentences it annotates;
@@ -97,8 +97,8 @@ class Teacher:
     own_what: str = "training"  # for the table's footnote
 
 
-# Systems trained on a teacher, compared when their metrics folder exists. The `teacher` workflow's
-# steps read training/<task>/trf/seed0/model-best.
+# Systems trained on a teacher, compared when their metrics folder exists. `all`'s teacher steps
+# read training/<task>/trf/seed0/model-best.
 TAUGHT = {"cvt-teacher": Teacher("trf", 0, (
     Step("augment", ("augment/run.json",), "rewriting the sentences it annotates"),
     Step("silver", ("silver/apply.json",), "its `spacy apply` over them"),
@@ -129,8 +129,9 @@ def score_key(task: str, system: str) -> str:
 
 
 def default_systems(folder: Path) -> List[str]:
-    """The four systems of `all`, then each taught system that has been trained and evaluated
-    (its folder exists): the `teacher` workflow runs after `all` and ends with compare."""
+    """The four systems, then each taught system that has been trained and evaluated (its folder
+    exists): `all` trains cvt-teacher where the task's head has a teacher config, and
+    `all-but-teacher` does not."""
     return [*SYSTEMS, *(system for system in TAUGHT if (folder / system).is_dir())]
 
 

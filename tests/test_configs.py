@@ -15,6 +15,7 @@ from typing import Dict, List, Tuple
 import numpy
 import pytest
 import spacy
+import typer
 from spacy.schemas import ConfigSchemaInit, ConfigSchemaTraining
 from spacy.tokens import Doc, DocBin
 from spacy.training import biluo_tags_to_spans, iob_to_biluo
@@ -265,3 +266,35 @@ def test_check_task_stops_a_task_run_with_the_default_heads():
     assert "cvt_head = ner" in message
     assert check_task.head_mismatch(REPO, "chunk", "chunker", "ner") is None
     assert "spacy_head = tagger" in check_task.head_mismatch(REPO, "chunk", "chunker", "tagger")
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_each_task_command_runs_all_exactly_where_its_head_has_a_teacher(task):
+    """`all` trains cvt-teacher, so the task's own command runs it only where a teacher config
+    exists for its cvt head (ner, aspect); pos and chunk run `all-but-teacher`."""
+    from weasel.util import load_project_config, split_command
+
+    config = load_project_config(REPO, interpolate=False)
+    command = {c["name"]: c for c in config["commands"]}[task]["script"][0]
+    workflow = split_command(command)[5]  # python -m spacy project run WORKFLOW
+    cvt_head = results.task_vars(REPO, task)["vars.cvt_head"]
+    has_teacher = check_task.missing_teacher(REPO, task, cvt_head) is None
+    assert has_teacher == (task in TEACHER_TASKS)
+    assert workflow == ("all" if has_teacher else "all-but-teacher")
+    # all-but-teacher is all without the teacher's steps and the check for them
+    teacher_steps = ["check-teacher", "augment", "silver", "teacher-vectors", "train-cvt-teacher", "evaluate-cvt-teacher"]
+    workflows = config["workflows"]
+    assert workflows["all"][0] == "check-teacher"
+    assert [step for step in workflows["all"] if step not in teacher_steps] == workflows["all-but-teacher"]
+
+
+def test_check_task_stops_all_before_training_where_the_head_has_no_teacher(capsys):
+    message = check_task.missing_teacher(REPO, "pos", "tagger")
+    assert "configs/cvt-teacher_tagger.cfg does not exist" in message
+    assert "cvt-teacher configs exist for ner" in message and "spacy project run pos" in message
+    assert "all-but-teacher" in message
+    with pytest.raises(typer.Exit) as stopped:  # `all`'s first step
+        check_task.main("pos", cvt_head="tagger", spacy_head="tagger", project=REPO, teacher=True)
+    assert stopped.value.exit_code == 1 and "cvt-teacher_tagger.cfg does not exist" in capsys.readouterr().err
+    check_task.main("pos", cvt_head="tagger", spacy_head="tagger", project=REPO, teacher=False)  # convert's: heads only
+    check_task.main("aspect", cvt_head="ner", spacy_head="ner", project=REPO, teacher=True)

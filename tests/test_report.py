@@ -174,9 +174,10 @@ def test_mean_sd_and_n_over_the_recorded_seeds(recorded, tmp_path):
                            "| 0.0110 ± 0.0010 (est.) | 22,000 ± 2,000 (CPU) | 2.10 | 37.3 | 2 steps | current |")
     assert "mean ± sample sd over the n seeds recorded" in docs and "![ner: " in docs
     for task in ("pos", "chunk", "aspect"):
-        assert f"No recorded runs yet for {task}: `spacy project run all --vars.task {task}" in docs
+        assert f"No recorded runs yet for {task}: `spacy project run {task} --vars.seeds 3`" in docs
     assert readme.startswith(f"intro\n{report.BEGIN}\n") and readme.endswith(f"{report.END}\nrest\n")
     assert "| ner | cvt | 3 | `ents_f` | 32.0 ± 2.0 | 5.5 ± 0.5 min |" in readme
+    assert "in the recorded run (seed 0 of every system, with the teacher's steps): ner 5 min;" in readme  # seed 0: 300 s
     assert "No recorded runs yet for pos, chunk, aspect" in readme
     report.draw(rows, project / "docs")
     assert (project / "docs" / "results" / "ner.png").read_bytes()[:4] == b"\x89PNG"
