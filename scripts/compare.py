@@ -67,6 +67,13 @@ PRETRAINING: Dict[Tuple[str, int, int], Tuple[str, Optional[float], str]] = {
         "1,024) but no time or energy, and starts from nreimers/MiniLM-L6-H384-uncased, whose "
         "pretraining cost it does not give either.",
     ),
+    ("mpnet", 12, 768): (
+        "not published", None,
+        "all-mpnet-base-v2 (`--vars.encoder mpnet-base`): MPNet-base (Song et al. 2020, \"MPNet: Masked and "
+        "Permuted Pre-training for Language Understanding\", NeurIPS) was pretrained on 160 GB of text for 500k "
+        "steps on 32 V100 32GB GPUs with FP16, and the paper gives no time or energy; the sentence-pair fine-tune "
+        "of all-mpnet-base-v2 (its model card: one TPU v3-8, 100k steps of batch 1,024) gives none either.",
+    ),
 }
 DASH = "–"
 

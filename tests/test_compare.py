@@ -132,6 +132,15 @@ def test_an_unknown_encoder_says_where_to_add_its_cost(real, tmp_path):
     assert "| unknown [1] |" in table and "roberta, 12 layers, width 768" in table and "PRETRAINING" in table
 
 
+def test_the_base_size_encoder_says_its_pretraining_cost_is_not_published(real, tmp_path):
+    """all-mpnet-base-v2 (`--vars.encoder mpnet-base`): the paper gives hardware and steps only."""
+    metrics = metrics_tree(tmp_path, real, "ner", {"trf": [(0.3, 1, 1, 1)]},
+                           {"trf": {"model_type": "mpnet", "num_hidden_layers": 12, "hidden_size": 768}})
+    compare.compare("ner", 1, metrics, ["trf"])
+    table = (metrics / "ner" / "comparison.md").read_text()
+    assert "| not published [1] |" in table and "MPNet-base (Song et al. 2020" in table and "no time or energy" in table
+
+
 def test_missing_files_and_failed_training_are_errors_that_say_what_to_run(real, tmp_path):
     runs = {system: [(0.3, 1, 1, 1), (0.3, 1, 1, 1)] for system in compare.SYSTEMS}
     metrics = metrics_tree(tmp_path, real, "ner", runs)
