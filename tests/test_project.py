@@ -3,10 +3,10 @@
 Offline: data from DATA_DIR (../shared/data), GloVe and the transformer from their packages. The
 same checks run at two scales; the point is that every step runs and every file appears:
 
-- `quick` (`all` and `seen-unseen` in the default suite, about 3.5 minutes on 2 CPU cores): task
+- `quick` (`all` and `seen-unseen` in the default suite, about 2.5 minutes on 2 CPU cores): task
   `aspect` on a slice of SemEval-14 (its converter takes any number of sentences; WNUT-17's
   refuses a slice), raw text from the start of one book, one seed, two optimizer steps a system.
-- `full` (e2e: `python -m pytest -m e2e`, about 12 minutes): task `ner` on all of WNUT-17 with
+- `full` (e2e: `python -m pytest -m e2e`, about 8 minutes): task `ner` on all of WNUT-17 with
   the default raw-text mix and two seeds, a few optimizer steps per system.
 
 Both tasks have a teacher config, so `all` ends with cvt-teacher at both scales.
