@@ -124,21 +124,19 @@ def test_one_seed_is_n_1_without_a_spread(real, tmp_path):
     assert json.loads((metrics / "pos" / "comparison.json").read_text())["rows"][0]["score"]["sd"] is None
 
 
-def test_an_unknown_encoder_says_where_to_add_its_cost(real, tmp_path):
+@pytest.mark.parametrize("model_type,expected", [
+    # an encoder PRETRAINING lacks says where to add its cost
+    ("roberta", ["| unknown [1] |", "roberta, 12 layers, width 768", "PRETRAINING"]),
+    # all-mpnet-base-v2 (`--vars.encoder mpnet-base`): the paper gives hardware and steps only
+    ("mpnet", ["| not published [1] |", "MPNet-base (Song et al. 2020", "no time or energy"]),
+])
+def test_a_base_size_encoders_pretraining_cell_and_its_source(real, tmp_path, model_type, expected):
     metrics = metrics_tree(tmp_path, real, "ner", {"trf": [(0.3, 1, 1, 1)]},
-                           {"trf": {"model_type": "roberta", "num_hidden_layers": 12, "hidden_size": 768}})
+                           {"trf": {"model_type": model_type, "num_hidden_layers": 12, "hidden_size": 768}})
     compare.compare("ner", 1, metrics, ["trf"])
     table = (metrics / "ner" / "comparison.md").read_text()
-    assert "| unknown [1] |" in table and "roberta, 12 layers, width 768" in table and "PRETRAINING" in table
-
-
-def test_the_base_size_encoder_says_its_pretraining_cost_is_not_published(real, tmp_path):
-    """all-mpnet-base-v2 (`--vars.encoder mpnet-base`): the paper gives hardware and steps only."""
-    metrics = metrics_tree(tmp_path, real, "ner", {"trf": [(0.3, 1, 1, 1)]},
-                           {"trf": {"model_type": "mpnet", "num_hidden_layers": 12, "hidden_size": 768}})
-    compare.compare("ner", 1, metrics, ["trf"])
-    table = (metrics / "ner" / "comparison.md").read_text()
-    assert "| not published [1] |" in table and "MPNet-base (Song et al. 2020" in table and "no time or energy" in table
+    for text in expected:
+        assert text in table
 
 
 def test_missing_files_and_failed_training_are_errors_that_say_what_to_run(real, tmp_path):
