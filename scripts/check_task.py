@@ -6,13 +6,17 @@ entities, and for chunk the systems would quietly learn doc.ents instead of the 
 task's own command (`spacy project run pos`) sets both; this check says so when they differ.
 With --teacher (the first step of `all`) it also checks that the cvt head has a cvt-teacher
 config: `all` trains cvt-teacher last, and a missing config would stop it after the other
-systems' hours of training.
+systems' hours of training. With --budget it checks that every step budget is a multiple of
+--eval-frequency: spaCy evaluates on dev every eval_frequency steps and not at the last one, so
+the steps after the last multiple would train a model that is never evaluated, and model-best
+would be an earlier checkpoint than the budget says.
 
     python scripts/check_task.py TASK --cvt-head HEAD --spacy-head HEAD [--teacher]
+        [--eval-frequency N --budget trf_steps=300 ...]
 """
 
 from pathlib import Path
-from typing import Optional
+from typing import Annotated, Dict, List, Optional
 
 import typer
 
@@ -49,16 +53,47 @@ def missing_teacher(project: Path, task: str, cvt_head: str) -> Optional[str]:
     )
 
 
+def unevaluated_budgets(budgets: Dict[str, int], eval_frequency: int) -> Optional[str]:
+    """What to tell the user when a budget ends between two dev evaluations; else None."""
+    if eval_frequency <= 0:
+        return f"vars.eval_frequency is {eval_frequency}; it must be a positive number of steps."
+    off = {name: steps for name, steps in budgets.items() if steps % eval_frequency}
+    if not off:
+        return None
+    return (
+        "spaCy evaluates on dev every eval_frequency steps and not at the last step, so model-best would "
+        "be an earlier checkpoint than the budget: "
+        + "; ".join(f"{name} = {steps} last evaluates at step {steps - steps % eval_frequency}" for name, steps in off.items())
+        + f" (eval_frequency = {eval_frequency}). Pass budgets that are multiples of --vars.eval_frequency, "
+        f"e.g. " + " ".join(f"--vars.{name} {-(-steps // eval_frequency) * eval_frequency}" for name, steps in off.items()) + "."
+    )
+
+
+def parse_budgets(budgets: List[str]) -> Dict[str, int]:
+    """["trf_steps=300", ...] as {"trf_steps": 300}; a clear error on anything else."""
+    parsed = {}
+    for budget in budgets:
+        name, _, steps = budget.partition("=")
+        if not name or not steps.strip().isdigit():
+            raise typer.BadParameter(f"{budget!r} is not NAME=STEPS (e.g. trf_steps=300)", param_hint="--budget")
+        parsed[name] = int(steps)
+    return parsed
+
+
 def main(
     task: str = typer.Argument(..., help="vars.task"),
     cvt_head: str = typer.Option(..., help="vars.cvt_head"),
     spacy_head: str = typer.Option(..., help="vars.spacy_head"),
     project: Path = typer.Option(Path("."), help="the project folder (its project.yml)"),
     teacher: bool = typer.Option(False, help="also require configs/cvt-teacher_CVT_HEAD.cfg (`all` trains cvt-teacher)"),
+    eval_frequency: Annotated[int, typer.Option(help="vars.eval_frequency: with --budget, each budget must be a multiple")] = 0,
+    budget: Annotated[Optional[List[str]], typer.Option(help="NAME=STEPS, a step budget (vars.cvt_steps ...); repeat it")] = None,
 ) -> None:
     message = head_mismatch(project, task, cvt_head, spacy_head)
     if not message and teacher:
         message = missing_teacher(project, task, cvt_head)
+    if not message and budget:
+        message = unevaluated_budgets(parse_budgets(budget), eval_frequency)
     if message:
         typer.echo(message, err=True)
         raise typer.Exit(1)

@@ -298,3 +298,24 @@ def test_check_task_stops_all_before_training_where_the_head_has_no_teacher(caps
     assert stopped.value.exit_code == 1 and "cvt-teacher_tagger.cfg does not exist" in capsys.readouterr().err
     check_task.main("pos", cvt_head="tagger", spacy_head="tagger", project=REPO, teacher=False)  # convert's: heads only
     check_task.main("aspect", cvt_head="ner", spacy_head="ner", project=REPO, teacher=True)
+
+
+def test_check_task_stops_a_budget_that_ends_between_dev_evaluations(capsys):
+    """spaCy evaluates every eval_frequency steps, not at the last step: trf_steps 150 with
+    eval_frequency 100 would report a 150-step budget for the step-100 model."""
+    from weasel.util import load_project_config
+
+    project_vars = load_project_config(REPO)["vars"]
+    budgets = {name: project_vars[name] for name in ("cvt_steps", "bilstm_steps", "cnn_steps", "trf_steps")}
+    assert check_task.unevaluated_budgets(budgets, project_vars["eval_frequency"]) is None  # the defaults fit
+    message = check_task.unevaluated_budgets({"cvt_steps": 800, "trf_steps": 150}, 100)
+    assert "trf_steps = 150 last evaluates at step 100" in message and "cvt_steps" not in message
+    assert "--vars.trf_steps 200" in message
+    assert "positive" in check_task.unevaluated_budgets({"trf_steps": 150}, 0)
+    with pytest.raises(typer.Exit) as stopped:  # convert's check, before anything trains
+        check_task.main("ner", cvt_head="ner", spacy_head="ner", project=REPO, eval_frequency=100,
+                        budget=["cvt_steps=800", "trf_steps=150"])
+    assert stopped.value.exit_code == 1 and "trf_steps = 150" in capsys.readouterr().err
+    with pytest.raises(typer.BadParameter, match="NAME=STEPS"):
+        check_task.main("ner", cvt_head="ner", spacy_head="ner", project=REPO, eval_frequency=100, budget=["trf_steps"])
+    check_task.main("ner", cvt_head="ner", spacy_head="ner", project=REPO, eval_frequency=100, budget=["trf_steps=300"])
