@@ -28,6 +28,8 @@ HOW_TO_RECORD = (
     "no teacher config), then `spacy project run record --vars.task TASK --vars.seeds 3` (with the same vars) and "
     "`spacy project run report`"
 )
+# rows recorded in different sessions may come from different machines
+MACHINES_NOTE = "train time, energy and words/s compare only between rows of one machine"
 
 
 def task_rows(results_dir: Path, project: Path) -> Dict[str, List[Dict[str, Any]]]:
@@ -56,6 +58,18 @@ def no_runs(task: str) -> str:
     return f"No recorded runs yet for {task}: {HOW_TO_RECORD.replace('TASK', task)}."
 
 
+def machines(rows: List[Dict[str, Any]]) -> str:
+    """Which machine each system trained on, systems of one machine together ("cvt, bilstm on X; trf on
+    Y"): rows recorded in different sessions may come from different machines, whose time, energy and
+    words/s do not compare."""
+    systems: Dict[str, List[str]] = {}
+    for row in rows:
+        systems.setdefault(" / ".join(row["provenance"]["machines"]), []).append(row["system"])
+    if len(systems) == 1:
+        return f"all on {next(iter(systems))}"
+    return "; ".join(f"{', '.join(names)} on {machine}" for machine, names in systems.items())
+
+
 def task_table(task: str, rows: List[Dict[str, Any]], chart: str) -> List[str]:
     """A task's section of docs/results.md: the table, its notes, the chart, the provenance."""
     if not rows:
@@ -79,6 +93,7 @@ def task_table(task: str, rows: List[Dict[str, Any]], chart: str) -> List[str]:
         ]
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", *[f"- [{i}] {note}" for i, note in enumerate(notes, 1)]] if notes else []
+    lines += ["", f"Trained {machines(rows)}: {MACHINES_NOTE}."]
     lines += ["", f"![{task}: score against training energy and words/s]({chart})", "", "Where and how each trained:", ""]
     for row in rows:
         p = row["provenance"]
@@ -145,7 +160,9 @@ def summary_block(rows: Dict[str, List[Dict[str, Any]]]) -> str:
         lines += ["", "One seed of a task's main job (`spacy project run TASK`) spent this long in its training "
                   "steps in the recorded run (seed 0 of every system, with the teacher's steps): "
                   + ", ".join(f"{task} {one_seed_minutes(task_rows_):.0f} min" for task, task_rows_ in recorded.items())
-                  + "; setup, evaluation and the comparison add a few minutes.", ""]
+                  + "; setup, evaluation and the comparison add a few minutes.", "",
+                  "Trained " + "; ".join(f"{task}: {machines(task_rows_)}" for task, task_rows_ in recorded.items())
+                  + f" ({MACHINES_NOTE}).", ""]
     missing = [task for task, task_rows_ in rows.items() if not task_rows_]
     if missing:
         lines += [f"No recorded runs yet for {', '.join(missing)}: docs/results.md says how to record them.", ""]

@@ -239,3 +239,16 @@ def test_record_refuses_what_it_cannot_keep(recorded, tmp_path):
     assert not (project / "results").exists()  # nothing is copied before everything is checked
     with pytest.raises(ValueError, match=r"cvt-teacher learned from trf: record both in one call"):
         record.check("ner", "cvt-teacher", 1, ["cvt-teacher"], project / "metrics", project / "training")
+
+
+def test_the_tables_say_which_machine_each_row_trained_on():
+    """Rows recorded in different sessions can come from different machines: the tables group the
+    systems by machine, so a reader compares time and words/s only within one."""
+    def row(system, *machines):
+        return {"system": system, "provenance": {"machines": list(machines)}}
+
+    assert report.machines([row("cvt", "Xeon, 2 CPUs"), row("trf", "Xeon, 2 CPUs")]) == "all on Xeon, 2 CPUs"
+    assert report.machines([row("cvt", "Xeon"), row("bilstm", "Xeon"), row("trf", "EPYC")]) == "cvt, bilstm on Xeon; trf on EPYC"
+    assert report.machines([row("cvt", "EPYC", "Xeon")]) == "all on EPYC / Xeon"  # seeds on two machines
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert report.MACHINES_NOTE in readme  # README's generated block states the machines
