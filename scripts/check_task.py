@@ -9,10 +9,14 @@ config: `all` trains cvt-teacher last, and a missing config would stop it after 
 systems' hours of training. With --budget it checks that every step budget is a multiple of
 --eval-frequency: spaCy evaluates on dev every eval_frequency steps and not at the last one, so
 the steps after the last multiple would train a model that is never evaluated, and model-best
-would be an earlier checkpoint than the budget says.
+would be an earlier checkpoint than the budget says. With --encoder it checks that the
+transformer and the CVT it teaches train under that encoder's names (results.ENCODER_SYSTEMS:
+trf-base and cvt-teacher-base for mpnet-base), so that MPNet-base's runs do not overwrite
+MiniLM's folders and are not compared with MiniLM's recorded references as trf.
 
     python scripts/check_task.py TASK --cvt-head HEAD --spacy-head HEAD [--teacher]
         [--eval-frequency N --budget trf_steps=300 ...]
+        [--encoder minilm --trf-system trf --taught-system cvt-teacher]
 """
 
 from pathlib import Path
@@ -20,7 +24,7 @@ from typing import Annotated, Dict, List, Optional
 
 import typer
 
-from results import task_vars
+from results import ENCODER_SYSTEMS, task_vars
 
 
 def head_mismatch(project: Path, task: str, cvt_head: str, spacy_head: str) -> Optional[str]:
@@ -69,6 +73,25 @@ def unevaluated_budgets(budgets: Dict[str, int], eval_frequency: int) -> Optiona
     )
 
 
+def misnamed_systems(encoder: str, trf_system: str, taught_system: str) -> Optional[str]:
+    """What to tell the user when the transformer's systems are not named for its encoder; else
+    None (also for an encoder the project does not install, which `transformer` refuses)."""
+    expected = ENCODER_SYSTEMS.get(encoder)
+    if expected is None or expected == (trf_system, taught_system):
+        return None
+    clash = next((name for name, names in ENCODER_SYSTEMS.items()
+                  if name != encoder and {trf_system, taught_system} & set(names)), None)
+    why = (f"those are {clash}'s, so its runs would replace {clash}'s in training/ and metrics/ and be compared "
+           f"with {clash}'s recorded references" if clash else
+           "compare, record and report know each encoder's runs by its names (scripts/results.py, ENCODER_SYSTEMS)")
+    base = "`python -m spacy project run base` (after `all`, for a task with a teacher config), or " if encoder == "mpnet-base" else ""
+    return (
+        f"encoder = {encoder} trains as {expected[0]} and {expected[1]}, but this run names them trf_system = "
+        f"{trf_system} and taught_system = {taught_system}: {why}. Run {base}the task's command with "
+        f"--vars.encoder {encoder} --vars.trf_system {expected[0]} --vars.taught_system {expected[1]}."
+    )
+
+
 def parse_budgets(budgets: List[str]) -> Dict[str, int]:
     """["trf_steps=300", ...] as {"trf_steps": 300}; a clear error on anything else."""
     parsed = {}
@@ -88,12 +111,17 @@ def main(
     teacher: bool = typer.Option(False, help="also require configs/cvt-teacher_CVT_HEAD.cfg (`all` trains cvt-teacher)"),
     eval_frequency: Annotated[int, typer.Option(help="vars.eval_frequency: with --budget, each budget must be a multiple")] = 0,
     budget: Annotated[Optional[List[str]], typer.Option(help="NAME=STEPS, a step budget (vars.cvt_steps ...); repeat it")] = None,
+    encoder: Annotated[Optional[str], typer.Option(help="vars.encoder: with it, the two names below must be its")] = None,
+    trf_system: Annotated[str, typer.Option(help="vars.trf_system")] = "trf",
+    taught_system: Annotated[str, typer.Option(help="vars.taught_system")] = "cvt-teacher",
 ) -> None:
     message = head_mismatch(project, task, cvt_head, spacy_head)
     if not message and teacher:
         message = missing_teacher(project, task, cvt_head)
     if not message and budget:
         message = unevaluated_budgets(parse_budgets(budget), eval_frequency)
+    if not message and encoder:
+        message = misnamed_systems(encoder, trf_system, taught_system)
     if message:
         typer.echo(message, err=True)
         raise typer.Exit(1)

@@ -9,14 +9,16 @@ reads, for each system and seed 0 .. seeds-1, the files the project writes, by t
     metrics/<task>/<system>/size.json               scripts/model_size.py: params, vectors, disk
 
 and writes metrics/<task>/comparison.md, comparison.json and comparison.png. By default the
-systems are cvt, bilstm, cnn and trf, then cvt-teacher if metrics/<task>/cvt-teacher/ exists
-(`all` trains it where the task's head has a teacher config); --systems names them instead. cvt-teacher learned from a
-teacher, so its training time and energy are its own plus the teacher's: trf seed 0's training
-(metrics/<task>/trf/seed0/train.json) and the steps that made its lessons, each recorded by
-per_seed.py (TAUGHT: metrics/<task>/augment/run.json, the sentences it annotates;
-metrics/<task>/silver/apply.json, the `silver` command's annotation of them;
-metrics/<task>/teacher-vectors/*.json, its word vectors); its own per seed also counts
-train.json's companion tune.json (choosing `outside_weight` on dev); a footnote breaks them down.
+systems are those of ORDER whose metrics/<task>/<system>/ exists: cvt, bilstm, cnn, trf and
+cvt-teacher from `all` (cvt-teacher where the task's head has a teacher config), trf-base and
+cvt-teacher-base from `base` (MPNet-base: scripts/results.py's ENCODER_SYSTEMS); --systems names
+them instead. cvt-teacher learned from a teacher, so its training time and energy are its own
+plus the teacher's: trf seed 0's training (metrics/<task>/trf/seed0/train.json) and the steps
+that made its lessons, each recorded by per_seed.py (TAUGHT: metrics/<task>/augment/run.json,
+the sentences it annotates; metrics/<task>/trf/silver/apply.json, the `silver` command's
+annotation of them; metrics/<task>/trf/teacher-vectors/*.json, its word vectors; trf-base's for
+cvt-teacher-base); its own per seed also counts train.json's companion tune.json (choosing
+`outside_weight` on dev); a footnote breaks them down.
 A missing file is an error naming it and the command that writes it. The spread is the sample sd
 over seeds; one seed gives n = 1 and no sd. Words/s is `spacy evaluate`'s `speed`, because it times
 nlp.pipe over the very gold-token docs it scores and writes the number to JSON, where `spacy
@@ -81,11 +83,15 @@ DASH = "–"
 @dataclass(frozen=True)
 class Step:
     """A project command that turned the teacher into what a taught system learns from, and its
-    scripts/per_seed.py records under metrics/<task>/ (its cost is their sum)."""
+    scripts/per_seed.py records under metrics/<task>/ (its cost is their sum): "{teacher}" in a
+    record's path is the teacher system's name, for a step whose output is that teacher's."""
 
     command: str
     records: Tuple[str, ...]
     what: str  # for the table's footnote
+
+    def paths(self, teacher: str) -> Tuple[str, ...]:
+        return tuple(record.format(teacher=teacher) for record in self.records)
 
 
 OWN_RECORDS = ("train.json",)  # what a system's own training cost is recorded in, per seed
@@ -104,14 +110,20 @@ class Teacher:
     own_what: str = "training"  # for the table's footnote
 
 
-# Systems trained on a teacher, compared when their metrics folder exists. `all`'s teacher steps
-# read training/<task>/trf/seed0/model-best.
-TAUGHT = {"cvt-teacher": Teacher("trf", 0, (
+# What made a taught system's lessons: `augment` rewrites the sentences (any teacher's), `silver`
+# and `teacher-vectors` read training/<task>/<teacher>/seed0/model-best.
+TEACHER_STEPS = (
     Step("augment", ("augment/run.json",), "rewriting the sentences it annotates"),
-    Step("silver", ("silver/apply.json",), "its `spacy apply` over them"),
-    Step("teacher-vectors", ("teacher-vectors/build.json", "teacher-vectors/init.json"),
+    Step("silver", ("{teacher}/silver/apply.json",), "its `spacy apply` over them"),
+    Step("teacher-vectors", ("{teacher}/teacher-vectors/build.json", "{teacher}/teacher-vectors/init.json"),
          "its last layer's states averaged into word vectors"),
-), ("train.json", "tune.json"), "training and `outside_weight` tuning on dev")}
+)
+# Systems trained on a teacher, compared when their metrics folder exists: each encoder's
+# transformer teaches its own (results.ENCODER_SYSTEMS).
+TAUGHT = {taught: Teacher(trf, 0, TEACHER_STEPS, ("train.json", "tune.json"), "training and `outside_weight` tuning on dev")
+          for trf, taught in results.ENCODER_SYSTEMS.values()}
+# Every system a table may show, in table order: `all`'s, then each other encoder's pair.
+ORDER = (*SYSTEMS, *(name for names in results.ENCODER_SYSTEMS.values() for name in names if name not in SYSTEMS))
 
 
 @dataclass
@@ -129,22 +141,41 @@ def stat(values: Sequence[float]) -> Stat:
     return Stat(statistics.fmean(values), sd, values)
 
 
-def score_key(task: str, system: str) -> str:
+def known_task(task: str) -> str:
     if task not in SCORE_KEYS:
         raise ValueError(f"unknown task {task!r}: compare knows {', '.join(SCORE_KEYS)}")
+    return task
+
+
+def score_key(task: str, system: str) -> str:
+    known_task(task)
     return CVT_CHUNK_KEY if task == "chunk" and system in ("cvt", "bilstm") else SCORE_KEYS[task]
 
 
 def default_systems(folder: Path) -> List[str]:
-    """The four systems, then each taught system that has been trained and evaluated (its folder
-    exists): `all` trains cvt-teacher where the task's head has a teacher config, and
-    `all-but-teacher` does not."""
-    return [*SYSTEMS, *(system for system in TAUGHT if (folder / system).is_dir())]
+    """The systems of ORDER that have been trained and evaluated (their folder exists): `all`
+    trains cvt-teacher where the task's head has a teacher config, `all-but-teacher` does not,
+    and `base` adds trf-base and cvt-teacher-base. Where one of `all`'s four exists, all four
+    are shown, so that a missing one is an error naming the command that writes it."""
+    found = [system for system in ORDER if (folder / system).is_dir()]
+    if not found:
+        raise FileNotFoundError(f"{folder} holds no system's metrics: `spacy project run all` (or the task's "
+                                "command) trains and evaluates them")
+    if any(system in SYSTEMS for system in found):
+        return [*SYSTEMS, *(system for system in found if system not in SYSTEMS)]
+    return found
 
 
 def evaluate_command(system: str) -> str:
-    """The project command that evaluates a system: taught systems have their own."""
-    return f"evaluate-{system}" if system in TAUGHT else "evaluate"
+    """The project command that evaluates a system: the transformer and the system it taught have
+    their own; a renamed system's with its vars."""
+    family = results.command_system(system)
+    own = family in next(iter(results.ENCODER_SYSTEMS.values()))
+    return results.project_command(f"evaluate-{family}" if own else "evaluate", system)
+
+
+def train_command(system: str) -> str:
+    return results.project_command(f"train-{results.command_system(system)}", system)
 
 
 def read(path: Path, command: str) -> Dict[str, Any]:
@@ -183,9 +214,10 @@ def cost(path: Path, command: str) -> Cost:
 def teacher_costs(folder: Path, teacher: Teacher) -> Dict[str, Cost]:
     """What learning from the teacher cost before the taught system's own training: the
     teacher's training, then each step's records."""
-    costs = {"teacher": cost(folder / teacher.system / f"seed{teacher.seed}" / "train.json", f"train-{teacher.system}")}
+    costs = {"teacher": cost(folder / teacher.system / f"seed{teacher.seed}" / "train.json", train_command(teacher.system))}
     for step in teacher.steps:
-        records = [cost(folder / record, step.command) for record in step.records]
+        records = [cost(folder / record, results.project_command(step.command, teacher.system))
+                   for record in step.paths(teacher.system)]
         costs[step.command] = sum(records[1:], records[0])
     return costs
 
@@ -256,7 +288,7 @@ def system_row(folder: Path, task: str, system: str, seeds: int) -> Dict[str, An
         if pr_keys:
             precisions.append(number(evaluation, pr_keys[0], run / "evaluate.json"))
             recalls.append(number(evaluation, pr_keys[1], run / "evaluate.json"))
-        own = [cost(run / record, f"train-{system}")
+        own = [cost(run / record, train_command(system))
                for record in (TAUGHT[system].own_records if system in TAUGHT else OWN_RECORDS)]
         costs.append(sum(own[1:], own[0]))
     size = read(folder / system / "size.json", evaluate_command(system))
@@ -285,7 +317,7 @@ def recorded_rows(results_dir: Path, task: str, project: Path = Path("."),
     and why a run is stale (scripts/results.py). systems: those recorded, by default."""
     folder = results_dir / task
     rows = []
-    for system in systems if systems is not None else results.recorded_systems(folder, [*SYSTEMS, *TAUGHT]):
+    for system in systems if systems is not None else results.recorded_systems(folder, list(ORDER)):
         n = results.seed_count(folder / system)
         row = system_row(folder, task, system, n)
         runs = [folder / system / f"seed{seed}" for seed in range(n)]
@@ -519,7 +551,7 @@ def compare(
     """Write metrics/<task>/comparison.{md,json,png}, each system beside its runs recorded in
     results_dir (checked against the project folder's configs); return the folder.
     systems: default_systems'."""
-    folder = metrics / task
+    folder = metrics / known_task(task)
     rows = [system_row(folder, task, system, seeds) for system in systems or default_systems(folder)]
     recorded = results.recorded_systems(results_dir / task, [r["system"] for r in rows])
     references = {r["system"]: r for r in recorded_rows(results_dir, task, project, recorded)}
@@ -537,8 +569,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("task", help=f"one of {', '.join(SCORE_KEYS)}")
     parser.add_argument("--seeds", type=int, default=1, help="read seeds 0 .. SEEDS-1 (default 1)")
     parser.add_argument("--metrics", type=Path, default=Path("metrics"), help="the metrics folder (default metrics)")
-    parser.add_argument("--systems", help=f"comma-separated, in table order (default: {', '.join(SYSTEMS)}, "
-                        f"then {', '.join(TAUGHT)} where its metrics folder exists)")
+    parser.add_argument("--systems", help=f"comma-separated, in table order (default: those of {', '.join(ORDER)} "
+                        "whose metrics folder exists)")
     parser.add_argument("--gpu-id", type=int, default=-1, help="the device evaluate ran on, for the labels")
     parser.add_argument("--results", type=Path, default=Path("results"),
                         help="the recorded runs shown beside each system (default results)")

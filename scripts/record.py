@@ -14,8 +14,9 @@ replaces results/<task>/<system>/ with
     record.json                                       {"evaluate_gpu_id": the device evaluate ran on}
 
 and, for a system taught by another (cvt-teacher), the records of the steps that made its
-lessons (results/<task>/augment/run.json, ...), with its teacher in the same call, so that its
-cost sums the teacher's recorded run. The seeds' train.json carry their provenance (commit,
+lessons (results/<task>/augment/run.json, results/<task>/trf/silver/apply.json, ...), with its
+teacher in the same call, so that its cost sums the teacher's recorded run (and a teacher is not
+recorded again without the system it taught, whose cost would then be another teacher's). The seeds' train.json carry their provenance (commit,
 machine, TRAINING_VERSION; scripts/per_seed.py writes it): a record without one is refused. The
 pipelines themselves stay in training/ (too large to track).
 """
@@ -42,27 +43,42 @@ def files_of(task: str, system: str, seeds: int, metrics: Path, training: Path) 
         pairs += [(metrics / task / run / name, run / name) for name in ("evaluate.json", *own)]
         pairs += [(training / task / run / "model-best" / name, run / name) for name in results.MODEL_FILES]
     if system in compare.TAUGHT:
-        pairs += [(metrics / task / name, Path(name)) for step in compare.TAUGHT[system].steps for name in step.records]
+        teacher = compare.TAUGHT[system]
+        pairs += [(metrics / task / name, Path(name)) for step in teacher.steps for name in step.paths(teacher.system)]
     return pairs
 
 
-def check(task: str, system: str, seeds: int, systems: Sequence[str], metrics: Path, training: Path) -> None:
-    """Refuse a taught system without its teacher, what compare.py would refuse, a model
-    without its config and a training record without provenance."""
+def check(task: str, system: str, seeds: int, systems: Sequence[str], metrics: Path, training: Path,
+          results_dir: Path) -> None:
+    """Refuse a taught system without its teacher, a teacher without the system it taught
+    where results_dir holds that one, a shared step record (augment's) that would change what
+    another recorded taught system cost, what compare.py would refuse, a model without its
+    config and a training record without provenance."""
     teacher = compare.TAUGHT.get(system)
     if teacher and teacher.system not in systems:
         raise ValueError(f"{system} learned from {teacher.system}: record both in one call "
                          f"(--systems {teacher.system},{system})")
+    for taught, its_teacher in compare.TAUGHT.items():
+        if its_teacher.system == system and taught not in systems and (results_dir / task / taught).is_dir():
+            raise ValueError(f"{results_dir / task / taught} learned from the recorded {system}, whose folder this "
+                             f"would replace: record both in one call (--systems {system},{taught})")
+    if teacher:  # a step record every teacher shares (augment's) must stay what the other taught systems cost
+        others = [other for other in compare.TAUGHT if other not in systems and (results_dir / task / other).is_dir()]
+        for name in (record for step in teacher.steps for record in step.records if "{teacher}" not in record):
+            kept, new = results_dir / task / name, metrics / task / name
+            if others and kept.is_file() and new.is_file() and kept.read_bytes() != new.read_bytes():
+                raise ValueError(f"{kept}, which the recorded {', '.join(others)} also cost, differs from {new}: "
+                                 f"record them in this call too (--systems ...,{','.join(others)})")
     compare.system_row(metrics / task, task, system, seeds)
     for seed in range(seeds):
         for name in results.MODEL_FILES:
             path = training / task / system / f"seed{seed}" / "model-best" / name
             if not path.is_file():
-                raise FileNotFoundError(f"{path} is missing: `spacy project run train-{system}` writes it")
+                raise FileNotFoundError(f"{path} is missing: `spacy project run {compare.train_command(system)}` writes it")
         train = metrics / task / system / f"seed{seed}" / "train.json"
         if "provenance" not in results.read_json(train):
             raise ValueError(f"{train} has no provenance (an older scripts/per_seed.py wrote it): "
-                             f"train again with `spacy project run train-{system}`")
+                             f"train again with `spacy project run {compare.train_command(system)}`")
 
 
 def record(task: str, seeds: int, metrics: Path, training: Path, results_dir: Path, gpu_id: int,
@@ -70,9 +86,10 @@ def record(task: str, seeds: int, metrics: Path, training: Path, results_dir: Pa
     """Check every system, then replace its folder in results_dir/<task>; the systems recorded."""
     systems = list(systems or compare.default_systems(metrics / task))
     for system in systems:
-        check(task, system, seeds, systems, metrics, training)
-    for system in systems:
+        check(task, system, seeds, systems, metrics, training, results_dir)
+    for system in systems:  # all first: a taught system's files include some in its teacher's folder
         shutil.rmtree(results_dir / task / system, ignore_errors=True)  # no seeds of an older record stay
+    for system in systems:
         for source, name in files_of(task, system, seeds, metrics, training):
             target = results_dir / task / name
             target.parent.mkdir(parents=True, exist_ok=True)

@@ -127,9 +127,12 @@ def docs_markdown(rows: Dict[str, List[Dict[str, Any]]], charts: Dict[str, str])
 def one_seed_minutes(rows: List[Dict[str, Any]]) -> float:
     """Minutes of the training steps one seed of the task's main job runs, from the recorded seed 0:
     each system's training, and for a taught system its own training and the teacher's steps
-    (the teacher's training is trf's, counted once)."""
+    (the teacher's training is trf's, counted once). Another encoder's systems (trf-base, from
+    `base`) are not the main job's."""
     seconds = 0.0
     for row in rows:
+        if results.command_system(row["system"]) != row["system"]:
+            continue
         teacher = row.get("teacher")
         if teacher:
             seconds += teacher["own_train_seconds"].values[0]

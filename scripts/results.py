@@ -29,6 +29,14 @@ PACKAGES = ("spacy", "thinc", "torch", "spacy-transformers", "spacy-cvt")
 IGNORED_KEYS = re.compile(r"^training\.logger(\.|$)|(^|\.)gpu_allocator$")
 TUNED_KEYS = re.compile(r"^components\.[^.]+\.outside_weight$")  # chosen on dev after training: tune.json
 SEED_FOLDER = re.compile(r"^seed(\d+)$")
+# The names the transformer system and the CVT it teaches train under, by the offline encoder
+# (project.yml's vars.encoder -> vars.trf_system, vars.taught_system): each encoder's runs have
+# their own folders, tables and references. The first is the default; the others' systems are
+# trained by its commands (train-trf, train-cvt-teacher) with other vars.
+ENCODER_SYSTEMS: Dict[str, Tuple[str, str]] = {
+    "minilm": ("trf", "cvt-teacher"),
+    "mpnet-base": ("trf-base", "cvt-teacher-base"),
+}
 STALE_RULES = """\
 A recorded run is **stale** when today's project would train it differently:
 
@@ -230,12 +238,33 @@ def task_vars(project: Path, task: str) -> Dict[str, str]:
     return {**chosen, "vars.task": task}
 
 
+def command_system(system: str) -> str:
+    """The system whose project commands train and evaluate `system`: trf-base is train-trf's
+    run with `--vars.trf_system trf-base` (ENCODER_SYSTEMS); every other system is its own."""
+    default = next(iter(ENCODER_SYSTEMS.values()))
+    for names in ENCODER_SYSTEMS.values():
+        if system in names:
+            return default[names.index(system)]
+    return system
+
+
+def project_command(command: str, system: str) -> str:
+    """A project command as a user runs it for `system`: a renamed system's (`command_system`)
+    with the vars that name it, e.g. `train-trf --vars.encoder mpnet-base --vars.trf_system
+    trf-base --vars.taught_system cvt-teacher-base`."""
+    for encoder, names in list(ENCODER_SYSTEMS.items())[1:]:
+        if system in names:
+            return f"{command} --vars.encoder {encoder} --vars.trf_system {names[0]} --vars.taught_system {names[1]}"
+    return command
+
+
 def todays_command(project: Path, task: str, system: str) -> Tuple[str, Dict[str, Any], set]:
-    """Today's project.yml `train-SYSTEM` for the task (with its vars, `task_vars`): its config
-    path, its overrides, and the override keys whose value comes from a variable (a run's choice)."""
+    """Today's project.yml `train-SYSTEM` for the task (with its vars, `task_vars`; a renamed
+    system's, `command_system`): its config path, its overrides, and the override keys whose value
+    comes from a variable (a run's choice: the encoder's folder is one)."""
     from weasel.util import load_project_config, split_command
 
-    name = f"train-{system}"
+    name = f"train-{command_system(system)}"
     if not (project / "project.yml").is_file():
         raise LookupError(f"no project.yml in {project}")
     lines = {}
@@ -288,7 +317,7 @@ def todays_config(project: Path, task: str, system: str, recorded_command: List[
     overrides.update({key: recorded[key] for key in variable if key in recorded})
     path = project / config_path
     if not path.is_file():
-        raise FileNotFoundError(f"{config_path}, today's config of `train-{system}`, is missing")
+        raise FileNotFoundError(f"{config_path}, today's config of `train-{command_system(system)}`, is missing")
     raw = load_config(path, overrides=overrides, interpolate=False)
     return load_model_from_config(raw, auto_fill=True, validate=False).config.interpolate()
 

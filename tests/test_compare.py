@@ -142,6 +142,8 @@ def test_a_base_size_encoders_pretraining_cell_and_its_source(real, tmp_path, mo
 def test_missing_files_and_failed_training_are_errors_that_say_what_to_run(real, tmp_path):
     runs = {system: [(0.3, 1, 1, 1), (0.3, 1, 1, 1)] for system in compare.SYSTEMS}
     metrics = metrics_tree(tmp_path, real, "ner", runs)
+    with pytest.raises(FileNotFoundError, match=r"trf/seed2/evaluate.json is missing: `spacy project run evaluate-trf`"):
+        compare.compare("ner", 3, metrics, ["trf"])
     (metrics / "ner" / "trf" / "seed1" / "train.json").unlink()
     with pytest.raises(FileNotFoundError, match=r"trf/seed1/train.json is missing: `spacy project run train-trf`"):
         compare.compare("ner", 2, metrics)
@@ -162,9 +164,9 @@ def teacher_tree(root: Path, real: dict) -> Path:
     runs["cvt-teacher"] = [(0.34, 20_000, 300, 0.010), (0.36, 22_000, 360, 0.012)]
     metrics = metrics_tree(root, real, "ner", runs, {"trf": BERT_BASE})
     write(metrics / "ner" / "augment" / "run.json", {**real["train"], "seconds": 30, "energy_kwh": 0.001})
-    write(metrics / "ner" / "silver" / "apply.json", {**real["train"], "seconds": 60, "energy_kwh": 0.003})
-    write(metrics / "ner" / "teacher-vectors" / "build.json", {**real["train"], "seconds": 110, "energy_kwh": 0.005})
-    write(metrics / "ner" / "teacher-vectors" / "init.json", {**real["train"], "seconds": 10, "energy_kwh": 0.001})
+    write(metrics / "ner" / "trf" / "silver" / "apply.json", {**real["train"], "seconds": 60, "energy_kwh": 0.003})
+    write(metrics / "ner" / "trf" / "teacher-vectors" / "build.json", {**real["train"], "seconds": 110, "energy_kwh": 0.005})
+    write(metrics / "ner" / "trf" / "teacher-vectors" / "init.json", {**real["train"], "seconds": 10, "energy_kwh": 0.001})
     for seed in (0, 1):  # train-cvt-teacher's choice of outside_weight on dev
         write(metrics / "ner" / "cvt-teacher" / f"seed{seed}" / "tune.json", {**real["train"], "seconds": 30, "energy_kwh": 0.0005})
     return metrics
@@ -207,7 +209,7 @@ def test_cvt_teachers_missing_files_name_the_teacher_commands(real, tmp_path):
         ("cvt-teacher/seed1/evaluate.json", "evaluate-cvt-teacher"), ("cvt-teacher/size.json", "evaluate-cvt-teacher"),
         ("cvt-teacher/seed1/train.json", "train-cvt-teacher"), ("cvt-teacher/seed0/tune.json", "train-cvt-teacher"),
         ("trf/seed0/train.json", "train-trf"),
-        ("augment/run.json", "augment"), ("silver/apply.json", "silver"), ("teacher-vectors/init.json", "teacher-vectors"),
+        ("augment/run.json", "augment"), ("trf/silver/apply.json", "silver"), ("trf/teacher-vectors/init.json", "teacher-vectors"),
     ]
     for name, command in missing:
         saved = (folder / name).read_bytes()
@@ -216,8 +218,41 @@ def test_cvt_teachers_missing_files_name_the_teacher_commands(real, tmp_path):
             compare.compare("ner", 2, metrics)
         (folder / name).write_bytes(saved)
     compare.compare("ner", 2, metrics)  # all back: no error
-    write(folder / "silver" / "apply.json", {**real["train"], "returncode": 1})
+    write(folder / "trf" / "silver" / "apply.json", {**real["train"], "returncode": 1})
     with pytest.raises(ValueError, match=r"silver/apply.json: the run exited with 1; rerun `spacy project run silver`"):
+        compare.compare("ner", 2, metrics)
+
+
+MPNET = {"model_type": "mpnet", "num_hidden_layers": 12, "hidden_size": 768}
+
+
+def test_each_teacher_teaches_its_own_system_with_its_own_steps(real, tmp_path):
+    """`base` after `all`: trf-base and cvt-teacher-base join the table, and cvt-teacher-base's cost
+    is trf-base's training and trf-base's silver and vectors (metrics/TASK/trf-base/...), with the
+    shared `augment`; cvt-teacher's stays trf's."""
+    metrics = teacher_tree(tmp_path, real)
+    base = metrics_tree(tmp_path, real, "ner", {"trf-base": [(0.50, 300, 3_000, 0.100), (0.52, 300, 3_600, 0.120)],
+                                                "cvt-teacher-base": [(0.44, 20_000, 300, 0.010), (0.46, 20_000, 360, 0.012)]},
+                        {"trf-base": MPNET})
+    write(base / "ner" / "trf-base" / "silver" / "apply.json", {**real["train"], "seconds": 600, "energy_kwh": 0.03})
+    write(base / "ner" / "trf-base" / "teacher-vectors" / "build.json", {**real["train"], "seconds": 1_000, "energy_kwh": 0.05})
+    write(base / "ner" / "trf-base" / "teacher-vectors" / "init.json", {**real["train"], "seconds": 20, "energy_kwh": 0.001})
+    for seed in (0, 1):
+        write(base / "ner" / "cvt-teacher-base" / f"seed{seed}" / "tune.json", {**real["train"], "seconds": 30, "energy_kwh": 0.0005})
+    compare.compare("ner", 2, metrics)
+    rows = {row["system"]: row for row in json.loads((metrics / "ner" / "comparison.json").read_text())["rows"]}
+    assert list(rows) == ["cvt", "bilstm", "cnn", "trf", "cvt-teacher", "trf-base", "cvt-teacher-base"]
+    # 300/360 own + 30 tuning + 3,000 s of trf-base seed 0 + 30 augment + 600 silver + 1,020 vectors
+    assert rows["cvt-teacher-base"]["train_seconds"]["values"] == [4_980, 5_040]
+    assert rows["cvt-teacher-base"]["teacher"]["system"] == "trf-base"
+    assert rows["cvt-teacher-base"]["pretraining"]["cell"] == "not published"  # MPNet-base's
+    assert rows["cvt-teacher"]["train_seconds"]["values"] == [1_140, 1_200]  # as with trf alone
+    (base / "ner" / "trf-base" / "silver" / "apply.json").unlink()
+    with pytest.raises(FileNotFoundError, match=r"trf-base/silver/apply.json is missing: `spacy project run silver "
+                                                 r"--vars.encoder mpnet-base --vars.trf_system trf-base"):
+        compare.compare("ner", 2, metrics)
+    shutil.rmtree(metrics / "ner")
+    with pytest.raises(FileNotFoundError, match="holds no system's metrics: `spacy project run all`"):
         compare.compare("ner", 2, metrics)
 
 

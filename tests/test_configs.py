@@ -150,9 +150,9 @@ def write_vectors(words, path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def project(conll2000_train, raw_text_file, tmp_path_factory):
-    """A folder laid out as the project's: corpus/TASK/{train,dev,silver}.spacy for every task
+    """A folder laid out as the project's: corpus/TASK/{train,dev,trf_silver}.spacy for every task
     (the silver corpus, a teacher's annotation, is dev's), corpus/unlabeled.txt, the word vectors
-    at vars.vectors and corpus/TASK/teacher_vectors, and configs/."""
+    at vars.vectors and corpus/TASK/trf_teacher_vectors, and configs/."""
     folder = tmp_path_factory.mktemp("project")
     (folder / "configs").symlink_to(REPO / "configs")
     vocab = spacy.blank("en").vocab
@@ -162,11 +162,11 @@ def project(conll2000_train, raw_text_file, tmp_path_factory):
     for task in TASKS:
         corpus = folder / "corpus" / task
         corpus.mkdir()
-        for name, sentences in [("train", train), ("dev", dev), ("silver", dev)]:
+        for name, sentences in [("train", train), ("dev", dev), ("trf_silver", dev)]:
             docs = [tiny_doc(vocab, sentence, task) for sentence in sentences]
             DocBin(docs=docs, store_user_data=True).to_disk(corpus / f"{name}.spacy")
         if task in TEACHER_TASKS:
-            write_vectors(words, corpus / "teacher_vectors")
+            write_vectors(words, corpus / "trf_teacher_vectors")
     (folder / "corpus" / "unlabeled.txt").write_text(raw_text_file.read_text(encoding="utf-8"), encoding="utf-8")
     return folder
 
@@ -286,6 +286,29 @@ def test_each_task_command_runs_all_exactly_where_its_head_has_a_teacher(task):
     workflows = config["workflows"]
     assert workflows["all"][0] == "check-teacher"
     assert [step for step in workflows["all"] if step not in teacher_steps] == workflows["all-but-teacher"]
+    # and `teacher` (what `base` runs) is all without cvt, bilstm and cnn
+    others = ["train-cvt", "train-bilstm", "train-cnn", "evaluate"]
+    assert [step for step in workflows["all"] if step not in others] == workflows["teacher"]
+
+
+def test_each_encoder_trains_under_its_own_names():
+    """`base` passes MPNet-base's names; the defaults are MiniLM's; the encoders are those
+    `transformer` installs; anything else stops `convert` with the names to pass."""
+    from weasel.util import load_project_config, split_command
+
+    import link_transformer
+
+    config = load_project_config(REPO, interpolate=False)
+    assert set(results.ENCODER_SYSTEMS) == {encoder.value for encoder in link_transformer.Encoder}
+    defaults = config["vars"]
+    assert check_task.misnamed_systems(defaults["encoder"], defaults["trf_system"], defaults["taught_system"]) is None
+    args = split_command({c["name"]: c for c in config["commands"]}["base"]["script"][0])
+    given = {arg[7:]: value for arg, value in zip(args, args[1:]) if arg.startswith("--vars.")}
+    assert (given["trf_system"], given["taught_system"]) == results.ENCODER_SYSTEMS[given["encoder"]] == ("trf-base", "cvt-teacher-base")
+    message = check_task.misnamed_systems("mpnet-base", "trf", "cvt-teacher")
+    assert "those are minilm's" in message and "spacy project run base" in message
+    assert "--vars.encoder mpnet-base --vars.trf_system trf-base --vars.taught_system cvt-teacher-base" in message
+    assert "compare, record and report know" in check_task.misnamed_systems("minilm", "my-trf", "cvt-teacher")
 
 
 def test_check_task_stops_all_before_training_where_the_head_has_no_teacher(capsys):

@@ -147,14 +147,14 @@ def test_all_trains_cvt_teacher_on_the_transformers_labels_and_vectors(project_r
     corpus, folder = project / "corpus" / variables["task"], project / "metrics" / variables["task"]
     nlp = spacy.blank("en")
     teacher_input = list(DocBin().from_disk(corpus / "teacher_input.spacy").get_docs(nlp.vocab))
-    silver = list(DocBin().from_disk(corpus / "silver.spacy").get_docs(nlp.vocab))
+    silver = list(DocBin().from_disk(corpus / "trf_silver.spacy").get_docs(nlp.vocab))
     assert [doc.text for doc in silver] == [doc.text for doc in teacher_input]
     n_train = len(list(DocBin().from_disk(corpus / "train.spacy").get_docs(nlp.vocab)))
     assert len(teacher_input) > n_train  # the train set's sentences, the raw ones and rewrites
     student = spacy.load(project / "training" / variables["task"] / "cvt-teacher" / "seed0" / "model-best")
-    teacher_vectors = spacy.load(corpus / "teacher_vectors").vocab.vectors
+    teacher_vectors = spacy.load(corpus / "trf_teacher_vectors").vocab.vectors
     assert student.vocab.vectors.shape == teacher_vectors.shape and teacher_vectors.shape[1] == 50 + 64
-    for record in ("augment/run.json", "silver/apply.json", "teacher-vectors/build.json", "teacher-vectors/init.json"):
+    for record in ("augment/run.json", "trf/silver/apply.json", "trf/teacher-vectors/build.json", "trf/teacher-vectors/init.json"):
         assert json.loads((folder / record).read_text())["returncode"] == 0, record
     assert json.loads((folder / "cvt-teacher" / "seed0" / "tune.json").read_text())["returncode"] == 0
     chosen = re.search(r"seed0/model-best: (?:\[components.cvt_ner\] outside_weight = ([0-9.]+)|outside_weight left as it was)",

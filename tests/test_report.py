@@ -238,7 +238,54 @@ def test_record_refuses_what_it_cannot_keep(recorded, tmp_path):
     assert failed.returncode == 1 and "model-best/config.cfg is missing: `spacy project run train-cvt`" in failed.stderr
     assert not (project / "results").exists()  # nothing is copied before everything is checked
     with pytest.raises(ValueError, match=r"cvt-teacher learned from trf: record both in one call"):
-        record.check("ner", "cvt-teacher", 1, ["cvt-teacher"], project / "metrics", project / "training")
+        record.check("ner", "cvt-teacher", 1, ["cvt-teacher"], project / "metrics", project / "training", project / "results")
+    (project / "results" / "ner" / "cvt-teacher-base").mkdir(parents=True)  # recorded, taught by trf-base
+    with pytest.raises(ValueError, match=r"cvt-teacher-base learned from the recorded trf-base, whose folder this would "
+                                         r"replace: record both in one call \(--systems trf-base,cvt-teacher-base\)"):
+        record.check("ner", "trf-base", 1, ["trf-base"], project / "metrics", project / "training", project / "results")
+
+
+def test_record_keeps_a_teachers_step_records_with_it_and_guards_the_shared_one(recorded, tmp_path):
+    """A taught system's step records live partly in its teacher's folder (trf/silver/...): recording
+    both, in either order, keeps them; a shared record (augment's) that another recorded taught
+    system also cost is not replaced by a different one."""
+    project = tmp_path / "project"
+    shutil.copytree(recorded, project)
+    metrics, training, results_dir = project / "metrics" / "ner", project / "training" / "ner", project / "results"
+    for system in ("trf", "cvt-teacher"):  # the real cvt run stands in for both
+        shutil.copytree(metrics / "cvt", metrics / system)
+        shutil.copytree(training / "cvt", training / system)
+    shutil.copy(metrics / "cvt" / "seed0" / "train.json", metrics / "cvt-teacher" / "seed0" / "tune.json")
+    steps = ["augment/run.json", "trf/silver/apply.json", "trf/teacher-vectors/build.json", "trf/teacher-vectors/init.json"]
+    for name in steps:
+        (metrics / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(metrics / "cvt" / "seed0" / "train.json", metrics / name)
+    record.record("ner", 1, project / "metrics", project / "training", results_dir, -1, ["cvt-teacher", "trf"])
+    for name in steps:
+        assert (results_dir / "ner" / name).read_bytes() == (metrics / name).read_bytes(), name
+    assert (results_dir / "ner" / "trf" / "seed0" / "train.json").is_file()
+    (results_dir / "ner" / "cvt-teacher-base").mkdir()  # recorded, and costs the same augment record
+    edit_json(metrics / "augment" / "run.json", seconds=1.0)
+    with pytest.raises(ValueError, match=r"augment/run.json, which the recorded cvt-teacher-base also cost, differs"):
+        record.record("ner", 1, project / "metrics", project / "training", results_dir, -1, ["trf", "cvt-teacher"])
+    assert (results_dir / "ner" / "trf" / "silver" / "apply.json").is_file()  # nothing replaced
+
+
+def test_a_renamed_systems_record_is_checked_against_the_command_that_trains_it(recorded, tmp_path, monkeypatch):
+    """trf-base is train-trf's run under another name (results.ENCODER_SYSTEMS): its recorded config
+    is compared with train-trf's. Here, with a stand-in encoder whose names are cvt's."""
+    project = copy_project(recorded, tmp_path)
+    shutil.copytree(project / "results" / "ner" / "cvt", project / "results" / "ner" / "cvt-renamed")
+    monkeypatch.setattr(results, "ENCODER_SYSTEMS", {"minilm": ("cvt", "cvt-teacher"), "other": ("cvt-renamed", "x")})
+    assert results.command_system("cvt-renamed") == "cvt" and results.command_system("bilstm") == "bilstm"
+    assert results.project_command("train-cvt", "cvt-renamed") == (
+        "train-cvt --vars.encoder other --vars.trf_system cvt-renamed --vars.taught_system x")
+    rows = {row["system"]: row for row in compare.recorded_rows(project / "results", "ner", project)}
+    assert rows["cvt-renamed"]["stale"] == [] and rows["cvt-renamed"]["score"].values == rows["cvt"]["score"].values
+    config = project / "configs" / "cvt_ner.cfg"
+    config.write_text(config.read_text().replace("dropout = 0.3", "dropout = 0.25"))
+    [row] = compare.recorded_rows(project / "results", "ner", project, ["cvt-renamed"])
+    assert row["stale"] == ["config: training.dropout 0.3 → 0.25"]
 
 
 def test_the_tables_say_which_machine_each_row_trained_on():
