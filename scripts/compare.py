@@ -170,7 +170,7 @@ def evaluate_command(system: str) -> str:
     """The project command that evaluates a system: the transformer and the system it taught have
     their own; a renamed system's with its vars."""
     family = results.command_system(system)
-    own = family in next(iter(results.ENCODER_SYSTEMS.values()))
+    own = family in results.ENCODER_SYSTEMS[results.DEFAULT_ENCODER]
     return results.project_command(f"evaluate-{family}" if own else "evaluate", system)
 
 

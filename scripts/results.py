@@ -31,12 +31,13 @@ TUNED_KEYS = re.compile(r"^components\.[^.]+\.outside_weight$")  # chosen on dev
 SEED_FOLDER = re.compile(r"^seed(\d+)$")
 # The names the transformer system and the CVT it teaches train under, by the offline encoder
 # (project.yml's vars.encoder -> vars.trf_system, vars.taught_system): each encoder's runs have
-# their own folders, tables and references. The first is the default; the others' systems are
+# their own folders, tables and references. DEFAULT_ENCODER is the default; the others' systems are
 # trained by its commands (train-trf, train-cvt-teacher) with other vars.
 ENCODER_SYSTEMS: Dict[str, Tuple[str, str]] = {
     "minilm": ("trf", "cvt-teacher"),
     "mpnet-base": ("trf-base", "cvt-teacher-base"),
 }
+DEFAULT_ENCODER = "minilm"  # project.yml's vars.encoder
 STALE_RULES = """\
 A recorded run is **stale** when today's project would train it differently:
 
@@ -241,10 +242,9 @@ def task_vars(project: Path, task: str) -> Dict[str, str]:
 def command_system(system: str) -> str:
     """The system whose project commands train and evaluate `system`: trf-base is train-trf's
     run with `--vars.trf_system trf-base` (ENCODER_SYSTEMS); every other system is its own."""
-    default = next(iter(ENCODER_SYSTEMS.values()))
     for names in ENCODER_SYSTEMS.values():
         if system in names:
-            return default[names.index(system)]
+            return ENCODER_SYSTEMS[DEFAULT_ENCODER][names.index(system)]
     return system
 
 
@@ -252,8 +252,8 @@ def project_command(command: str, system: str) -> str:
     """A project command as a user runs it for `system`: a renamed system's (`command_system`)
     with the vars that name it, e.g. `train-trf --vars.encoder mpnet-base --vars.trf_system
     trf-base --vars.taught_system cvt-teacher-base`."""
-    for encoder, names in list(ENCODER_SYSTEMS.items())[1:]:
-        if system in names:
+    for encoder, names in ENCODER_SYSTEMS.items():
+        if encoder != DEFAULT_ENCODER and system in names:
             return f"{command} --vars.encoder {encoder} --vars.trf_system {names[0]} --vars.taught_system {names[1]}"
     return command
 

@@ -301,6 +301,7 @@ def test_each_encoder_trains_under_its_own_names():
     config = load_project_config(REPO, interpolate=False)
     assert set(results.ENCODER_SYSTEMS) == {encoder.value for encoder in link_transformer.Encoder}
     defaults = config["vars"]
+    assert defaults["encoder"] == results.DEFAULT_ENCODER
     assert check_task.misnamed_systems(defaults["encoder"], defaults["trf_system"], defaults["taught_system"]) is None
     args = split_command({c["name"]: c for c in config["commands"]}["base"]["script"][0])
     given = {arg[7:]: value for arg, value in zip(args, args[1:]) if arg.startswith("--vars.")}
