@@ -10,13 +10,15 @@ systems' hours of training. With --budget it checks that every step budget is a 
 --eval-frequency: spaCy evaluates on dev every eval_frequency steps and not at the last one, so
 the steps after the last multiple would train a model that is never evaluated, and model-best
 would be an earlier checkpoint than the budget says. With --encoder it checks that the
-transformer and the CVT it teaches train under that encoder's names (results.ENCODER_SYSTEMS:
+transformer and the CVT it teaches train under that encoder's names (results.ENCODERS:
 trf-base and cvt-teacher-base for mpnet-base), so that MPNet-base's runs do not overwrite
-MiniLM's folders and are not compared with MiniLM's recorded references as trf.
+MiniLM's folders and are not compared with MiniLM's recorded references as trf; with
+--trf-learn-rate it warns (and goes on) when the transformer's rate is not its encoder's, since
+compare then calls the run stale against its encoder's recorded runs.
 
     python scripts/check_task.py TASK --cvt-head HEAD --spacy-head HEAD [--teacher]
         [--eval-frequency N --budget trf_steps=300 ...]
-        [--encoder minilm --trf-system trf --taught-system cvt-teacher]
+        [--encoder minilm --trf-system trf --taught-system cvt-teacher --trf-learn-rate 5e-5]
 """
 
 from pathlib import Path
@@ -24,7 +26,7 @@ from typing import Annotated, Dict, List, Optional
 
 import typer
 
-from results import ENCODER_SYSTEMS, task_vars
+from results import ENCODERS, encoder_args, task_vars
 
 
 def head_mismatch(project: Path, task: str, cvt_head: str, spacy_head: str) -> Optional[str]:
@@ -76,19 +78,31 @@ def unevaluated_budgets(budgets: Dict[str, int], eval_frequency: int) -> Optiona
 def misnamed_systems(encoder: str, trf_system: str, taught_system: str) -> Optional[str]:
     """What to tell the user when the transformer's systems are not named for its encoder; else
     None (also for an encoder the project does not install, which `transformer` refuses)."""
-    expected = ENCODER_SYSTEMS.get(encoder)
+    expected = ENCODERS[encoder].systems if encoder in ENCODERS else None
     if expected is None or expected == (trf_system, taught_system):
         return None
-    clash = next((name for name, names in ENCODER_SYSTEMS.items()
-                  if name != encoder and {trf_system, taught_system} & set(names)), None)
+    clash = next((name for name, runs in ENCODERS.items()
+                  if name != encoder and {trf_system, taught_system} & set(runs.systems)), None)
     why = (f"those are {clash}'s, so its runs would replace {clash}'s in training/ and metrics/ and be compared "
            f"with {clash}'s recorded references" if clash else
-           "compare, record and report know each encoder's runs by its names (scripts/results.py, ENCODER_SYSTEMS)")
+           "compare, record and report know each encoder's runs by its names (scripts/results.py, ENCODERS)")
     base = "`python -m spacy project run base` (after `all`, for a task with a teacher config), or " if encoder == "mpnet-base" else ""
     return (
         f"encoder = {encoder} trains as {expected[0]} and {expected[1]}, but this run names them trf_system = "
         f"{trf_system} and taught_system = {taught_system}: {why}. Run {base}the task's command with "
-        f"--vars.encoder {encoder} --vars.trf_system {expected[0]} --vars.taught_system {expected[1]}."
+        f"{encoder_args(encoder)}."
+    )
+
+
+def other_learn_rate(encoder: str, trf_learn_rate: float) -> Optional[str]:
+    """A warning when the transformer trains at another peak rate than its encoder's; else None."""
+    if encoder not in ENCODERS or abs(trf_learn_rate - ENCODERS[encoder].trf_learn_rate) <= 1e-12:
+        return None
+    runs = ENCODERS[encoder]
+    return (
+        f"trf_learn_rate = {trf_learn_rate:g}, but {encoder}'s transformer ({runs.trf_system}) trains at "
+        f"{runs.trf_learn_rate:g} (scripts/results.py, ENCODERS): this run is yours to compare, but `compare` "
+        f"will call it stale against the recorded {runs.trf_system}. To train as recorded, pass {encoder_args(encoder)}."
     )
 
 
@@ -114,7 +128,12 @@ def main(
     encoder: Annotated[Optional[str], typer.Option(help="vars.encoder: with it, the two names below must be its")] = None,
     trf_system: Annotated[str, typer.Option(help="vars.trf_system")] = "trf",
     taught_system: Annotated[str, typer.Option(help="vars.taught_system")] = "cvt-teacher",
+    trf_learn_rate: Annotated[Optional[float], typer.Option(help="vars.trf_learn_rate: with --encoder, warn unless it is the encoder's")] = None,
 ) -> None:
+    if encoder and trf_learn_rate is not None:
+        warning = other_learn_rate(encoder, trf_learn_rate)
+        if warning:
+            typer.echo(f"Warning: {warning}", err=True)
     message = head_mismatch(project, task, cvt_head, spacy_head)
     if not message and teacher:
         message = missing_teacher(project, task, cvt_head)

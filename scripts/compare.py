@@ -11,7 +11,7 @@ reads, for each system and seed 0 .. seeds-1, the files the project writes, by t
 and writes metrics/<task>/comparison.md, comparison.json and comparison.png. By default the
 systems are those of ORDER whose metrics/<task>/<system>/ exists: cvt, bilstm, cnn, trf and
 cvt-teacher from `all` (cvt-teacher where the task's head has a teacher config), trf-base and
-cvt-teacher-base from `base` (MPNet-base: scripts/results.py's ENCODER_SYSTEMS); --systems names
+cvt-teacher-base from `base` (MPNet-base: scripts/results.py's ENCODERS); --systems names
 them instead. cvt-teacher learned from a teacher, so its training time and energy are its own
 plus the teacher's: trf seed 0's training (metrics/<task>/trf/seed0/train.json) and the steps
 that made its lessons, each recorded by per_seed.py (TAUGHT: metrics/<task>/augment/run.json,
@@ -119,11 +119,11 @@ TEACHER_STEPS = (
          "its last layer's states averaged into word vectors"),
 )
 # Systems trained on a teacher, compared when their metrics folder exists: each encoder's
-# transformer teaches its own (results.ENCODER_SYSTEMS).
+# transformer teaches its own (results.ENCODERS).
 TAUGHT = {taught: Teacher(trf, 0, TEACHER_STEPS, ("train.json", "tune.json"), "training and `outside_weight` tuning on dev")
-          for trf, taught in results.ENCODER_SYSTEMS.values()}
+          for trf, taught in (runs.systems for runs in results.ENCODERS.values())}
 # Every system a table may show, in table order: `all`'s, then each other encoder's pair.
-ORDER = (*SYSTEMS, *(name for names in results.ENCODER_SYSTEMS.values() for name in names if name not in SYSTEMS))
+ORDER = (*SYSTEMS, *(name for runs in results.ENCODERS.values() for name in runs.systems if name not in SYSTEMS))
 
 
 @dataclass
@@ -170,7 +170,7 @@ def evaluate_command(system: str) -> str:
     """The project command that evaluates a system: the transformer and the system it taught have
     their own; a renamed system's with its vars."""
     family = results.command_system(system)
-    own = family in results.ENCODER_SYSTEMS[results.DEFAULT_ENCODER]
+    own = family in results.ENCODERS[results.DEFAULT_ENCODER].systems
     return results.project_command(f"evaluate-{family}" if own else "evaluate", system)
 
 

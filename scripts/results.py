@@ -17,6 +17,7 @@ import json
 import re
 import runpy
 import subprocess
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import metadata
 from importlib.util import find_spec
@@ -29,13 +30,35 @@ PACKAGES = ("spacy", "thinc", "torch", "spacy-transformers", "spacy-cvt")
 IGNORED_KEYS = re.compile(r"^training\.logger(\.|$)|(^|\.)gpu_allocator$")
 TUNED_KEYS = re.compile(r"^components\.[^.]+\.outside_weight$")  # chosen on dev after training: tune.json
 SEED_FOLDER = re.compile(r"^seed(\d+)$")
-# The names the transformer system and the CVT it teaches train under, by the offline encoder
-# (project.yml's vars.encoder -> vars.trf_system, vars.taught_system): each encoder's runs have
-# their own folders, tables and references. DEFAULT_ENCODER is the default; the others' systems are
-# trained by its commands (train-trf, train-cvt-teacher) with other vars.
-ENCODER_SYSTEMS: Dict[str, Tuple[str, str]] = {
-    "minilm": ("trf", "cvt-teacher"),
-    "mpnet-base": ("trf-base", "cvt-teacher-base"),
+
+
+@dataclass(frozen=True)
+class EncoderRuns:
+    """What one offline encoder's runs are named and trained with (project.yml's vars.encoder ->
+    vars.trf_system, vars.taught_system, vars.trf_learn_rate): each encoder's runs have their own
+    folders, tables and references, and its transformer its own peak learning rate. The default
+    encoder's are project.yml's defaults; the others' are passed to the same commands (train-trf,
+    train-cvt-teacher) as vars: `base` passes MPNet-base's, and `vars` is what a user passes."""
+
+    trf_system: str
+    taught_system: str
+    # MPNet-base's last layer is about 3x smaller in scale than MiniLM's, so its new head learns
+    # about 3x more slowly at one rate (docs/experiments.md, "MPNet-base: a BERT-base-size transformer")
+    trf_learn_rate: float
+
+    @property
+    def systems(self) -> Tuple[str, str]:
+        return self.trf_system, self.taught_system
+
+    def vars(self, encoder: str) -> Dict[str, str]:
+        """The project vars that train this encoder's runs, as `--vars.NAME VALUE` would pass them."""
+        return {"encoder": encoder, "trf_system": self.trf_system, "taught_system": self.taught_system,
+                "trf_learn_rate": f"{self.trf_learn_rate:g}"}
+
+
+ENCODERS: Dict[str, EncoderRuns] = {
+    "minilm": EncoderRuns("trf", "cvt-teacher", 5e-5),
+    "mpnet-base": EncoderRuns("trf-base", "cvt-teacher-base", 1e-4),
 }
 DEFAULT_ENCODER = "minilm"  # project.yml's vars.encoder
 STALE_RULES = """\
@@ -47,7 +70,8 @@ A recorded run is **stale** when today's project would train it differently:
   the recorded model-best/config.cfg, both interpolated. Overrides whose project.yml value comes
   from a variable (`${vars.cvt_steps}`, the paths, `{seed}`) take the recorded run's value, since
   those are the run's choices (budget, data, seed), not the project's, and the table shows the
-  budget; the config file and every other override are today's. The logger and the GPU allocator
+  budget; the config file and every other override are today's, and so is the transformer's
+  learning rate (`${vars.trf_learn_rate}`), which is its encoder's (scripts/results.py, ENCODERS). The logger and the GPU allocator
   are not compared, nor `outside_weight` in a run that chose it on dev after training (it has a
   tune.json). A config that can no longer be composed (a command or file gone) is stale too.
 - its code: spacy_cvt/training_version.py's TRAINING_VERSION, recorded at training time, differs
@@ -239,37 +263,52 @@ def task_vars(project: Path, task: str) -> Dict[str, str]:
     return {**chosen, "vars.task": task}
 
 
+def system_encoder(system: str) -> Optional[str]:
+    """The encoder whose transformer trains `system` or teaches it (ENCODERS); None for the others."""
+    return next((encoder for encoder, runs in ENCODERS.items() if system in runs.systems), None)
+
+
 def command_system(system: str) -> str:
     """The system whose project commands train and evaluate `system`: trf-base is train-trf's
-    run with `--vars.trf_system trf-base` (ENCODER_SYSTEMS); every other system is its own."""
-    for names in ENCODER_SYSTEMS.values():
-        if system in names:
-            return ENCODER_SYSTEMS[DEFAULT_ENCODER][names.index(system)]
-    return system
+    run with MPNet-base's vars (ENCODERS); every other system is its own."""
+    encoder = system_encoder(system)
+    if encoder is None:
+        return system
+    return ENCODERS[DEFAULT_ENCODER].systems[ENCODERS[encoder].systems.index(system)]
+
+
+def encoder_args(encoder: str) -> str:
+    """`--vars.encoder E --vars.trf_system ... --vars.trf_learn_rate R`: what runs `encoder`'s systems."""
+    return " ".join(f"--vars.{name} {value}" for name, value in ENCODERS[encoder].vars(encoder).items())
 
 
 def project_command(command: str, system: str) -> str:
     """A project command as a user runs it for `system`: a renamed system's (`command_system`)
-    with the vars that name it, e.g. `train-trf --vars.encoder mpnet-base --vars.trf_system
-    trf-base --vars.taught_system cvt-teacher-base`."""
-    for encoder, names in ENCODER_SYSTEMS.items():
-        if encoder != DEFAULT_ENCODER and system in names:
-            return f"{command} --vars.encoder {encoder} --vars.trf_system {names[0]} --vars.taught_system {names[1]}"
-    return command
+    with its encoder's vars, e.g. `train-trf --vars.encoder mpnet-base --vars.trf_system trf-base
+    --vars.taught_system cvt-teacher-base --vars.trf_learn_rate 0.0001`."""
+    encoder = system_encoder(system)
+    if encoder is None or encoder == DEFAULT_ENCODER:
+        return command
+    return f"{command} {encoder_args(encoder)}"
 
 
 def todays_command(project: Path, task: str, system: str) -> Tuple[str, Dict[str, Any], set]:
-    """Today's project.yml `train-SYSTEM` for the task (with its vars, `task_vars`; a renamed
-    system's, `command_system`): its config path, its overrides, and the override keys whose value
-    comes from a variable (a run's choice: the encoder's folder is one)."""
+    """Today's project.yml `train-SYSTEM` for the task (with its vars, `task_vars`, and its
+    encoder's, `EncoderRuns.vars`; a renamed system's, `command_system`): its config path, its
+    overrides, and the override keys whose value comes from any other variable (a run's choice: the
+    encoder's folder is one). The encoder's learning rate is not a run's choice: a run trained at
+    another rate than its encoder's today is stale."""
     from weasel.util import load_project_config, split_command
 
     name = f"train-{command_system(system)}"
     if not (project / "project.yml").is_file():
         raise LookupError(f"no project.yml in {project}")
+    encoder = system_encoder(system)
+    encoder_vars = ENCODERS[encoder].vars(encoder) if encoder else {}
+    overrides = {**task_vars(project, task), **{f"vars.{var}": value for var, value in encoder_vars.items()}}
     lines = {}
     for interpolate in (True, False):
-        config = load_project_config(project, interpolate=interpolate, overrides=task_vars(project, task))
+        config = load_project_config(project, interpolate=interpolate, overrides=overrides)
         commands = {c["name"]: c for c in config.get("commands", [])}
         if name not in commands:
             raise LookupError(f"project.yml has no command {name!r} today")
@@ -280,7 +319,8 @@ def todays_command(project: Path, task: str, system: str) -> Tuple[str, Dict[str
     config_path, args = split_train_args(train_args(lines[True]))
     overrides = parse_overrides(args)
     templates = parse_overrides(split_train_args(train_args(lines[False]))[1])
-    variable = {key for key, value in templates.items() if re.search(r"\$\{vars\.|\{seed\}", str(value))}
+    variable = {key for key, value in templates.items()
+                if "{seed}" in str(value) or set(re.findall(r"\$\{vars\.(\w+)\}", str(value))) - set(encoder_vars)}
     return config_path, overrides, variable
 
 

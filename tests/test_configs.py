@@ -291,25 +291,50 @@ def test_each_task_command_runs_all_exactly_where_its_head_has_a_teacher(task):
     assert [step for step in workflows["all"] if step not in others] == workflows["teacher"]
 
 
-def test_each_encoder_trains_under_its_own_names():
-    """`base` passes MPNet-base's names; the defaults are MiniLM's; the encoders are those
-    `transformer` installs; anything else stops `convert` with the names to pass."""
+def test_each_encoder_trains_under_its_own_names_and_rate():
+    """`base` passes MPNet-base's names and learning rate (results.ENCODERS); the defaults are
+    MiniLM's; the encoders are those `transformer` installs; misnamed systems stop `convert` with
+    the vars to pass, and another rate is warned about with them."""
     from weasel.util import load_project_config, split_command
 
     import link_transformer
 
     config = load_project_config(REPO, interpolate=False)
-    assert set(results.ENCODER_SYSTEMS) == {encoder.value for encoder in link_transformer.Encoder}
+    assert set(results.ENCODERS) == {encoder.value for encoder in link_transformer.Encoder}
     defaults = config["vars"]
     assert defaults["encoder"] == results.DEFAULT_ENCODER
-    assert check_task.misnamed_systems(defaults["encoder"], defaults["trf_system"], defaults["taught_system"]) is None
+    default = results.ENCODERS[results.DEFAULT_ENCODER]
+    assert (defaults["trf_system"], defaults["taught_system"]) == default.systems
+    assert float(defaults["trf_learn_rate"]) == default.trf_learn_rate
     args = split_command({c["name"]: c for c in config["commands"]}["base"]["script"][0])
     given = {arg[7:]: value for arg, value in zip(args, args[1:]) if arg.startswith("--vars.")}
-    assert (given["trf_system"], given["taught_system"]) == results.ENCODER_SYSTEMS[given["encoder"]] == ("trf-base", "cvt-teacher-base")
+    base = results.ENCODERS["mpnet-base"]
+    assert given["encoder"] == "mpnet-base" and (given["trf_system"], given["taught_system"]) == base.systems
+    assert float(given["trf_learn_rate"]) == base.trf_learn_rate != default.trf_learn_rate
+    # what compare prints to retrain trf-base trains it as `base` does
+    assert results.project_command("train-trf", "trf-base") == (
+        "train-trf --vars.encoder mpnet-base --vars.trf_system trf-base --vars.taught_system cvt-teacher-base "
+        "--vars.trf_learn_rate 0.0001")
+    assert results.project_command("train-trf", "trf") == "train-trf"
     message = check_task.misnamed_systems("mpnet-base", "trf", "cvt-teacher")
     assert "those are minilm's" in message and "spacy project run base" in message
-    assert "--vars.encoder mpnet-base --vars.trf_system trf-base --vars.taught_system cvt-teacher-base" in message
+    assert results.encoder_args("mpnet-base") in message
     assert "compare, record and report know" in check_task.misnamed_systems("minilm", "my-trf", "cvt-teacher")
+    assert check_task.other_learn_rate("mpnet-base", 1e-4) is None and check_task.other_learn_rate("minilm", 5e-5) is None
+    warning = check_task.other_learn_rate("mpnet-base", 5e-5)
+    assert "trf_learn_rate = 5e-05" in warning and "trains at 0.0001" in warning and "stale" in warning
+    assert "--vars.trf_learn_rate 0.0001" in warning
+
+
+def test_convert_warns_but_goes_on_when_the_rate_is_not_the_encoders():
+    """A deliberate other rate is the user's choice: check_task says what it means and exits 0."""
+    ok = run_python([str(REPO / "scripts" / "check_task.py"), "ner", "--cvt-head", "ner", "--spacy-head", "ner",
+                     "--project", str(REPO), "--encoder", "mpnet-base", "--trf-system", "trf-base",
+                     "--taught-system", "cvt-teacher-base", "--trf-learn-rate", "5e-5"], cwd=REPO, timeout=120)
+    assert "Warning: trf_learn_rate = 5e-05, but mpnet-base's transformer (trf-base) trains at 0.0001" in ok.stderr
+    quiet = run_python([str(REPO / "scripts" / "check_task.py"), "ner", "--cvt-head", "ner", "--spacy-head", "ner",
+                        "--project", str(REPO), "--encoder", "minilm", "--trf-learn-rate", "5e-5"], cwd=REPO, timeout=120)
+    assert quiet.stderr == ""
 
 
 def test_check_task_stops_all_before_training_where_the_head_has_no_teacher(capsys):

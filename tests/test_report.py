@@ -272,20 +272,34 @@ def test_record_keeps_a_teachers_step_records_with_it_and_guards_the_shared_one(
 
 
 def test_a_renamed_systems_record_is_checked_against_the_command_that_trains_it(recorded, tmp_path, monkeypatch):
-    """trf-base is train-trf's run under another name (results.ENCODER_SYSTEMS): its recorded config
+    """trf-base is train-trf's run under another name (results.ENCODERS): its recorded config
     is compared with train-trf's. Here, with a stand-in encoder whose names are cvt's."""
     project = copy_project(recorded, tmp_path)
     shutil.copytree(project / "results" / "ner" / "cvt", project / "results" / "ner" / "cvt-renamed")
-    monkeypatch.setattr(results, "ENCODER_SYSTEMS", {"minilm": ("cvt", "cvt-teacher"), "other": ("cvt-renamed", "x")})
+    monkeypatch.setattr(results, "ENCODERS", {"minilm": results.EncoderRuns("cvt", "cvt-teacher", 5e-5),
+                                              "other": results.EncoderRuns("cvt-renamed", "x", 1e-4)})
     assert results.command_system("cvt-renamed") == "cvt" and results.command_system("bilstm") == "bilstm"
     assert results.project_command("train-cvt", "cvt-renamed") == (
-        "train-cvt --vars.encoder other --vars.trf_system cvt-renamed --vars.taught_system x")
+        "train-cvt --vars.encoder other --vars.trf_system cvt-renamed --vars.taught_system x --vars.trf_learn_rate 0.0001")
     rows = {row["system"]: row for row in compare.recorded_rows(project / "results", "ner", project)}
     assert rows["cvt-renamed"]["stale"] == [] and rows["cvt-renamed"]["score"].values == rows["cvt"]["score"].values
     config = project / "configs" / "cvt_ner.cfg"
     config.write_text(config.read_text().replace("dropout = 0.3", "dropout = 0.25"))
     [row] = compare.recorded_rows(project / "results", "ner", project, ["cvt-renamed"])
     assert row["stale"] == ["config: training.dropout 0.3 → 0.25"]
+
+
+def test_a_transformer_run_at_another_rate_than_its_encoders_is_stale(monkeypatch):
+    """The transformer's learning rate is its encoder's (results.ENCODERS), not a run's choice like
+    the budget: the recorded trf-base (MPNet-base at 1e-4) is current, and stale once its encoder's
+    rate changes."""
+    require_module("spacy_transformers", "pip install -e .[transformers]")
+    run = REPO / "results" / "ner" / "trf-base" / "seed0"
+    assert results.stale_reasons(REPO, "ner", "trf-base", run) == []
+    runs = results.ENCODERS["mpnet-base"]
+    monkeypatch.setitem(results.ENCODERS, "mpnet-base", results.EncoderRuns(*runs.systems, 2e-4))
+    assert results.stale_reasons(REPO, "ner", "trf-base", run) == [
+        "config: training.optimizer.learn_rate.initial_rate 0.0001 → 0.0002"]
 
 
 def test_the_tables_say_which_machine_each_row_trained_on():
