@@ -9,6 +9,7 @@ does (a missing file or a failed run is an error that names the command to run) 
 replaces results/<task>/<system>/ with
 
     seed<k>/evaluate.json, train.json (+ tune.json)   from metrics/<task>/<system>/seed<k>/
+    seed<k>/log.jsonl (where the run wrote one)       from metrics/<task>/<system>/seed<k>/
     seed<k>/config.cfg, meta.json                     from training/<task>/<system>/seed<k>/model-best/
     size.json                                         from metrics/<task>/<system>/
     record.json                                       {"evaluate_gpu_id": the device evaluate ran on}
@@ -33,6 +34,9 @@ from typing import List, Optional, Sequence
 import compare
 import results
 
+# each dev evaluation of `spacy train` (spacy-cvt.ConsoleLogger.v1's JSONL: the project's train
+# commands write it beside train.json), for the dev curve and peak memory of a recorded run
+LOG = "log.jsonl"
 
 def files_of(task: str, system: str, seeds: int, metrics: Path, training: Path) -> List[tuple]:
     """(source, path under results/<task>/) of every file kept for a system."""
@@ -41,6 +45,8 @@ def files_of(task: str, system: str, seeds: int, metrics: Path, training: Path) 
     for seed in range(seeds):
         run = Path(system) / f"seed{seed}"
         pairs += [(metrics / task / run / name, run / name) for name in ("evaluate.json", *own)]
+        if (metrics / task / run / LOG).is_file():  # runs trained before the train commands named it have none
+            pairs.append((metrics / task / run / LOG, run / LOG))
         pairs += [(training / task / run / "model-best" / name, run / name) for name in results.MODEL_FILES]
     if system in compare.TAUGHT:
         teacher = compare.TAUGHT[system]

@@ -9,7 +9,9 @@ CVT learn from raw text. The JSONL records also carry spaCy's ``words`` and
 ``seconds`` counters, from which training words/second follow, the raw docs CVT
 steps have read so far (``raw_docs_seen``, for raw sentences/second), and the peak
 resident memory so far (``peak_rss_mib``), which shows memory growth over steps. Everything else
-(progress bar, columns, JSONL format) is spaCy's ConsoleLogger.v3.
+(progress bar, columns, JSONL format) is spaCy's ConsoleLogger.v3. Like it, the logger leaves a
+log that exists alone and logs nothing, unless ``overwrite`` is true: the project's configs set
+it, so that a retrained run's log is that run's (the project records it with the run).
 """
 
 import sys
@@ -43,8 +45,9 @@ def cvt_console_logger(
     progress_bar: Optional[str] = None,
     console_output: bool = True,
     output_file: Optional[Union[str, Path]] = None,
+    overwrite: bool = False,
 ) -> Callable:
-    """Same settings as spacy.ConsoleLogger.v3."""
+    """spacy.ConsoleLogger.v3's settings, and whether to replace an output_file that exists."""
     progress_logger = console_logger_v3(progress_bar=progress_bar, console_output=False)
 
     def setup_printer(
@@ -63,7 +66,7 @@ def cvt_console_logger(
         if console_output:
             write(msg.row(header, widths=widths, spacing=2))
             write(msg.row(["-" * width for width in widths], spacing=2))
-        log_file = open_log_file(output_file, write, msg)
+        log_file = open_log_file(output_file, overwrite, write, msg)
 
         def log_step(info: Optional[Dict[str, Any]]) -> None:
             if info is not None:
@@ -130,14 +133,17 @@ def score_value(score: Any, column: str) -> float:
     return value if column == "speed" else value * 100
 
 
-def open_log_file(path: Optional[Union[str, Path]], write: Callable[[str], None], msg: Printer) -> Optional[IO]:
-    """Open the JSONL log, refusing to overwrite an existing one (as spaCy does)."""
+def open_log_file(
+    path: Optional[Union[str, Path]], overwrite: bool, write: Callable[[str], None], msg: Printer
+) -> Optional[IO]:
+    """Open the JSONL log; one that exists is replaced with `overwrite`, else kept and nothing
+    logged (as spaCy does)."""
     if not path:
         return None
     path = Path(path)
-    if path.exists():
+    if path.exists() and not overwrite:
         write(msg.warn(f"Saving logs is disabled because {path} already exists."))
         return None
     path.parent.mkdir(parents=True, exist_ok=True)
-    write(msg.info(f"Saving results to {path}"))
+    write(msg.info(f"{'Replacing' if path.exists() else 'Saving results to'} {path}"))
     return path.open("w", encoding="utf-8")

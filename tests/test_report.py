@@ -40,7 +40,8 @@ commands:
         python -m spacy train configs/cvt_${vars.task}.cfg --output training/${vars.task}/cvt/seed{seed}
         --system.seed {seed} --paths.train corpus/train.spacy --paths.dev corpus/dev.spacy --paths.raw corpus/raw.txt
         --training.max_steps ${vars.steps} --training.optimizer.learn_rate.total_steps ${vars.steps}
-        --training.eval_frequency 1 --components.cvt_ner.model.hidden_size1 16
+        --training.eval_frequency 1 --training.logger.output_file metrics/${vars.task}/cvt/seed{seed}/log.jsonl
+        --components.cvt_ner.model.hidden_size1 16
         --components.cvt_ner.model.projection_size1 8 --components.cvt_ner.model.hidden_size2 8
         --components.cvt_ner.model.module_width 8 --components.cvt_ner.model.hash_rows 500
 """
@@ -94,7 +95,8 @@ def test_docs_and_readme_are_what_report_generates_from_results():
 
 def test_a_fresh_record_is_current_and_shows_what_the_tools_wrote(recorded):
     run = recorded / "results" / "ner" / "cvt" / "seed0"
-    assert sorted(p.name for p in run.iterdir()) == ["config.cfg", "evaluate.json", "meta.json", "train.json"]
+    assert sorted(p.name for p in run.iterdir()) == ["config.cfg", "evaluate.json", "log.jsonl", "meta.json", "train.json"]
+    assert [json.loads(line)["step"] for line in (run / "log.jsonl").read_text().splitlines()] == [0, 1, 2]
     assert json.loads((run.parent / "record.json").read_text()) == {"evaluate_gpu_id": -1}
     [row] = compare.recorded_rows(recorded / "results", "ner", recorded)
     assert row["stale"] == [] and row["n"] == 1
