@@ -13,14 +13,15 @@ would be an earlier checkpoint than the budget says. With --encoder it checks th
 transformer and the CVT it teaches train under that encoder's names (results.ENCODERS:
 trf-base and cvt-teacher-base for mpnet-base), so that MPNet-base's runs do not overwrite
 MiniLM's folders and are not compared with MiniLM's recorded references as trf; with
---trf-learn-rate it warns (and goes on) when the transformer's rate is not its encoder's, since
-compare then calls the run stale against its encoder's recorded runs.
+--trf-learn-rate it warns (and goes on) when the transformer's rate is not its encoder's: such a
+run, once recorded, is a stale row in compare's and report's tables.
 
     python scripts/check_task.py TASK --cvt-head HEAD --spacy-head HEAD [--teacher]
         [--eval-frequency N --budget trf_steps=300 ...]
         [--encoder minilm --trf-system trf --taught-system cvt-teacher --trf-learn-rate 5e-5]
 """
 
+import math
 from pathlib import Path
 from typing import Annotated, Dict, List, Optional
 
@@ -96,13 +97,13 @@ def misnamed_systems(encoder: str, trf_system: str, taught_system: str) -> Optio
 
 def other_learn_rate(encoder: str, trf_learn_rate: float) -> Optional[str]:
     """A warning when the transformer trains at another peak rate than its encoder's; else None."""
-    if encoder not in ENCODERS or abs(trf_learn_rate - ENCODERS[encoder].trf_learn_rate) <= 1e-12:
+    if encoder not in ENCODERS or math.isclose(trf_learn_rate, ENCODERS[encoder].trf_learn_rate, rel_tol=1e-9):
         return None
     runs = ENCODERS[encoder]
     return (
-        f"trf_learn_rate = {trf_learn_rate:g}, but {encoder}'s transformer ({runs.trf_system}) trains at "
-        f"{runs.trf_learn_rate:g} (scripts/results.py, ENCODERS): this run is yours to compare, but `compare` "
-        f"will call it stale against the recorded {runs.trf_system}. To train as recorded, pass {encoder_args(encoder)}."
+        f"trf_learn_rate = {trf_learn_rate!r}, but {encoder}'s transformer ({runs.trf_system}) trains at "
+        f"{runs.trf_learn_rate!r} (scripts/results.py, ENCODERS): `compare` shows this run beside the recorded "
+        f"{runs.trf_system}, but once recorded it is a stale row. To train as recorded, pass {encoder_args(encoder)}."
     )
 
 

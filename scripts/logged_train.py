@@ -1,8 +1,8 @@
 """`spacy train` for a fixed number of steps, with spacy-cvt's JSONL log read back.
 
 Shared by scripts/gpu_check.py and scripts/bench_train.py: both need spaCy's own counters
-(`words`, `seconds`) and the logger's `peak_rss_mib` at each evaluation. The logger is swapped in
-on the command line, so any config (the trf ones too) can be run this way.
+(`words`, `seconds`) and the logger's `peak_rss_mib` at each evaluation. The logger is set on the
+command line, so a config with another logger (a user's) can be run this way too.
 """
 
 import json
@@ -16,7 +16,7 @@ def logged_train(config: Path, output: Path, steps: int, eval_frequency: int, ov
                  cwd: Path = Path(".")) -> List[Dict]:
     """Train into `output`, evaluating every `eval_frequency` steps; the log's records."""
     log = output.with_suffix(".jsonl")
-    log.unlink(missing_ok=True)  # the logger will not overwrite a log, and an old one would be read
+    log.unlink(missing_ok=True)  # a config without overwrite = true keeps an old log, which would be read
     subprocess.run(
         [sys.executable, "-m", "spacy", "train", str(config), "--output", str(output),
          "--training.max_steps", str(steps), "--training.optimizer.learn_rate.total_steps", str(steps),

@@ -38,6 +38,7 @@ import results
 # commands write it beside train.json), for the dev curve and peak memory of a recorded run
 LOG = "log.jsonl"
 
+
 def files_of(task: str, system: str, seeds: int, metrics: Path, training: Path) -> List[tuple]:
     """(source, path under results/<task>/) of every file kept for a system."""
     own = compare.TAUGHT[system].own_records if system in compare.TAUGHT else compare.OWN_RECORDS

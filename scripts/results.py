@@ -38,7 +38,7 @@ class EncoderRuns:
     vars.trf_system, vars.taught_system, vars.trf_learn_rate): each encoder's runs have their own
     folders, tables and references, and its transformer its own peak learning rate. The default
     encoder's are project.yml's defaults; the others' are passed to the same commands (train-trf,
-    train-cvt-teacher) as vars: `base` passes MPNet-base's, and `vars` is what a user passes."""
+    train-cvt-teacher) as vars: `base` passes MPNet-base's, and `project_vars` is what a user passes."""
 
     trf_system: str
     taught_system: str
@@ -50,10 +50,10 @@ class EncoderRuns:
     def systems(self) -> Tuple[str, str]:
         return self.trf_system, self.taught_system
 
-    def vars(self, encoder: str) -> Dict[str, str]:
+    def project_vars(self, encoder: str) -> Dict[str, str]:
         """The project vars that train this encoder's runs, as `--vars.NAME VALUE` would pass them."""
         return {"encoder": encoder, "trf_system": self.trf_system, "taught_system": self.taught_system,
-                "trf_learn_rate": f"{self.trf_learn_rate:g}"}
+                "trf_learn_rate": repr(self.trf_learn_rate)}
 
 
 ENCODERS: Dict[str, EncoderRuns] = {
@@ -71,7 +71,8 @@ A recorded run is **stale** when today's project would train it differently:
   from a variable (`${vars.cvt_steps}`, the paths, `{seed}`) take the recorded run's value, since
   those are the run's choices (budget, data, seed), not the project's, and the table shows the
   budget; the config file and every other override are today's, and so is the transformer's
-  learning rate (`${vars.trf_learn_rate}`), which is its encoder's (scripts/results.py, ENCODERS). The logger and the GPU allocator
+  learning rate (`${vars.trf_learn_rate}`), which is its encoder's (scripts/results.py,
+  ENCODERS). The logger and the GPU allocator
   are not compared, nor `outside_weight` in a run that chose it on dev after training (it has a
   tune.json). A config that can no longer be composed (a command or file gone) is stale too.
 - its code: spacy_cvt/training_version.py's TRAINING_VERSION, recorded at training time, differs
@@ -279,7 +280,7 @@ def command_system(system: str) -> str:
 
 def encoder_args(encoder: str) -> str:
     """`--vars.encoder E --vars.trf_system ... --vars.trf_learn_rate R`: what runs `encoder`'s systems."""
-    return " ".join(f"--vars.{name} {value}" for name, value in ENCODERS[encoder].vars(encoder).items())
+    return " ".join(f"--vars.{name} {value}" for name, value in ENCODERS[encoder].project_vars(encoder).items())
 
 
 def project_command(command: str, system: str) -> str:
@@ -294,7 +295,7 @@ def project_command(command: str, system: str) -> str:
 
 def todays_command(project: Path, task: str, system: str) -> Tuple[str, Dict[str, Any], set]:
     """Today's project.yml `train-SYSTEM` for the task (with its vars, `task_vars`, and its
-    encoder's, `EncoderRuns.vars`; a renamed system's, `command_system`): its config path, its
+    encoder's, `EncoderRuns.project_vars`; a renamed system's, `command_system`): its config path, its
     overrides, and the override keys whose value comes from any other variable (a run's choice: the
     encoder's folder is one). The encoder's learning rate is not a run's choice: a run trained at
     another rate than its encoder's today is stale."""
@@ -304,7 +305,7 @@ def todays_command(project: Path, task: str, system: str) -> Tuple[str, Dict[str
     if not (project / "project.yml").is_file():
         raise LookupError(f"no project.yml in {project}")
     encoder = system_encoder(system)
-    encoder_vars = ENCODERS[encoder].vars(encoder) if encoder else {}
+    encoder_vars = ENCODERS[encoder].project_vars(encoder) if encoder else {}
     overrides = {**task_vars(project, task), **{f"vars.{var}": value for var, value in encoder_vars.items()}}
     lines = {}
     for interpolate in (True, False):

@@ -78,6 +78,27 @@ def test_every_shipped_config_builds_its_pipeline(config):
     schedule = loaded["training"]["optimizer"]["learn_rate"]
     if isinstance(schedule, dict):
         assert schedule["total_steps"] == loaded["training"]["max_steps"]
+    if system == "trf":  # the rate of the default encoder's runs (results.ENCODERS) is the configs'
+        assert schedule["initial_rate"] == results.ENCODERS[results.DEFAULT_ENCODER].trf_learn_rate
+    # every run's per-evaluation log (spacy-cvt's JSONL) is its own: a retrained seed's replaces the last
+    logger = loaded["training"]["logger"]
+    assert logger["@loggers"] == "spacy-cvt.ConsoleLogger.v1" and logger["overwrite"] is True
+
+
+def test_every_train_command_logs_beside_its_record():
+    """record.py keeps a run's log from the folder of its train.json (per_seed.py --record)."""
+    from weasel.util import load_project_config, split_command
+
+    import record
+
+    commands = load_project_config(REPO, interpolate=False)["commands"]
+    trains = [line for command in commands if command["name"].startswith("train-")
+              for line in command["script"] if " spacy train " in line]
+    assert len(trains) == 5
+    for line in trains:
+        args = split_command(line)
+        folder = args[args.index("--record") + 1].rsplit("/", 1)[0]
+        assert args[args.index("--training.logger.output_file") + 1] == f"{folder}/{record.LOG}", line
 
 
 def test_no_two_configs_differ_only_in_comments():

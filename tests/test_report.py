@@ -297,11 +297,11 @@ def test_a_transformer_run_at_another_rate_than_its_encoders_is_stale(monkeypatc
     rate changes."""
     require_module("spacy_transformers", "pip install -e .[transformers]")
     run = REPO / "results" / "ner" / "trf-base" / "seed0"
-    assert results.stale_reasons(REPO, "ner", "trf-base", run) == []
+    rate = "training.optimizer.learn_rate.initial_rate"
+    assert not any(rate in reason for reason in results.stale_reasons(REPO, "ner", "trf-base", run))
     runs = results.ENCODERS["mpnet-base"]
     monkeypatch.setitem(results.ENCODERS, "mpnet-base", results.EncoderRuns(*runs.systems, 2e-4))
-    assert results.stale_reasons(REPO, "ner", "trf-base", run) == [
-        "config: training.optimizer.learn_rate.initial_rate 0.0001 → 0.0002"]
+    assert f"config: {rate} 0.0001 → 0.0002" in results.stale_reasons(REPO, "ner", "trf-base", run)
 
 
 def test_the_tables_say_which_machine_each_row_trained_on():
