@@ -1,6 +1,6 @@
 """Keep a finished run's small files in results/, so that docs/results.md can be regenerated.
 
-    python scripts/record.py ner --seeds 3 [--gpu-id -1] [--systems cvt,trf]
+    python scripts/record.py ner --seeds 3 [--gpu-id -1] [--systems cvt,trf] [--keep-shared]
         [--metrics metrics] [--training training] [--results results]
 
 (`spacy project run record --vars.task ner --vars.seeds 3`, after `all` with the same vars.) For
@@ -17,7 +17,11 @@ replaces results/<task>/<system>/ with
 and, for a system taught by another (cvt-teacher), the records of the steps that made its
 lessons (results/<task>/augment/run.json, results/<task>/trf/silver/apply.json, ...), with its
 teacher in the same call, so that its cost sums the teacher's recorded run (and a teacher is not
-recorded again without the system it taught, whose cost would then be another teacher's). The seeds' train.json carry their provenance (commit,
+recorded again without the system it taught, whose cost would then be another teacher's). A step
+every teacher shares (augment's rewrites: the same output from the same seed) is refused when it
+differs from the recorded one that another recorded taught system cost, unless --keep-shared
+keeps the recorded one, which the new system's cost then counts too (e.g. when the other was
+recorded on another machine and is not retrained). The seeds' train.json carry their provenance (commit,
 machine, TRAINING_VERSION; scripts/per_seed.py writes it): a record without one is refused. The
 pipelines themselves stay in training/ (too large to track).
 """
@@ -55,12 +59,17 @@ def files_of(task: str, system: str, seeds: int, metrics: Path, training: Path) 
     return pairs
 
 
+def shared_records(teacher: compare.Teacher) -> List[str]:
+    """The step records every teacher's taught system shares (augment's), under results/<task>/."""
+    return [record for step in teacher.steps for record in step.records if "{teacher}" not in record]
+
+
 def check(task: str, system: str, seeds: int, systems: Sequence[str], metrics: Path, training: Path,
-          results_dir: Path) -> None:
+          results_dir: Path, keep_shared: bool = False) -> None:
     """Refuse a taught system without its teacher, a teacher without the system it taught
     where results_dir holds that one, a shared step record (augment's) that would change what
-    another recorded taught system cost, what compare.py would refuse, a model without its
-    config and a training record without provenance."""
+    another recorded taught system cost (unless keep_shared: then it is kept), what compare.py
+    would refuse, a model without its config and a training record without provenance."""
     teacher = compare.TAUGHT.get(system)
     if teacher and teacher.system not in systems:
         raise ValueError(f"{system} learned from {teacher.system}: record both in one call "
@@ -69,13 +78,14 @@ def check(task: str, system: str, seeds: int, systems: Sequence[str], metrics: P
         if its_teacher.system == system and taught not in systems and (results_dir / task / taught).is_dir():
             raise ValueError(f"{results_dir / task / taught} learned from the recorded {system}, whose folder this "
                              f"would replace: record both in one call (--systems {system},{taught})")
-    if teacher:  # a step record every teacher shares (augment's) must stay what the other taught systems cost
+    if teacher and not keep_shared:  # a step record every teacher shares must stay what the other taught systems cost
         others = [other for other in compare.TAUGHT if other not in systems and (results_dir / task / other).is_dir()]
-        for name in (record for step in teacher.steps for record in step.records if "{teacher}" not in record):
+        for name in shared_records(teacher):
             kept, new = results_dir / task / name, metrics / task / name
             if others and kept.is_file() and new.is_file() and kept.read_bytes() != new.read_bytes():
                 raise ValueError(f"{kept}, which the recorded {', '.join(others)} also cost, differs from {new}: "
-                                 f"record them in this call too (--systems ...,{','.join(others)})")
+                                 f"record them in this call too (--systems ...,{','.join(others)}), or keep the "
+                                 f"recorded one with --keep-shared ({system}'s cost then counts it)")
     compare.system_row(metrics / task, task, system, seeds)
     for seed in range(seeds):
         for name in results.MODEL_FILES:
@@ -89,16 +99,21 @@ def check(task: str, system: str, seeds: int, systems: Sequence[str], metrics: P
 
 
 def record(task: str, seeds: int, metrics: Path, training: Path, results_dir: Path, gpu_id: int,
-           systems: Optional[Sequence[str]] = None) -> List[str]:
-    """Check every system, then replace its folder in results_dir/<task>; the systems recorded."""
+           systems: Optional[Sequence[str]] = None, keep_shared: bool = False) -> List[str]:
+    """Check every system, then replace its folder in results_dir/<task>; the systems recorded.
+    With keep_shared, a shared step record results_dir already holds is kept."""
     systems = list(systems or compare.default_systems(metrics / task))
     for system in systems:
-        check(task, system, seeds, systems, metrics, training, results_dir)
+        check(task, system, seeds, systems, metrics, training, results_dir, keep_shared)
     for system in systems:  # all first: a taught system's files include some in its teacher's folder
         shutil.rmtree(results_dir / task / system, ignore_errors=True)  # no seeds of an older record stay
     for system in systems:
+        shared = shared_records(compare.TAUGHT[system]) if system in compare.TAUGHT else []
         for source, name in files_of(task, system, seeds, metrics, training):
             target = results_dir / task / name
+            if keep_shared and str(name) in shared and target.is_file():
+                print(f"Kept {target}: {system}'s cost counts it, not {source}")
+                continue
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, target)
         (results_dir / task / system / "record.json").write_text(
@@ -112,6 +127,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--seeds", type=int, required=True, help="record seeds 0 .. SEEDS-1")
     parser.add_argument("--gpu-id", type=int, default=-1, help="the device evaluate ran on (the words/s column's)")
     parser.add_argument("--systems", help="comma-separated (default: those compare.py shows)")
+    parser.add_argument("--keep-shared", action="store_true",
+                        help="keep a recorded shared step record (augment's) that differs, instead of refusing")
     parser.add_argument("--metrics", type=Path, default=Path("metrics"))
     parser.add_argument("--training", type=Path, default=Path("training"))
     parser.add_argument("--results", type=Path, default=Path("results"))
@@ -120,7 +137,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         parser.error(f"--seeds must be at least 1, got {args.seeds}")
     try:
         systems = record(args.task, args.seeds, args.metrics, args.training, args.results, args.gpu_id,
-                         args.systems.split(",") if args.systems else None)
+                         args.systems.split(",") if args.systems else None, args.keep_shared)
     except (FileNotFoundError, ValueError) as err:
         print(f"record.py: {err}", file=sys.stderr)
         return 1

@@ -268,9 +268,16 @@ def test_record_keeps_a_teachers_step_records_with_it_and_guards_the_shared_one(
     assert (results_dir / "ner" / "trf" / "seed0" / "train.json").is_file()
     (results_dir / "ner" / "cvt-teacher-base").mkdir()  # recorded, and costs the same augment record
     edit_json(metrics / "augment" / "run.json", seconds=1.0)
-    with pytest.raises(ValueError, match=r"augment/run.json, which the recorded cvt-teacher-base also cost, differs"):
+    with pytest.raises(ValueError, match=r"augment/run.json, which the recorded cvt-teacher-base also cost, differs"
+                                         r".* or keep the recorded one with --keep-shared"):
         record.record("ner", 1, project / "metrics", project / "training", results_dir, -1, ["trf", "cvt-teacher"])
     assert (results_dir / "ner" / "trf" / "silver" / "apply.json").is_file()  # nothing replaced
+    kept = (results_dir / "ner" / "augment" / "run.json").read_bytes()
+    edit_json(metrics / "trf" / "silver" / "apply.json", seconds=2.0)
+    record.record("ner", 1, project / "metrics", project / "training", results_dir, -1, ["trf", "cvt-teacher"],
+                  keep_shared=True)  # the other taught system's augment record stays; the teacher's own are new
+    assert (results_dir / "ner" / "augment" / "run.json").read_bytes() == kept != (metrics / "augment" / "run.json").read_bytes()
+    assert json.loads((results_dir / "ner" / "trf" / "silver" / "apply.json").read_text())["seconds"] == 2.0
 
 
 def test_a_renamed_systems_record_is_checked_against_the_command_that_trains_it(recorded, tmp_path, monkeypatch):
