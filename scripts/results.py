@@ -72,9 +72,9 @@ A recorded run is **stale** when today's project would train it differently:
   those are the run's choices (budget, data, seed), not the project's, and the table shows the
   budget; the config file and every other override are today's, and so is the transformer's
   learning rate (`${vars.trf_learn_rate}`), which is its encoder's (scripts/results.py,
-  ENCODERS). The logger and the GPU allocator
-  are not compared, nor `outside_weight` in a run that chose it on dev after training (it has a
-  tune.json). A config that can no longer be composed (a command or file gone) is stale too.
+  ENCODERS). The logger and the GPU allocator are not compared, nor `outside_weight` in a run
+  that chose it on dev after training (it has a tune.json). A config that can no longer be
+  composed (a command or file gone) is stale too.
 - its code: spacy_cvt/training_version.py's TRAINING_VERSION, recorded at training time, differs
   from today's. It is bumped by hand when a change alters what training computes from the same
   config and data, so it cannot see a change made without bumping it; the record also keeps the
