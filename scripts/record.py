@@ -21,9 +21,9 @@ recorded again without the system it taught, whose cost would then be another te
 every teacher shares (augment's rewrites: the same output from the same seed) is refused when it
 differs from the recorded one that another recorded taught system cost, unless --keep-shared
 keeps the recorded one, which the new system's cost then counts too (e.g. when the other was
-recorded on another machine and is not retrained). The seeds' train.json carry their provenance (commit,
-machine, TRAINING_VERSION; scripts/per_seed.py writes it): a record without one is refused. The
-pipelines themselves stay in training/ (too large to track).
+recorded on another machine and is not retrained). The seeds' train.json carry their provenance
+(commit, machine, TRAINING_VERSION; scripts/per_seed.py writes it): a record without one is
+refused. The pipelines themselves stay in training/ (too large to track).
 """
 
 from __future__ import annotations
