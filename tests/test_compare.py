@@ -1,8 +1,8 @@
-"""scripts/compare.py, on files with the layout the real tools write.
+"""spacy_cvt_project/compare.py, on files with the layout the real tools write.
 
 The evaluation file comes from one real `spacy evaluate --gold-preproc --output` run (rule-based
-components), the training record from a real scripts/per_seed.py run and the size from a real
-scripts/model_size.py run, so a change in any of them breaks these tests instead of the table.
+components), the training record from a real spacy_cvt_project/per_seed.py run and the size from a real
+spacy_cvt_project/model_size.py run, so a change in any of them breaks these tests instead of the table.
 """
 
 import json
@@ -15,10 +15,9 @@ import pytest
 import spacy
 from spacy.tokens import Doc, DocBin, Span
 
-from .conftest import REPO, require_module
+from spacy_cvt_project import catalog, compare
 
-sys.path.insert(0, str(REPO / "scripts"))
-import compare  # noqa: E402
+from .conftest import PROJECT_CLI, REPO, require_module
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 BERT_BASE = {"model_type": "bert", "num_hidden_layers": 12, "hidden_size": 768}
@@ -51,8 +50,8 @@ def real(tmp_path_factory):
     DocBin(docs=[doc]).to_disk(root / "test.spacy")
     run("-m", "spacy", "evaluate", str(root / "pipeline"), str(root / "test.spacy"),
         "--output", str(root / "evaluate.json"), "--gold-preproc")
-    run(str(REPO / "scripts" / "per_seed.py"), "--seeds", "1", "--record", str(root / "train.json"), "--", "true")
-    run(str(REPO / "scripts" / "model_size.py"), str(root / "pipeline"), "--output", str(root / "size.json"))
+    run(*PROJECT_CLI, "per-seed", "--seeds", "1", "--record", str(root / "train.json"), "--", "true")
+    run(*PROJECT_CLI, "model-size", str(root / "pipeline"), "--output", str(root / "size.json"))
     return {name: json.loads((root / f"{name}.json").read_text()) for name in ("evaluate", "train", "size")}
 
 
@@ -82,7 +81,7 @@ def metrics_tree(root: Path, real: dict, task: str, runs: dict, encoders: dict =
 
 
 def test_real_files_have_what_compare_reads(real):
-    for task in compare.SCORE_KEYS:
+    for task in catalog.TASKS:
         for system in compare.SYSTEMS:
             assert isinstance(real["evaluate"][compare.score_key(task, system)], float), (task, system)
     assert real["evaluate"]["speed"] > 0
@@ -260,20 +259,19 @@ def test_cli_runs_without_torch_or_spacy_cvt(real, tmp_path):
     """As the workflow calls it, with `import torch` made to fail."""
     metrics = metrics_tree(tmp_path, real, "chunk", {s: [(0.5, 5, 5, 0.5)] for s in compare.SYSTEMS})
     code = (
-        "import sys; sys.modules['torch'] = None; sys.argv[0] = 'compare.py'; "
-        f"sys.path.insert(0, {str(REPO / 'scripts')!r}); import compare; code = compare.main(sys.argv[1:]); "
-        "assert 'spacy_cvt' not in sys.modules; sys.exit(code)"
+        "import sys; sys.modules['torch'] = None; from spacy_cvt_project.cli import app; "
+        "app(sys.argv[1:], standalone_mode=False); assert 'spacy_cvt' not in sys.modules"
     )
-    result = run("-c", code, "chunk", "--seeds", "1", "--metrics", str(metrics), cwd=tmp_path)
+    result = run("-c", code, "compare", "chunk", "--seeds", "1", "--metrics", str(metrics), cwd=tmp_path)
     assert "| cvt | 50.0 | – |" in result.stdout and (metrics / "chunk" / "comparison.png").exists()
     shutil.rmtree(metrics / "chunk" / "cnn")
-    failed = subprocess.run([sys.executable, str(REPO / "scripts" / "compare.py"), "chunk", "--metrics", str(metrics)],
+    failed = subprocess.run([sys.executable, *PROJECT_CLI, "compare", "chunk", "--metrics", str(metrics)],
                             capture_output=True, text=True, timeout=120)
     assert failed.returncode == 1 and "cnn/seed0/evaluate.json is missing" in failed.stderr
 
 
 def recorded_tree(root: Path, real: dict, runs: dict) -> Path:
-    """results/ as scripts/record.py leaves it: metrics/'s files, and per seed the config as
+    """results/ as spacy_cvt_project/record.py leaves it: metrics/'s files, and per seed the config as
     trained and spacy train's dev scores, and the device evaluate ran on."""
     results_dir = metrics_tree(root, real, "ner", runs)
     for system, seeds in runs.items():
@@ -291,9 +289,10 @@ def test_each_system_is_shown_beside_its_recorded_runs(real, tmp_path, monkeypat
     results_dir = recorded_tree(tmp_path / "results", real, {"cvt": [(0.36, 21_000, 310, 0.010), (0.38, 23_000, 320, 0.011)]})
     compare.compare("ner", 3, metrics, ["cvt", "trf"], results_dir=results_dir, project=tmp_path)
     table = (metrics / "ner" / "comparison.md").read_text()
-    # tmp_path has no project.yml, so nothing can say the recorded runs are what the project trains today
+    # tmp_path has no configs/, so nothing can say the recorded runs are what the project trains today
     assert "| cvt | 32.0 ± 2.0 | 37.0 ± 1.4 (n = 2) stale [2] | 5.5 ± 0.5 min |" in table
-    assert f"[2] cvt's recorded runs are stale: today's config cannot be composed: no project.yml in {tmp_path}." in table
+    assert ("[2] cvt's recorded runs are stale: today's config cannot be composed: configs/cvt_ner.cfg, "
+            "today's config of cvt on ner, is missing.") in table
     assert "| trf | 40.0 ± 0.0 | – | 10.0 ± 0.0 min |" in table  # none recorded
     payload = json.loads((metrics / "ner" / "comparison.json").read_text())
     assert [r["system"] for r in payload["recorded"]] == ["cvt"]

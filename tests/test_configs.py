@@ -1,14 +1,12 @@
 """The shipped configs as the project composes them: one config per system and head, tasks and
-systems told apart by project vars and command-line overrides.
+systems told apart by the catalog (spacy_cvt_project/catalog.py) and the overrides of
+spacy_cvt_project/runs.py, which `python -m spacy_cvt_project train` runs for project.yml.
 
-The compositions are read from project.yml itself, by scripts/results.py's todays_command (each
-task's command for its vars, each train-SYSTEM command for its config and overrides), so these
-tests fail when project.yml points a system at a config or an override that does not build or
-train.
+What each system trains is written out here on its own (EXPECTED), so that a wrong composition
+fails; the other tests build and train every composition the project can run.
 """
 
 import json
-import sys
 from pathlib import Path
 from typing import Dict, List, Tuple
 
@@ -21,44 +19,87 @@ from spacy.tokens import Doc, DocBin
 from spacy.training import biluo_tags_to_spans, iob_to_biluo
 from spacy.util import registry
 
-from .conftest import REPO, require_module, run_python
+from spacy_cvt_project import catalog, check, compare, record, runs
+from spacy_cvt_project import transformer as link_transformer
 
-sys.path.insert(0, str(REPO / "scripts"))
-import check_task  # noqa: E402  scripts/check_task.py
-import compare  # noqa: E402  scripts/compare.py
-import results  # noqa: E402  scripts/results.py
+from .conftest import REPO, require_module, run_python
 
 TASKS = ("ner", "pos", "chunk", "aspect")
 SYSTEMS = ("cvt", "bilstm", "cnn", "trf")
 CVT_SYSTEMS = ("cvt", "bilstm", "cvt-teacher")
-# the `teacher` workflow's tasks: there is a cvt-teacher config for the ner head only
+# the tasks with a teacher: there is a cvt-teacher config for the ner head only
 TEACHER_TASKS = ("ner", "aspect")
 COMBINATIONS = [(task, system) for task in TASKS for system in SYSTEMS] + [
     (task, "cvt-teacher") for task in TEACHER_TASKS
 ]
 # one task per composition, for the test that trains: aspect composes as ner (same heads, other
 # data) and chunk's cnn and trf as ner's; test_the_trained_combinations_cover_every_composition
-# fails when project.yml makes a left-out one compose differently
+# fails when the catalog makes a left-out one compose differently
 TRAINED = [
     (task, system) for task, system in COMBINATIONS
     if task != "aspect" and not (task == "chunk" and system in ("cnn", "trf"))
 ]
+CHOICES = {"steps": 800, "eval_frequency": 100, "vectors": "corpus/vectors", "transformer": "assets/minilm"}
+# What each system trains, written out: (config, overrides beyond the data, seed, budget and log
+# that every run sets). bilstm is cvt without raw text; trf trains at MiniLM's rate.
+EXPECTED = {
+    ("ner", "cvt"): ("configs/cvt_ner.cfg", {"paths.raw": "corpus/unlabeled.txt", "paths.vectors": "corpus/vectors"}),
+    ("pos", "bilstm"): ("configs/cvt_tagger.cfg", {
+        "paths.vectors": "corpus/vectors", "components.cvt_tagger.unlabeled_steps": 0,
+        "initialize.components.cvt_tagger.unlabeled_corpus": None}),
+    ("chunk", "cvt"): ("configs/cvt_chunker.cfg", {"paths.raw": "corpus/unlabeled.txt", "paths.vectors": "corpus/vectors"}),
+    ("chunk", "cnn"): ("configs/cnn_ner.cfg", {"paths.vectors": "corpus/vectors"}),
+    ("pos", "trf"): ("configs/trf_tagger.cfg", {"paths.transformer": "assets/minilm",
+                                                "training.optimizer.learn_rate.initial_rate": 5e-05}),
+    ("aspect", "cvt-teacher"): ("configs/cvt-teacher_ner.cfg", {
+        "paths.silver": "corpus/aspect/trf_silver.spacy", "paths.vectors": "corpus/aspect/trf_teacher_vectors"}),
+}
 
 
 def train_command(task: str, system: str) -> Tuple[str, Dict[str, object]]:
-    """train-SYSTEM's config and overrides for the task and seed 0, composed as scripts/results.py
-    composes today's config of a recorded run (with the vars of the task's own command)."""
-    config, overrides, _ = results.todays_command(REPO, task, system)
-    return config, {**overrides, "system.seed": 0}
+    """What `python -m spacy_cvt_project train SYSTEM --task TASK` trains for seed 0: config and overrides."""
+    choices = runs.Choices(task, **CHOICES)
+    return catalog.config_path(task, system), {**runs.chosen_overrides(system, choices, 0),
+                                               **runs.fixed_overrides(task, system)}
 
 
 def component_names(task: str, system: str) -> List[str]:
-    heads = results.task_vars(REPO, task)
+    spec = catalog.TASKS[task]
     if system in CVT_SYSTEMS:
-        return [f"cvt_{heads['vars.cvt_head']}"]
+        return [f"cvt_{spec.cvt_head}"]
     if system == "cnn":
-        return ["tok2vec", heads["vars.spacy_head"]]
-    return ["transformer", heads["vars.spacy_head"], "doc_cleaner"]
+        return ["tok2vec", spec.spacy_head]
+    return ["transformer", spec.spacy_head, "doc_cleaner"]
+
+
+@pytest.mark.parametrize("task,system", sorted(EXPECTED))
+def test_each_system_trains_the_config_and_overrides_written_out_here(task, system):
+    config, overrides = EXPECTED[task, system]
+    budget = {"training.max_steps": 800, "training.eval_frequency": 100,
+              "training.logger.output_file": f"metrics/{task}/{system}/seed0/log.jsonl"}
+    if system != "cnn":  # cnn's schedule has no length
+        budget["training.optimizer.learn_rate.total_steps"] = 800
+    data = {"paths.train": f"corpus/{task}/train.spacy", "paths.dev": f"corpus/{task}/dev.spacy", "system.seed": 0}
+    assert train_command(task, system) == (config, {**data, **overrides, **budget})
+
+
+def test_a_train_command_line_is_spacy_train_with_every_override():
+    """The whole command line of one run, as `train` runs it and records it in train.json."""
+    command = runs.train_command("bilstm", runs.Choices("pos", 400, 100, vectors="my_vectors"), 2, 0)
+    assert command == [
+        "python", "-m", "spacy", "train", "configs/cvt_tagger.cfg", "--output", "training/pos/bilstm/seed2",
+        "--paths.train", "corpus/pos/train.spacy", "--paths.dev", "corpus/pos/dev.spacy", "--system.seed", "2",
+        "--paths.vectors", "my_vectors", "--training.max_steps", "400",
+        "--training.optimizer.learn_rate.total_steps", "400", "--training.eval_frequency", "100",
+        "--training.logger.output_file", "metrics/pos/bilstm/seed2/log.jsonl",
+        "--components.cvt_tagger.unlabeled_steps", "0", "--initialize.components.cvt_tagger.unlabeled_corpus", "null",
+        "--gpu-id", "0"]
+    assert runs.tune_command("cvt-teacher", "ner", 1, -1) == [
+        "python", "-m", "spacy", "cvt-tune-decoding", "training/ner/cvt-teacher/seed1/model-best",
+        "corpus/ner/dev.spacy", "--gpu-id", "-1"]
+    assert runs.evaluate_command("cnn", "chunk", 0, -1) == [
+        "python", "-m", "spacy", "evaluate", "training/chunk/cnn/seed0/model-best", "corpus/chunk/test.spacy",
+        "--output", "metrics/chunk/cnn/seed0/evaluate.json", "--gold-preproc", "--gpu-id", "-1"]
 
 
 @pytest.mark.parametrize("config", sorted(p.name for p in (REPO / "configs").glob("*.cfg")))
@@ -78,27 +119,18 @@ def test_every_shipped_config_builds_its_pipeline(config):
     schedule = loaded["training"]["optimizer"]["learn_rate"]
     if isinstance(schedule, dict):
         assert schedule["total_steps"] == loaded["training"]["max_steps"]
-    if system == "trf":  # the rate of the default encoder's runs (results.ENCODERS) is the configs'
-        assert schedule["initial_rate"] == results.ENCODERS[results.DEFAULT_ENCODER].trf_learn_rate
+    if system == "trf":  # the rate of the default encoder's runs (catalog.ENCODERS) is the configs'
+        assert schedule["initial_rate"] == catalog.ENCODERS[catalog.DEFAULT_ENCODER].trf_learn_rate
     # every run's per-evaluation log (spacy-cvt's JSONL) is its own: a retrained seed's replaces the last
     logger = loaded["training"]["logger"]
     assert logger["@loggers"] == "spacy-cvt.ConsoleLogger.v1" and logger["overwrite"] is True
 
 
-def test_every_train_command_logs_beside_its_record():
-    """record.py keeps a run's log from the folder of its train.json (per_seed.py --record)."""
-    from weasel.util import load_project_config, split_command
-
-    import record
-
-    commands = load_project_config(REPO, interpolate=False)["commands"]
-    trains = [line for command in commands if command["name"].startswith("train-")
-              for line in command["script"] if " spacy train " in line]
-    assert len(trains) == 5
-    for line in trains:
-        args = split_command(line)
-        folder = args[args.index("--record") + 1].rsplit("/", 1)[0]
-        assert args[args.index("--training.logger.output_file") + 1] == f"{folder}/{record.LOG}", line
+@pytest.mark.parametrize("task,system", COMBINATIONS)
+def test_every_run_logs_beside_its_record(task, system):
+    """record keeps a run's log from the folder of its train.json (`train`'s record)."""
+    _, overrides = train_command(task, system)
+    assert overrides["training.logger.output_file"] == f"metrics/{task}/{system}/seed0/{record.LOG}"
 
 
 def test_no_two_configs_differ_only_in_comments():
@@ -107,14 +139,14 @@ def test_no_two_configs_differ_only_in_comments():
     for path in sorted((REPO / "configs").glob("*.cfg")):
         loaded = spacy.util.load_config(path, interpolate=False)
         same = [name for name, other in settings.items() if other == loaded]
-        assert not same, f"{path.name} repeats {same}: use overrides in project.yml instead"
+        assert not same, f"{path.name} repeats {same}: use fixed overrides in spacy_cvt_project/catalog.py instead"
         settings[path.name] = loaded
 
 
 @pytest.mark.parametrize("task,system", COMBINATIONS)
 def test_every_system_and_task_builds_as_the_project_composes_it(task, system):
-    """train-SYSTEM's config and overrides for the task build the task's head, read the task's
-    data, and choose model-best by the score compare.py reports; the CVT systems differ only in
+    """Each system's config and overrides for the task build the task's head, read the task's
+    data, and choose model-best by the score compare reports; the CVT systems differ only in
     their raw text."""
     if system == "trf":
         require_module("spacy_transformers", "pip install -e .[transformers]")
@@ -129,7 +161,7 @@ def test_every_system_and_task_builds_as_the_project_composes_it(task, system):
     assert nlp.pipe_names == component_names(task, system)
     filled = nlp.config.interpolate()
     assert filled["corpora"]["train"]["path"] == f"corpus/{task}/train.spacy"
-    # model-best is chosen by the score that scripts/compare.py reports for the system
+    # model-best is chosen by the score that spacy_cvt_project/compare.py reports for the system
     assert filled["training"]["score_weights"].get(compare.score_key(task, system)), filled["training"]["score_weights"]
     if system in CVT_SYSTEMS:
         (name,) = nlp.pipe_names
@@ -193,7 +225,7 @@ def project(conll2000_train, raw_text_file, tmp_path_factory):
 
 
 def composition(task: str, system: str) -> Tuple[str, Tuple]:
-    """What train-SYSTEM trains for the task, its data and log paths apart."""
+    """What the system trains for the task, its data and log paths apart."""
     config, overrides = train_command(task, system)
     return config, tuple(sorted((key, str(value)) for key, value in overrides.items()
                                 if not key.startswith(("paths.", "training.logger."))))
@@ -209,7 +241,7 @@ def test_the_trained_combinations_cover_every_composition():
 @pytest.mark.slow
 @pytest.mark.parametrize("task,system", TRAINED)
 def test_every_system_and_task_trains_as_the_project_composes_it(task, system, project, tmp_path):
-    """train-SYSTEM's `spacy train` line for the task, run in a project-shaped folder: 2 steps."""
+    """The system's `spacy train` line for the task, run in a project-shaped folder: 2 steps."""
     config, overrides = train_command(task, system)
     budget = {"training.max_steps": 2, "training.optimizer.learn_rate.total_steps": 2, "training.eval_frequency": 1}
     overrides.update({key: value for key, value in budget.items() if key in overrides})
@@ -281,118 +313,83 @@ def test_the_soft_teacher_config_is_the_transformer_config_with_a_cvt_head():
 
 
 
-@pytest.mark.parametrize("task", TASKS)
-def test_check_task_accepts_the_heads_of_the_tasks_own_command(task):
-    heads = results.task_vars(REPO, task)
-    assert check_task.head_mismatch(REPO, task, heads["vars.cvt_head"], heads["vars.spacy_head"]) is None
+def test_the_tasks_with_a_teacher_are_those_with_a_teacher_config():
+    for task, spec in catalog.TASKS.items():
+        assert spec.teacher == (REPO / "configs" / f"cvt-teacher_{spec.cvt_head}.cfg").is_file(), task
+    assert tuple(task for task, spec in catalog.TASKS.items() if spec.teacher) == TEACHER_TASKS
 
 
-def test_check_task_stops_a_task_run_with_the_default_heads():
-    """`all --vars.task pos` alone keeps the ner heads: the message names the task's command."""
-    message = check_task.head_mismatch(REPO, "pos", "ner", "ner")
-    assert "spacy project run pos" in message and "--vars.cvt_head tagger --vars.spacy_head tagger" in message
-    assert "cvt_head = ner" in message
-    assert check_task.head_mismatch(REPO, "chunk", "chunker", "ner") is None
-    assert "spacy_head = tagger" in check_task.head_mismatch(REPO, "chunk", "chunker", "tagger")
+def test_the_workflows_are_all_without_the_teachers_or_the_small_systems_steps():
+    """`all-but-teacher` (pos, chunk) is `all` without the teacher's steps and the check for them;
+    `teacher` (what `base` runs) is `all` without cvt, bilstm and cnn."""
+    from weasel.util import load_project_config
 
-
-@pytest.mark.parametrize("task", TASKS)
-def test_each_task_command_runs_all_exactly_where_its_head_has_a_teacher(task):
-    """`all` trains cvt-teacher, so the task's own command runs it only where a teacher config
-    exists for its cvt head (ner, aspect); pos and chunk run `all-but-teacher`."""
-    from weasel.util import load_project_config, split_command
-
-    config = load_project_config(REPO, interpolate=False)
-    command = {c["name"]: c for c in config["commands"]}[task]["script"][0]
-    workflow = split_command(command)[5]  # python -m spacy project run WORKFLOW
-    cvt_head = results.task_vars(REPO, task)["vars.cvt_head"]
-    has_teacher = check_task.missing_teacher(REPO, task, cvt_head) is None
-    assert has_teacher == (task in TEACHER_TASKS)
-    assert workflow == ("all" if has_teacher else "all-but-teacher")
-    # all-but-teacher is all without the teacher's steps and the check for them
+    workflows = load_project_config(REPO, interpolate=False)["workflows"]
     teacher_steps = ["check-teacher", "augment", "silver", "teacher-vectors", "train-cvt-teacher", "evaluate-cvt-teacher"]
-    workflows = config["workflows"]
     assert workflows["all"][0] == "check-teacher"
     assert [step for step in workflows["all"] if step not in teacher_steps] == workflows["all-but-teacher"]
-    # and `teacher` (what `base` runs) is all without cvt, bilstm and cnn
     others = ["train-cvt", "train-bilstm", "train-cnn", "evaluate"]
     assert [step for step in workflows["all"] if step not in others] == workflows["teacher"]
 
 
-def test_each_encoder_trains_under_its_own_names_and_rate():
-    """`base` passes MPNet-base's names and learning rate (results.ENCODERS); the defaults are
-    MiniLM's; the encoders are those `transformer` installs; misnamed systems stop `convert` with
-    the vars to pass, and another rate is warned about with them."""
+def test_each_encoder_trains_under_its_own_names():
+    """project.yml's defaults are MiniLM's names, `base` passes MPNet-base's, and the encoders are
+    those `transformer` installs; misnamed systems stop `all` with the vars to pass."""
     from weasel.util import load_project_config, split_command
 
-    import link_transformer
-
     config = load_project_config(REPO, interpolate=False)
-    assert set(results.ENCODERS) == {encoder.value for encoder in link_transformer.Encoder}
+    assert set(catalog.ENCODERS) == {encoder.value for encoder in link_transformer.Encoder}
     defaults = config["vars"]
-    assert defaults["encoder"] == results.DEFAULT_ENCODER
-    default = results.ENCODERS[results.DEFAULT_ENCODER]
-    assert (defaults["trf_system"], defaults["taught_system"]) == default.systems
-    assert float(defaults["trf_learn_rate"]) == default.trf_learn_rate
+    assert defaults["encoder"] == catalog.DEFAULT_ENCODER == "minilm" and defaults["task"] == catalog.DEFAULT_TASK
+    assert (defaults["trf_system"], defaults["taught_system"]) == ("trf", "cvt-teacher")
     args = split_command({c["name"]: c for c in config["commands"]}["base"]["script"][0])
     given = {arg[7:]: value for arg, value in zip(args, args[1:]) if arg.startswith("--vars.")}
-    base = results.ENCODERS["mpnet-base"]
-    assert given["encoder"] == "mpnet-base" and (given["trf_system"], given["taught_system"]) == base.systems
-    assert float(given["trf_learn_rate"]) == base.trf_learn_rate != default.trf_learn_rate
-    # what compare prints to retrain trf-base trains it as `base` does
-    assert results.project_command("train-trf", "trf-base") == (
-        "train-trf --vars.encoder mpnet-base --vars.trf_system trf-base --vars.taught_system cvt-teacher-base "
-        "--vars.trf_learn_rate 0.0001")
-    assert results.project_command("train-trf", "trf") == "train-trf"
-    message = check_task.misnamed_systems("mpnet-base", "trf", "cvt-teacher")
+    assert (given["encoder"], given["trf_system"], given["taught_system"]) == ("mpnet-base", "trf-base", "cvt-teacher-base")
+    assert catalog.ENCODERS["mpnet-base"].trf_learn_rate == 1e-4 and catalog.ENCODERS["minilm"].trf_learn_rate == 5e-5
+    message = check.misnamed_systems("mpnet-base", "trf", "cvt-teacher")
     assert "those are minilm's" in message and "spacy project run base" in message
-    assert results.encoder_args("mpnet-base") in message
-    assert "compare, record and report know" in check_task.misnamed_systems("minilm", "my-trf", "cvt-teacher")
-    assert check_task.other_learn_rate("mpnet-base", 1e-4) is None and check_task.other_learn_rate("minilm", 5e-5) is None
-    warning = check_task.other_learn_rate("mpnet-base", 5e-5)
-    assert "trf_learn_rate = 5e-05" in warning and "trains at 0.0001" in warning and "stale" in warning
-    assert "--vars.trf_learn_rate 0.0001" in warning
+    assert "--vars.encoder mpnet-base --vars.trf_system trf-base --vars.taught_system cvt-teacher-base" in message
+    assert "compare, record and report know" in check.misnamed_systems("minilm", "my-trf", "cvt-teacher")
+    assert check.misnamed_systems("mpnet-base", "trf-base", "cvt-teacher-base") is None
 
 
-def test_convert_warns_but_goes_on_when_the_rate_is_not_the_encoders():
-    """A deliberate other rate is the user's choice: check_task says what it means and exits 0."""
-    ok = run_python([str(REPO / "scripts" / "check_task.py"), "ner", "--cvt-head", "ner", "--spacy-head", "ner",
-                     "--project", str(REPO), "--encoder", "mpnet-base", "--trf-system", "trf-base",
-                     "--taught-system", "cvt-teacher-base", "--trf-learn-rate", "5e-5"], cwd=REPO, timeout=120)
-    assert "Warning: trf_learn_rate = 5e-05, but mpnet-base's transformer (trf-base) trains at 0.0001" in ok.stderr
-    quiet = run_python([str(REPO / "scripts" / "check_task.py"), "ner", "--cvt-head", "ner", "--spacy-head", "ner",
-                        "--project", str(REPO), "--encoder", "minilm", "--trf-learn-rate", "5e-5"], cwd=REPO, timeout=120)
-    assert quiet.stderr == ""
+def test_train_refuses_a_transformer_system_of_another_encoder():
+    runs.check_encoder("trf", "minilm")
+    runs.check_encoder("cvt", "mpnet-base")  # not a transformer's system
+    with pytest.raises(typer.BadParameter, match="trf-base is mpnet-base's system, but this run's encoder is minilm"):
+        runs.check_encoder("trf-base", "minilm")
 
 
-def test_check_task_stops_all_before_training_where_the_head_has_no_teacher(capsys):
-    message = check_task.missing_teacher(REPO, "pos", "tagger")
-    assert "configs/cvt-teacher_tagger.cfg does not exist" in message
-    assert "cvt-teacher configs exist for ner" in message and "spacy project run pos" in message
-    assert "all-but-teacher" in message
+def test_check_stops_all_before_training_where_the_task_has_no_teacher(capsys):
+    message = check.missing_teacher("pos")
+    assert "configs/cvt-teacher_tagger.cfg" in message and "the tasks with one: ner, aspect" in message
+    assert "spacy project run all-but-teacher . --vars.task pos" in message
     with pytest.raises(typer.Exit) as stopped:  # `all`'s first step
-        check_task.main("pos", cvt_head="tagger", spacy_head="tagger", project=REPO, teacher=True)
-    assert stopped.value.exit_code == 1 and "cvt-teacher_tagger.cfg does not exist" in capsys.readouterr().err
-    check_task.main("pos", cvt_head="tagger", spacy_head="tagger", project=REPO, teacher=False)  # convert's: heads only
-    check_task.main("aspect", cvt_head="ner", spacy_head="ner", project=REPO, teacher=True)
+        check.main("pos", teacher=True)
+    assert stopped.value.exit_code == 1 and "all-but-teacher" in capsys.readouterr().err
+    check.main("pos", teacher=False)  # convert's check
+    check.main("aspect", teacher=True)
+    with pytest.raises(typer.Exit):
+        check.main("mine")
+    assert "unknown task 'mine'" in capsys.readouterr().err
 
 
-def test_check_task_stops_a_budget_that_ends_between_dev_evaluations(capsys):
+def test_check_stops_a_budget_that_ends_between_dev_evaluations(capsys):
     """spaCy evaluates every eval_frequency steps, not at the last step: trf_steps 150 with
     eval_frequency 100 would report a 150-step budget for the step-100 model."""
     from weasel.util import load_project_config
 
     project_vars = load_project_config(REPO)["vars"]
     budgets = {name: project_vars[name] for name in ("cvt_steps", "bilstm_steps", "cnn_steps", "trf_steps")}
-    assert check_task.unevaluated_budgets(budgets, project_vars["eval_frequency"]) is None  # the defaults fit
-    message = check_task.unevaluated_budgets({"cvt_steps": 800, "trf_steps": 150}, 100)
+    assert set(budgets) == set(catalog.BUDGETS.values())
+    assert check.unevaluated_budgets(budgets, project_vars["eval_frequency"]) is None  # the defaults fit
+    message = check.unevaluated_budgets({"cvt_steps": 800, "trf_steps": 150}, 100)
     assert "trf_steps = 150 last evaluates at step 100" in message and "cvt_steps" not in message
     assert "--vars.trf_steps 200" in message
-    assert "positive" in check_task.unevaluated_budgets({"trf_steps": 150}, 0)
+    assert "positive" in check.unevaluated_budgets({"trf_steps": 150}, 0)
     with pytest.raises(typer.Exit) as stopped:  # convert's check, before anything trains
-        check_task.main("ner", cvt_head="ner", spacy_head="ner", project=REPO, eval_frequency=100,
-                        budget=["cvt_steps=800", "trf_steps=150"])
+        check.main("ner", eval_frequency=100, budget=["cvt_steps=800", "trf_steps=150"])
     assert stopped.value.exit_code == 1 and "trf_steps = 150" in capsys.readouterr().err
     with pytest.raises(typer.BadParameter, match="NAME=STEPS"):
-        check_task.main("ner", cvt_head="ner", spacy_head="ner", project=REPO, eval_frequency=100, budget=["trf_steps"])
-    check_task.main("ner", cvt_head="ner", spacy_head="ner", project=REPO, eval_frequency=100, budget=["trf_steps=300"])
+        check.main("ner", eval_frequency=100, budget=["trf_steps"])
+    check.main("ner", eval_frequency=100, budget=["trf_steps=300"])

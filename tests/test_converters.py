@@ -1,4 +1,4 @@
-"""Tests for the dataset converters in scripts/, on the quirky real files and small synthetic ones.
+"""Tests for the dataset converters in spacy_cvt_project/convert/, on the quirky real files and small synthetic ones.
 
 Real data is read from conftest's DATA_DIR (SPACY_CVT_DATA, else ../shared/data beside the
 checkout); tests that need it are skipped (with the reason) when it is missing, and fail
@@ -20,12 +20,11 @@ from spacy.vocab import Vocab
 
 from .conftest import REPO, data_file, unavailable
 
-sys.path.insert(0, str(REPO / "scripts"))
-import convert_conll2000 as c2000  # noqa: E402
-import convert_semeval14 as semeval  # noqa: E402
-import convert_wnut17 as wnut  # noqa: E402
-import make_glove_vectors as glove  # noqa: E402
-import prepare_unlabeled as unlabeled  # noqa: E402
+from spacy_cvt_project import glove
+from spacy_cvt_project import raw_text as unlabeled
+from spacy_cvt_project.convert import conll2000 as c2000
+from spacy_cvt_project.convert import semeval14 as semeval
+from spacy_cvt_project.convert import wnut17 as wnut
 
 
 def ents(doc):
@@ -433,7 +432,7 @@ def test_wnut_cli_refuses_wrong_sentence_count(tmp_path):
 
 
 def test_ud_conversion_names_the_splits(tmp_path):
-    import convert_ud
+    from spacy_cvt_project.convert import ud as convert_ud
 
     source = tmp_path / "ud"
     source.mkdir()
@@ -452,3 +451,21 @@ def test_ud_conversion_names_the_splits(tmp_path):
     assert [t.tag_ for t in doc] == ["PRP", "VBD", "RB", "VB", "."]
     assert [t.pos_ for t in doc] == ["PRON", "AUX", "PART", "VERB", "PUNCT"]
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["dev.spacy", "test.spacy", "train.spacy"]
+
+
+def test_convert_reads_each_tasks_data_set_from_the_data_dir(tmp_path):
+    """`convert TASK` finds the task's data set (catalog.TASKS) under --data-dir, and says which
+    folder is missing and what to pass when it is not there."""
+    from spacy_cvt_project.convert import convert_task
+
+    with pytest.raises(FileNotFoundError, match=r"nowhere/semeval14 does not exist: task 'aspect' reads its data set"
+                                                r".*--vars.data_dir"):
+        convert_task("aspect", tmp_path / "nowhere", tmp_path / "out")
+    with pytest.raises(ValueError, match="unknown task 'mine'"):
+        convert_task("mine", tmp_path, tmp_path / "out")
+    wnut_dir = tmp_path / "data" / "wnut17"
+    wnut_dir.mkdir(parents=True)
+    for name in wnut.WNUT_FILES.values():  # a file the converter reads, with a wrong sentence count
+        (wnut_dir / name).write_text("a\tO\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="wnut17train.conll: read 1 sentences"):  # it reached the WNUT-17 converter
+        convert_task("ner", tmp_path / "data", tmp_path / "out")

@@ -2,7 +2,7 @@
 
 The rehearsal builds the kit's cvt part for this Python, installs it with `--no-index --no-deps
 --target` into a fresh venv that holds only what a GPU image is assumed to have (CPU torch in
-place of the CUDA build), and runs scripts/gpu_check.sh there with `--gpu-id -1` and a tiny
+place of the CUDA build), and runs spacy_cvt_project/gpu/check.sh there with `--gpu-id -1` and a tiny
 budget. It needs the package index (as CI has) and ../shared/data, and takes minutes: it is an
 e2e test (`python -m pytest -m e2e`).
 """
@@ -16,10 +16,9 @@ from importlib.metadata import requires
 import pytest
 from packaging.requirements import Requirement
 
-from .conftest import REPO, data_file
+from .conftest import PROJECT_CLI, REPO, data_file
 
-sys.path.insert(0, str(REPO / "scripts"))
-from gpu_kit import IMAGE_HAS, PART_LIMIT, target_flags  # noqa: E402
+from spacy_cvt_project.gpu.kit import IMAGE_HAS, PART_LIMIT, target_flags
 
 TIMEOUT = 900  # seconds for any one step: a hang fails the test instead of blocking CI
 
@@ -48,7 +47,7 @@ def test_kit_installs_offline_in_a_fresh_venv_and_the_check_runs_on_cpu(tmp_path
     data_dir = data_file("wnut17").parent
     kit = tmp_path / "kit"
     python = f"{sys.version_info.major}.{sys.version_info.minor}"
-    run([sys.executable, REPO / "scripts" / "gpu_kit.py", kit, "--part", "cvt", "--python", python,
+    run([sys.executable, *PROJECT_CLI, "gpu-kit", kit, "--part", "cvt", "--python", python,
          "--data-dir", data_dir, "--raw-words", "3000", "--vector-rows", "2000"], cwd=REPO)
     part = kit / "cvt"
     manifest = json.loads((part / "kit.json").read_text())
@@ -67,7 +66,7 @@ def test_kit_installs_offline_in_a_fresh_venv_and_the_check_runs_on_cpu(tmp_path
     site, output = tmp_path / "site", tmp_path / "gpu-check.json"
     environment = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "VIRTUAL_ENV"}}
     environment.update(PYTHON=str(venv_python), SPACY_CVT_SITE=str(site))
-    result = run(["bash", REPO / "scripts" / "gpu_check.sh", part, output, "--gpu-id", "-1", "--steps", "4",
+    result = run(["bash", REPO / "spacy_cvt_project" / "gpu" / "check.sh", part, output, "--gpu-id", "-1", "--steps", "4",
                   "--paper-steps", "1", "--batches", "2", "--work-dir", tmp_path / "work"],
                  cwd=REPO, env=environment)
     assert f"installing {part} into {site}" in result.stdout
@@ -87,7 +86,7 @@ def test_kit_installs_offline_in_a_fresh_venv_and_the_check_runs_on_cpu(tmp_path
 
 
 def test_check_refuses_a_folder_that_is_not_a_kit_part(tmp_path):
-    result = subprocess.run(["bash", REPO / "scripts" / "gpu_check.sh", tmp_path, tmp_path / "out.json"],
+    result = subprocess.run(["bash", REPO / "spacy_cvt_project" / "gpu" / "check.sh", tmp_path, tmp_path / "out.json"],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert f"{tmp_path}/kit.json not found" in result.stderr

@@ -1,4 +1,4 @@
-"""scripts/model_size.py: parameter counts that are known by construction, and exact sizes on disk.
+"""spacy_cvt_project/model_size.py: parameter counts that are known by construction, and exact sizes on disk.
 
 A tiny BERT, built offline, checks that a spacy-transformers pipeline's torch weights are counted
 once and that its encoder is named for the published-pretraining column.
@@ -18,10 +18,9 @@ from spacy.training import Example
 from spacy.vectors import Vectors
 from thinc.api import Linear, PyTorchWrapper, chain
 
-from .conftest import REPO, require_module
+from .conftest import PROJECT_CLI, require_module
 
-sys.path.insert(0, str(REPO / "scripts"))
-from model_size import component_models, count_params, count_vectors, directory_bytes, encoder  # noqa: E402
+from spacy_cvt_project.model_size import component_models, count_params, count_vectors, directory_bytes, encoder
 
 WORDS = ["the", "cat", "sat", "on", "the", "mat", "."]
 TAGS = ["DT", "NN", "VBD", "IN", "DT", "NN", "."]
@@ -117,16 +116,16 @@ def test_transformer_weights_once_and_encoder_named(tmp_path):
 
 @pytest.mark.slow
 def test_cli_writes_the_json_and_names_a_missing_pipeline(tagger_dir, tmp_path):
-    script = REPO / "scripts" / "model_size.py"
+    script = [*PROJECT_CLI, "model-size"]
     out = tmp_path / "m" / "size.json"
-    result = subprocess.run([sys.executable, str(script), str(tagger_dir), "--output", str(out)],
+    result = subprocess.run([sys.executable, *script, str(tagger_dir), "--output", str(out)],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     size = json.loads(out.read_text())
     assert size["params"] == count_params(component_models(spacy.load(tagger_dir))) > 0
     assert size["disk_bytes"] == sum(p.stat().st_size for p in tagger_dir.rglob("*") if p.is_file())
     assert size["vectors"] == 0 and size["encoder"] is None
-    missing = subprocess.run([sys.executable, str(script), str(tmp_path / "nope"), "--output", str(tmp_path / "o.json")],
+    missing = subprocess.run([sys.executable, *script, str(tmp_path / "nope"), "--output", str(tmp_path / "o.json")],
                              capture_output=True, text=True, timeout=120)
     assert missing.returncode == 1 and "nope" in missing.stderr and "train it first" in missing.stderr
     assert not (tmp_path / "o.json").exists()

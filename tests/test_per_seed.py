@@ -1,17 +1,20 @@
-"""scripts/per_seed.py: one run per seed, each recorded under codecarbon's real tracker."""
+"""spacy_cvt_project/per_seed.py (`python -m spacy_cvt_project per-seed`): one run per seed, each recorded under codecarbon's real tracker."""
 
 import json
 import subprocess
 import sys
 from pathlib import Path
 
-from .conftest import REPO, require_module
+import pytest
 
-SCRIPT = REPO / "scripts" / "per_seed.py"
+from spacy_cvt_project.per_seed import run_seeds
+
+from .conftest import PROJECT_CLI, require_module
 
 
 def per_seed(cwd: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True, cwd=cwd, timeout=300)
+    return subprocess.run([sys.executable, *PROJECT_CLI, "per-seed", *args], capture_output=True, text=True, cwd=cwd,
+                          timeout=300)
 
 
 def assert_energy_is_the_runs(record: dict) -> None:
@@ -65,12 +68,12 @@ def test_options_after_the_separator_belong_to_the_command(tmp_path):
 def test_usage_errors(tmp_path):
     assert per_seed(tmp_path, "--seeds", "1", "--", "no-such-command-xyz").returncode == 127
     bad = per_seed(tmp_path, "--seeds", "0", "--", "true")
-    assert bad.returncode == 2 and "--seeds must be at least 1" in bad.stderr
+    assert bad.returncode == 2 and "--seeds" in bad.stderr and "greater than or equal to 1" in bad.stderr
 
 
-def test_record_without_codecarbon_says_how_to_install_it(tmp_path):
-    code = (f"import runpy, sys; sys.modules['codecarbon'] = None; sys.argv = ['per_seed.py', '--seeds', '1', "
-            f"'--record', 'r.json', '--', 'true']; runpy.run_path({str(SCRIPT)!r}, run_name='__main__')")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=60)
-    assert result.returncode == 1 and "pip install -e '.[project]'" in result.stderr
+def test_record_without_codecarbon_says_how_to_install_it(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "codecarbon", None)  # as if not installed: importing it fails
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit, match=r"pip install -e '\.\[project\]'"):
+        run_seeds(["true"], 1, "r.json")
     assert not (tmp_path / "r.json").exists()

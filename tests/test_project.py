@@ -65,7 +65,8 @@ def project_run(request, tmp_path_factory):
     project = tmp_path_factory.mktemp("project")
     shutil.copy(REPO / "project.yml", project)
     shutil.copytree(REPO / "configs", project / "configs")
-    shutil.copytree(REPO / "scripts", project / "scripts")
+    shutil.copytree(REPO / "spacy_cvt_project", project / "spacy_cvt_project",
+                    ignore=shutil.ignore_patterns("__pycache__"))
     return project, variables, run_workflow(project, "all", variables)
 
 

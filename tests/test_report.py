@@ -1,8 +1,8 @@
-"""scripts/report.py, scripts/record.py and scripts/results.py: recorded runs and the tables built from them.
+"""spacy_cvt_project/report.py, record.py and results.py: recorded runs and the tables built from them.
 
-One real run stands behind these tests: a tiny project (its own project.yml, the repository's
-configs/cvt_ner.cfg) trains cvt for two steps through `spacy project run train-cvt` and
-scripts/per_seed.py, evaluates and sizes it with the real tools, and scripts/record.py copies it
+One real run stands behind these tests: a tiny project (the repository's configs/cvt_ner.cfg with
+tiny widths) trains cvt for two steps through `python -m spacy_cvt_project train` (the command
+project.yml's train-cvt runs), evaluates and sizes it with the real tools, and `record` copies it
 into results/. The numeric paths (mean ± sd over seeds, missing fields) then edit copies of that
 record; the stale check edits copies of the project.
 """
@@ -17,34 +17,24 @@ import pytest
 import spacy
 from spacy.tokens import DocBin
 
-from .conftest import REPO, ner_examples, require_module, run_python
+from spacy_cvt_project import catalog, compare, record, report, results, runs
 
-sys.path.insert(0, str(REPO / "scripts"))
-import compare  # noqa: E402
-import record  # noqa: E402
-import report  # noqa: E402
-import results  # noqa: E402
+from .conftest import PROJECT_CLI, REPO, ner_examples, require_module, run_python
 
-PROJECT_YML = """\
-title: "report test"
-vars:
-  task: "ner"
-  seeds: 1
-  steps: 2
-directories: ["configs", "corpus", "training", "metrics"]
-commands:
-  - name: "train-cvt"
-    script:
-      - >-
-        python SCRIPTS/per_seed.py --seeds ${vars.seeds} --record metrics/${vars.task}/cvt/seed{seed}/train.json --
-        python -m spacy train configs/cvt_${vars.task}.cfg --output training/${vars.task}/cvt/seed{seed}
-        --system.seed {seed} --paths.train corpus/train.spacy --paths.dev corpus/dev.spacy --paths.raw corpus/raw.txt
-        --training.max_steps ${vars.steps} --training.optimizer.learn_rate.total_steps ${vars.steps}
-        --training.eval_frequency 1 --training.logger.output_file metrics/${vars.task}/cvt/seed{seed}/log.jsonl
-        --components.cvt_ner.model.hidden_size1 16
-        --components.cvt_ner.model.projection_size1 8 --components.cvt_ner.model.hidden_size2 8
-        --components.cvt_ner.model.module_width 8 --components.cvt_ner.model.hash_rows 500
-"""
+TINY_WIDTHS = {"hidden_size1": 16, "projection_size1": 8, "hidden_size2": 8, "module_width": 8, "hash_rows": 500}
+
+
+def tiny_config(config: str) -> str:
+    """configs/cvt_ner.cfg with every width a few units: the tiny project's own config."""
+    lines = config.splitlines()
+    section = None
+    for i, line in enumerate(lines):
+        if line.startswith("["):
+            section = line
+        key = line.split("=")[0].strip()
+        if section == "[components.cvt_ner.model]" and key in TINY_WIDTHS:
+            lines[i] = f"{key} = {TINY_WIDTHS[key]}"
+    return "\n".join(lines) + "\n"
 
 
 @pytest.fixture(scope="module")
@@ -52,21 +42,19 @@ def recorded(tmp_path_factory, wnut_sentences, raw_text_file):
     """A project folder whose results/ner/cvt holds one real recorded run."""
     require_module("codecarbon", "pip install -e .[project]")
     project = tmp_path_factory.mktemp("project")
-    (project / "project.yml").write_text(PROJECT_YML.replace("SCRIPTS", str(REPO / "scripts")), encoding="utf-8")
     (project / "configs").mkdir()
-    shutil.copy(REPO / "configs" / "cvt_ner.cfg", project / "configs")
-    (project / "corpus").mkdir()
+    config = project / "configs" / "cvt_ner.cfg"
+    config.write_text(tiny_config((REPO / "configs" / "cvt_ner.cfg").read_text(encoding="utf-8")), encoding="utf-8")
+    assert config.read_text().count(" = 8\n") >= 3  # the widths were found and set
+    (project / "corpus" / "ner").mkdir(parents=True)
     examples = ner_examples(spacy.blank("en"), wnut_sentences[:120])
     for name, part in (("train", examples[:60]), ("dev", examples[60:90]), ("test", examples[90:])):
-        DocBin(docs=[eg.reference for eg in part]).to_disk(project / "corpus" / f"{name}.spacy")
-    (project / "corpus" / "raw.txt").write_text("\n".join(raw_text_file.read_text().splitlines()[:200]) + "\n")
-    model = "training/ner/cvt/seed0/model-best"
-    run_python(["-m", "spacy", "project", "run", "train-cvt", "."], cwd=project, timeout=600)
-    run_python(["-m", "spacy", "evaluate", model, "corpus/test.spacy", "--output",
-                "metrics/ner/cvt/seed0/evaluate.json", "--gold-preproc"], cwd=project, timeout=300)
-    run_python([str(REPO / "scripts" / "model_size.py"), model, "--output", "metrics/ner/cvt/size.json"],
-               cwd=project, timeout=300)
-    run_python([str(REPO / "scripts" / "record.py"), "ner", "--seeds", "1", "--systems", "cvt"], cwd=project, timeout=300)
+        DocBin(docs=[eg.reference for eg in part]).to_disk(project / "corpus" / "ner" / f"{name}.spacy")
+    (project / "corpus" / "unlabeled.txt").write_text("\n".join(raw_text_file.read_text().splitlines()[:200]) + "\n")
+    run_python([*PROJECT_CLI, "train", "cvt", "--task", "ner", "--seeds", "1", "--steps", "2", "--eval-frequency", "1",
+                "--vectors", "null"], cwd=project, timeout=600)
+    run_python([*PROJECT_CLI, "evaluate", "cvt", "--task", "ner", "--seeds", "1"], cwd=project, timeout=300)
+    run_python([*PROJECT_CLI, "record", "ner", "--seeds", "1", "--systems", "cvt"], cwd=project, timeout=300)
     return project
 
 
@@ -115,8 +103,8 @@ def test_a_fresh_record_is_current_and_shows_what_the_tools_wrote(recorded):
 
 def test_a_changed_config_or_training_version_marks_the_rows_stale(recorded, tmp_path, monkeypatch):
     project = copy_project(recorded, tmp_path)
-    config, yml = project / "configs" / "cvt_ner.cfg", project / "project.yml"
-    original_config, original_yml = config.read_text(), yml.read_text()
+    config = project / "configs" / "cvt_ner.cfg"
+    original_config = config.read_text()
 
     def stale() -> list:
         return compare.recorded_rows(project / "results", "ner", project)[0]["stale"]
@@ -132,11 +120,12 @@ def test_a_changed_config_or_training_version_marks_the_rows_stale(recorded, tmp
     config.write_text(original_config.replace("console_output = true", "console_output = false"))
     assert stale() == []  # the logger does not change training
     config.write_text(original_config)
-    yml.write_text(original_yml.replace("steps: 2", "steps: 7"))
-    assert stale() == []  # a variable is the run's choice: its budget is in the table
-    yml.write_text(original_yml.replace("hidden_size1 16", "hidden_size1 32"))
-    assert stale() == ["config: components.cvt_ner.model.hidden_size1 16 → 32"]  # a fixed override is the project's
-    yml.write_text(original_yml)
+    # a fixed override (what makes the system what it is) is the project's, always today's
+    cvt = catalog.KINDS["cvt"]
+    monkeypatch.setitem(catalog.KINDS, "cvt", catalog.System(cvt.config, cvt.head, cvt.inputs,
+                                                             {"components.{component}.model.hidden_size1": 32}))
+    assert stale() == ["config: components.cvt_ner.model.hidden_size1 16 → 32"]
+    monkeypatch.undo()
     trained = project / "results" / "ner" / "cvt" / "seed0" / "config.cfg"
     trained.write_text(trained.read_text().replace("outside_weight = 1.0", "outside_weight = 0.6"))
     assert stale() == ["config: components.cvt_ner.outside_weight 0.6 → 1.0"]
@@ -146,7 +135,22 @@ def test_a_changed_config_or_training_version_marks_the_rows_stale(recorded, tmp
     assert stale() == ["TRAINING_VERSION 1 → 2"]
     monkeypatch.undo()
     config.unlink()
-    assert stale() == ["today's config cannot be composed: configs/cvt_ner.cfg, today's config of `train-cvt`, is missing"]
+    assert stale() == ["today's config cannot be composed: configs/cvt_ner.cfg, today's config of cvt on ner, is missing"]
+
+
+def test_a_recorded_runs_choices_are_its_own(recorded, tmp_path):
+    """A run's budget, seed and data are its choices, not the project's: the same run recorded with
+    another budget and seed is still current (the table shows its budget)."""
+    project = copy_project(recorded, tmp_path)
+    train = project / "results" / "ner" / "cvt" / "seed0" / "train.json"
+    command = json.loads(train.read_text())["command"]
+    assert command[command.index("--training.max_steps") + 1] == "2"
+    assert runs.chosen_overrides("cvt", runs.Choices("ner", 2, 1, vectors="null"), 0)["training.max_steps"] == 2
+    edited = [("7" if previous == "--training.max_steps" else arg) for previous, arg in zip(["", *command], command)]
+    edit_json(train, command=edited)
+    trained = train.parent / "config.cfg"
+    trained.write_text(trained.read_text().replace("max_steps = 2", "max_steps = 7"))
+    assert compare.recorded_rows(project / "results", "ner", project)[0]["stale"] == []
 
 
 def three_seeds(project: Path) -> Path:
@@ -176,7 +180,7 @@ def test_mean_sd_and_n_over_the_recorded_seeds(recorded, tmp_path):
                            "| 0.0110 ± 0.0010 (est.) | 22,000 ± 2,000 (CPU) | 2.10 | 37.3 | 2 steps | current |")
     assert "mean ± sample sd over the n seeds recorded" in docs and "![ner: " in docs
     for task in ("pos", "chunk", "aspect"):
-        assert f"No recorded runs yet for {task}: `spacy project run {task} --vars.seeds 3`" in docs
+        assert f"No recorded runs yet for {task}: `spacy project run all --vars.task {task} --vars.seeds 3`" in docs
     assert readme.startswith(f"intro\n{report.BEGIN}\n") and readme.endswith(f"{report.END}\nrest\n")
     assert "| ner | cvt | 3 | `ents_f` | 32.0 ± 2.0 | 5.5 ± 0.5 min |" in readme
     assert "in the recorded run (seed 0 of every system, with the teacher's steps): ner 5 min;" in readme  # seed 0: 300 s
@@ -224,8 +228,8 @@ def test_record_refuses_what_it_cannot_keep(recorded, tmp_path):
     shutil.copytree(recorded, project, ignore=shutil.ignore_patterns("results"))
 
     def record_cvt() -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, str(REPO / "scripts" / "record.py"), "ner", "--seeds", "1",
-                               "--systems", "cvt"], capture_output=True, text=True, cwd=project, timeout=300)
+        return subprocess.run([sys.executable, *PROJECT_CLI, "record", "ner", "--seeds", "1", "--systems", "cvt"],
+                              capture_output=True, text=True, cwd=project, timeout=300)
 
     train = project / "metrics" / "ner" / "cvt" / "seed0" / "train.json"
     saved = train.read_text()
@@ -233,7 +237,7 @@ def test_record_refuses_what_it_cannot_keep(recorded, tmp_path):
     del without["provenance"]
     train.write_text(json.dumps(without))
     failed = record_cvt()
-    assert failed.returncode == 1 and "has no provenance (an older scripts/per_seed.py wrote it)" in failed.stderr
+    assert failed.returncode == 1 and "has no provenance (an older spacy_cvt_project/per_seed.py wrote it)" in failed.stderr
     train.write_text(saved)
     (project / "training" / "ner" / "cvt" / "seed0" / "model-best" / "config.cfg").unlink()
     failed = record_cvt()
@@ -280,34 +284,35 @@ def test_record_keeps_a_teachers_step_records_with_it_and_guards_the_shared_one(
     assert json.loads((results_dir / "ner" / "trf" / "silver" / "apply.json").read_text())["seconds"] == 2.0
 
 
-def test_a_renamed_systems_record_is_checked_against_the_command_that_trains_it(recorded, tmp_path, monkeypatch):
-    """trf-base is train-trf's run under another name (results.ENCODERS): its recorded config
-    is compared with train-trf's. Here, with a stand-in encoder whose names are cvt's."""
-    project = copy_project(recorded, tmp_path)
-    shutil.copytree(project / "results" / "ner" / "cvt", project / "results" / "ner" / "cvt-renamed")
-    monkeypatch.setattr(results, "ENCODERS", {"minilm": results.EncoderRuns("cvt", "cvt-teacher", 5e-5),
-                                              "other": results.EncoderRuns("cvt-renamed", "x", 1e-4)})
-    assert results.command_system("cvt-renamed") == "cvt" and results.command_system("bilstm") == "bilstm"
-    assert results.project_command("train-cvt", "cvt-renamed") == (
-        "train-cvt --vars.encoder other --vars.trf_system cvt-renamed --vars.taught_system x --vars.trf_learn_rate 0.0001")
-    rows = {row["system"]: row for row in compare.recorded_rows(project / "results", "ner", project)}
-    assert rows["cvt-renamed"]["stale"] == [] and rows["cvt-renamed"]["score"].values == rows["cvt"]["score"].values
-    config = project / "configs" / "cvt_ner.cfg"
-    config.write_text(config.read_text().replace("dropout = 0.3", "dropout = 0.25"))
-    [row] = compare.recorded_rows(project / "results", "ner", project, ["cvt-renamed"])
-    assert row["stale"] == ["config: training.dropout 0.3 → 0.25"]
+def test_an_encoders_systems_train_as_their_kind_with_its_rate():
+    """trf-base is a trf run with MPNet-base's names and learning rate, and cvt-teacher-base a
+    cvt-teacher run on trf-base's lessons (catalog.ENCODERS); the commands compare prints for them
+    pass the encoder's vars."""
+    choices = runs.Choices("aspect", 300, 100, transformer="assets/mpnet-base")
+    command = runs.train_command("trf-base", choices, 0, -1)
+    assert command[4:7] == ["configs/trf_ner.cfg", "--output", "training/aspect/trf-base/seed0"]
+    assert command[command.index("--training.optimizer.learn_rate.initial_rate") + 1] == "0.0001"
+    assert command[command.index("--paths.transformer") + 1] == "assets/mpnet-base"
+    taught = runs.train_command("cvt-teacher-base", runs.Choices("aspect", 800, 100), 2, 0)
+    assert taught[4] == "configs/cvt-teacher_ner.cfg" and taught[-2:] == ["--gpu-id", "0"]
+    assert taught[taught.index("--paths.silver") + 1] == "corpus/aspect/trf-base_silver.spacy"
+    assert taught[taught.index("--paths.vectors") + 1] == "corpus/aspect/trf-base_teacher_vectors"
+    assert compare.train_command("trf-base") == (
+        "train-trf --vars.encoder mpnet-base --vars.trf_system trf-base --vars.taught_system cvt-teacher-base")
+    assert compare.evaluate_command("cvt-teacher") == "evaluate-cvt-teacher"
+    assert compare.evaluate_command("bilstm") == "evaluate"
 
 
 def test_a_transformer_run_at_another_rate_than_its_encoders_is_stale(monkeypatch):
-    """The transformer's learning rate is its encoder's (results.ENCODERS), not a run's choice like
+    """The transformer's learning rate is its encoder's (catalog.ENCODERS), not a run's choice like
     the budget: the recorded trf-base (MPNet-base at 1e-4) is current, and stale once its encoder's
     rate changes."""
     require_module("spacy_transformers", "pip install -e .[transformers]")
     run = REPO / "results" / "ner" / "trf-base" / "seed0"
     rate = "training.optimizer.learn_rate.initial_rate"
-    assert not any(rate in reason for reason in results.stale_reasons(REPO, "ner", "trf-base", run))
-    runs = results.ENCODERS["mpnet-base"]
-    monkeypatch.setitem(results.ENCODERS, "mpnet-base", results.EncoderRuns(*runs.systems, 2e-4))
+    assert results.stale_reasons(REPO, "ner", "trf-base", run) == []
+    encoder = catalog.ENCODERS["mpnet-base"]
+    monkeypatch.setitem(catalog.ENCODERS, "mpnet-base", catalog.Encoder(*encoder.systems, 2e-4))
     assert f"config: {rate} 0.0001 → 0.0002" in results.stale_reasons(REPO, "ner", "trf-base", run)
 
 

@@ -1,4 +1,4 @@
-"""scripts/seen_unseen.py: each gold span lands in the bucket its train data puts it in, recall per
+"""spacy_cvt_project/seen_unseen.py: each gold span lands in the bucket its train data puts it in, recall per
 bucket counts what a rule-based pipeline finds by construction, and `all` is spacy evaluate's."""
 
 import sys
@@ -9,12 +9,11 @@ import srsly
 from spacy.cli.evaluate import evaluate
 from spacy.tokens import Doc, DocBin, Span
 
-from .conftest import REPO, run_python, usage_error
+from .conftest import PROJECT_CLI, REPO, run_python, usage_error
 
-sys.path.insert(0, str(REPO / "scripts"))
-import seen_unseen  # noqa: E402
+from spacy_cvt_project import seen_unseen
 
-SCRIPT = str(REPO / "scripts" / "seen_unseen.py")
+SCRIPT = [*PROJECT_CLI, "seen-unseen"]
 # (words, gold spans as (start, end, label))
 TRAIN = [(["Apple", "makes", "the", "iPhone"], [(0, 1, "ORG"), (3, 4, "PRODUCT")]),
          (["I", "like", "banana", "bread"], [])]
@@ -55,7 +54,7 @@ def test_buckets_and_recall_match_construction_and_spacy_evaluate(tmp_path):
     train = write_corpus(tmp_path / "train.spacy", TRAIN)
     test = write_corpus(tmp_path / "test.spacy", TEST)
     model = ruler_pipeline(tmp_path / "ruler")
-    run_python([SCRIPT, str(train), str(test), str(model), "--output", str(tmp_path / "out.json")])
+    run_python([*SCRIPT, str(train), str(test), str(model), "--output", str(tmp_path / "out.json")])
     scores = srsly.read_json(tmp_path / "out.json")[str(model)]
     assert {name: (scores[name]["found"], scores[name]["gold"]) for name in seen_unseen.BUCKETS} == {
         "seen": (1, 1), "known words": (0, 2), "new words": (1, 1)}
@@ -80,7 +79,7 @@ def test_span_group(tmp_path):
 @pytest.mark.slow
 def test_missing_model_is_a_usage_error(tmp_path):
     train = write_corpus(tmp_path / "train.spacy", TRAIN)
-    message = usage_error([SCRIPT, str(train), str(train), str(tmp_path / "no-such-model")])
+    message = usage_error([*SCRIPT, str(train), str(train), str(tmp_path / "no-such-model")])
     assert "no-such-model" in message and "doesnotexist" in message.lower()
 
 
@@ -89,7 +88,7 @@ def test_test_set_without_spans_is_a_usage_error(tmp_path):
     """A POS corpus, or chunks read from doc.ents: there is nothing to split, and it says where it looked."""
     train = write_corpus(tmp_path / "train.spacy", TRAIN)
     test = write_corpus(tmp_path / "test.spacy", TEST, spans_key="chunks")
-    message = usage_error([SCRIPT, str(train), str(test), str(ruler_pipeline(tmp_path / "ruler"))])
+    message = usage_error([*SCRIPT, str(train), str(test), str(ruler_pipeline(tmp_path / "ruler"))])
     assert "nogoldspansindoc.ents" in message and "--spans-keychunks" in message
 
 
@@ -100,7 +99,7 @@ def test_a_pipeline_that_writes_elsewhere_is_named(tmp_path):
     train = write_corpus(tmp_path / "train.spacy", TRAIN)
     test = write_corpus(tmp_path / "test.spacy", TEST)
     model = ruler_pipeline(tmp_path / "ruler", spans_key="chunks")
-    output = run_python([SCRIPT, str(train), str(test), str(model)]).stdout
+    output = run_python([*SCRIPT, str(train), str(test), str(model)]).stdout
     flat = "".join(output.split())  # wasabi wraps the warning
     assert "putnospansindoc.entsonanyofthe2testdocs" in flat and "--spans-keyKEY" in flat
     assert f"{model}: recall seen 0.0 (0/1)" in output

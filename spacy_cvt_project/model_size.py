@@ -1,6 +1,6 @@
 """Parameters and size on disk of a trained pipeline, for the comparison's cost columns.
 
-    python scripts/model_size.py training/ner/cvt/seed0/model-best --output metrics/ner/cvt/size.json
+    python -m spacy_cvt_project model-size training/ner/cvt/seed0/model-best --output metrics/ner/cvt/size.json
 
 - `params`: the trained weights of all components, each array once: thinc's params plus the torch
   parameters behind thinc's shims (CVT's network, a transformer). A shim keeps its torch module
@@ -76,13 +76,10 @@ def model_size(pipeline: Path) -> Dict[str, Any]:
             "disk_bytes": directory_bytes(pipeline), "encoder": encoder(nlp)}
 
 
-def main(
-    pipeline: Path = typer.Argument(..., help="A trained pipeline folder, e.g. training/ner/cvt/seed0/model-best."),
-    output: Path = typer.Option(..., help="The JSON file to write."),
-) -> None:
+def write_size(pipeline: Path, output: Path) -> None:
     """Write the pipeline's parameters, vector floats, size on disk and encoder as JSON."""
     if not (pipeline / "config.cfg").is_file():
-        raise SystemExit(f"model_size.py: {pipeline} is not a trained pipeline (no config.cfg): train it first")
+        raise SystemExit(f"model-size: {pipeline} is not a trained pipeline (no config.cfg): train it first")
     size = model_size(pipeline)
     output.parent.mkdir(parents=True, exist_ok=True)
     srsly.write_json(output, size)
@@ -90,5 +87,9 @@ def main(
           f"{size['disk_bytes'] / 1e6:.1f} MB on disk -> {output}")
 
 
-if __name__ == "__main__":
-    typer.run(main)
+def main(
+    pipeline: Path = typer.Argument(..., help="A trained pipeline folder, e.g. training/ner/cvt/seed0/model-best."),
+    output: Path = typer.Option(..., help="The JSON file to write."),
+) -> None:
+    """Write the pipeline's parameters, vector floats, size on disk and encoder as JSON."""
+    write_size(pipeline, output)

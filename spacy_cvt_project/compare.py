@@ -1,17 +1,17 @@
 """One task's comparison: score against training cost and inference speed, mean ± sd over seeds.
 
-    python scripts/compare.py ner --seeds 3 [--metrics metrics] [--gpu-id -1] [--results results]
+    python -m spacy_cvt_project compare ner --seeds 3 [--metrics metrics] [--gpu-id -1] [--results results]
 
 reads, for each system and seed 0 .. seeds-1, the files the project writes, by their fixed names:
 
     metrics/<task>/<system>/seed<k>/evaluate.json   `spacy evaluate --gold-preproc --output`
-    metrics/<task>/<system>/seed<k>/train.json      scripts/per_seed.py --record: wall time, energy
-    metrics/<task>/<system>/size.json               scripts/model_size.py: params, vectors, disk
+    metrics/<task>/<system>/seed<k>/train.json      spacy_cvt_project/per_seed.py --record: wall time, energy
+    metrics/<task>/<system>/size.json               spacy_cvt_project/model_size.py: params, vectors, disk
 
 and writes metrics/<task>/comparison.md, comparison.json and comparison.png. By default the
 systems are those of ORDER whose metrics/<task>/<system>/ exists: cvt, bilstm, cnn, trf and
 cvt-teacher from `all` (cvt-teacher where the task's head has a teacher config), trf-base and
-cvt-teacher-base from `base` (MPNet-base: scripts/results.py's ENCODERS); --systems names
+cvt-teacher-base from `base` (MPNet-base: spacy_cvt_project/results.py's ENCODERS); --systems names
 them instead. cvt-teacher learned from a teacher, so its training time and energy are its own
 plus the teacher's: trf seed 0's training (metrics/<task>/trf/seed0/train.json) and the steps
 that made its lessons, each recorded by per_seed.py (TAUGHT: metrics/<task>/augment/run.json,
@@ -28,8 +28,8 @@ one tokenizer call per text, the same for every system, and has no warm-up).
 Beside each system the table shows its recorded reference: the same score over the runs kept in
 results/<task>/<system>/ (`spacy project run record`; results/ has metrics/'s layout, so
 recorded_rows is system_row over it, plus the dev score, the provenance and the stale check of
-scripts/results.py), marked stale where today's project would train it differently; the chart
-draws it as a hollow square with its error bars. scripts/report.py builds docs/results.md from
+spacy_cvt_project/results.py), marked stale where today's project would train it differently; the chart
+draws it as a hollow square with its error bars. spacy_cvt_project/report.py builds docs/results.md from
 the same rows. This script reads JSON and draws with matplotlib; only a recorded reference's
 stale check imports spaCy (and, through its registry, torch and spacy_cvt) to compose today's
 config.
@@ -37,22 +37,19 @@ config.
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import statistics
-import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Dict, FrozenSet, List, Optional, Sequence, Tuple
 
-import results  # scripts/results.py: what results/ holds beyond metrics/
+import typer
 
-SYSTEMS = ("cvt", "bilstm", "cnn", "trf")
-SCORE_KEYS = {"ner": "ents_f", "pos": "tag_acc", "chunk": "ents_f", "aspect": "ents_f"}
-# cvt and bilstm chunk with cvt_chunker, which writes doc.spans["chunks"]; cnn and trf with
-# spaCy's ner. scripts/convert_conll2000.py puts the same gold chunks in both places.
-CVT_CHUNK_KEY = "spans_chunks_f"
+from . import catalog
+from . import results  # what results/ holds beyond metrics/
+from .catalog import ORDER, SYSTEMS, score_key
+
 # Published pretraining cost of the encoder behind `trf`, by the architecture model_size.py
 # records (bert-base-cased and -uncased are both ("bert", 12, 768); the offline
 # all-MiniLM-L6-v2 is ("bert", 6, 384)): (table cell, kWh or None, source).
@@ -83,7 +80,7 @@ DASH = "–"
 @dataclass(frozen=True)
 class Step:
     """A project command that turned the teacher into what a taught system learns from, and its
-    scripts/per_seed.py records under metrics/<task>/ (its cost is their sum): "{teacher}" in a
+    spacy_cvt_project/per_seed.py records under metrics/<task>/ (its cost is their sum): "{teacher}" in a
     record's path is the teacher system's name, for a step whose output is that teacher's."""
 
     command: str
@@ -119,11 +116,10 @@ TEACHER_STEPS = (
          "its last layer's states averaged into word vectors"),
 )
 # Systems trained on a teacher, compared when their metrics folder exists: each encoder's
-# transformer teaches its own (results.ENCODERS).
-TAUGHT = {taught: Teacher(trf, 0, TEACHER_STEPS, ("train.json", "tune.json"), "training and `outside_weight` tuning on dev")
-          for trf, taught in (runs.systems for runs in results.ENCODERS.values())}
-# Every system a table may show, in table order: `all`'s, then each other encoder's pair.
-ORDER = (*SYSTEMS, *(name for runs in results.ENCODERS.values() for name in runs.systems if name not in SYSTEMS))
+# transformer teaches its own (catalog.ENCODERS).
+TAUGHT = {enc.taught_system: Teacher(enc.trf_system, 0, TEACHER_STEPS, ("train.json", "tune.json"),
+                                     "training and `outside_weight` tuning on dev")
+          for enc in catalog.ENCODERS.values()}
 
 
 @dataclass
@@ -141,17 +137,6 @@ def stat(values: Sequence[float]) -> Stat:
     return Stat(statistics.fmean(values), sd, values)
 
 
-def known_task(task: str) -> str:
-    if task not in SCORE_KEYS:
-        raise ValueError(f"unknown task {task!r}: compare knows {', '.join(SCORE_KEYS)}")
-    return task
-
-
-def score_key(task: str, system: str) -> str:
-    known_task(task)
-    return CVT_CHUNK_KEY if task == "chunk" and system in ("cvt", "bilstm") else SCORE_KEYS[task]
-
-
 def default_systems(folder: Path) -> List[str]:
     """The systems of ORDER that have been trained and evaluated (their folder exists): `all`
     trains cvt-teacher where the task's head has a teacher config, `all-but-teacher` does not,
@@ -166,16 +151,25 @@ def default_systems(folder: Path) -> List[str]:
     return found
 
 
+def project_command(command: str, system: str) -> str:
+    """A project command as a user runs it for `system`: with its encoder's vars where that is not
+    the default encoder, e.g. `train-trf --vars.encoder mpnet-base --vars.trf_system trf-base
+    --vars.taught_system cvt-teacher-base`."""
+    encoder = catalog.system_encoder(system)
+    if encoder is None or encoder == catalog.DEFAULT_ENCODER:
+        return command
+    return f"{command} {catalog.encoder_args(encoder)}"
+
+
 def evaluate_command(system: str) -> str:
     """The project command that evaluates a system: the transformer and the system it taught have
     their own; a renamed system's with its vars."""
-    family = results.command_system(system)
-    own = family in results.ENCODERS[results.DEFAULT_ENCODER].systems
-    return results.project_command(f"evaluate-{family}" if own else "evaluate", system)
+    kind = catalog.system_kind(system)
+    return project_command(f"evaluate-{kind}" if kind in ("trf", "cvt-teacher") else "evaluate", system)
 
 
 def train_command(system: str) -> str:
-    return results.project_command(f"train-{results.command_system(system)}", system)
+    return project_command(f"train-{catalog.system_kind(system)}", system)
 
 
 def read(path: Path, command: str) -> Dict[str, Any]:
@@ -190,7 +184,7 @@ def read(path: Path, command: str) -> Dict[str, Any]:
 
 @dataclass(frozen=True)
 class Cost:
-    """Wall time and energy of runs recorded by scripts/per_seed.py --record, addable."""
+    """Wall time and energy of runs recorded by spacy_cvt_project/per_seed.py --record, addable."""
 
     seconds: float
     kwh: Optional[float]  # None when codecarbon returned no data for a run
@@ -216,7 +210,7 @@ def teacher_costs(folder: Path, teacher: Teacher) -> Dict[str, Cost]:
     teacher's training, then each step's records."""
     costs = {"teacher": cost(folder / teacher.system / f"seed{teacher.seed}" / "train.json", train_command(teacher.system))}
     for step in teacher.steps:
-        records = [cost(folder / record, results.project_command(step.command, teacher.system))
+        records = [cost(folder / record, project_command(step.command, teacher.system))
                    for record in step.paths(teacher.system)]
         costs[step.command] = sum(records[1:], records[0])
     return costs
@@ -237,7 +231,7 @@ def pretraining(size: Dict[str, Any]) -> Optional[Dict[str, Any]]:
     key = (enc["model_type"], enc["num_hidden_layers"], enc["hidden_size"])
     cell, kwh, source = PRETRAINING.get(key, (
         "unknown", None,
-        f"{key[0]}, {key[1]} layers, width {key[2]}: no published cost known to scripts/compare.py "
+        f"{key[0]}, {key[1]} layers, width {key[2]}: no published cost known to spacy_cvt_project/compare.py "
         "(add it to PRETRAINING there).",
     ))
     return {"cell": cell, "kwh": kwh, "source": source}
@@ -314,7 +308,7 @@ def recorded_rows(results_dir: Path, task: str, project: Path = Path("."),
                   systems: Optional[Sequence[str]] = None) -> List[Dict[str, Any]]:
     """system_row over the runs recorded in results_dir/TASK (each system its own number of
     seeds, n), with what only results/ holds: the dev score, where and how each run trained,
-    and why a run is stale (scripts/results.py). systems: those recorded, by default."""
+    and why a run is stale (spacy_cvt_project/results.py). systems: those recorded, by default."""
     folder = results_dir / task
     rows = []
     for system in systems if systems is not None else results.recorded_systems(folder, list(ORDER)):
@@ -551,7 +545,8 @@ def compare(
     """Write metrics/<task>/comparison.{md,json,png}, each system beside its runs recorded in
     results_dir (checked against the project folder's configs); return the folder.
     systems: default_systems'."""
-    folder = metrics / known_task(task)
+    catalog.known_task(task)
+    folder = metrics / task
     rows = [system_row(folder, task, system, seeds) for system in systems or default_systems(folder)]
     recorded = results.recorded_systems(results_dir / task, [r["system"] for r in rows])
     references = {r["system"]: r for r in recorded_rows(results_dir, task, project, recorded)}
@@ -564,29 +559,20 @@ def compare(
     return folder
 
 
-def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("task", help=f"one of {', '.join(SCORE_KEYS)}")
-    parser.add_argument("--seeds", type=int, default=1, help="read seeds 0 .. SEEDS-1 (default 1)")
-    parser.add_argument("--metrics", type=Path, default=Path("metrics"), help="the metrics folder (default metrics)")
-    parser.add_argument("--systems", help=f"comma-separated, in table order (default: those of {', '.join(ORDER)} "
-                        "whose metrics folder exists)")
-    parser.add_argument("--gpu-id", type=int, default=-1, help="the device evaluate ran on, for the labels")
-    parser.add_argument("--results", type=Path, default=Path("results"),
-                        help="the recorded runs shown beside each system (default results)")
-    args = parser.parse_args(argv)
-    if args.seeds < 1:
-        parser.error(f"--seeds must be at least 1, got {args.seeds}")
+def main(
+    task: str = typer.Argument(..., help=f"one of {', '.join(catalog.TASKS)}"),
+    seeds: int = typer.Option(1, min=1, help="read seeds 0 .. SEEDS-1"),
+    metrics: Path = typer.Option(Path("metrics"), help="the metrics folder"),
+    systems: Optional[str] = typer.Option(None, help=f"comma-separated, in table order (default: those of "
+                                          f"{', '.join(ORDER)} whose metrics folder exists)"),
+    gpu_id: int = typer.Option(-1, help="the device evaluate ran on, for the labels"),
+    results_dir: Path = typer.Option(Path("results"), "--results", help="the recorded runs shown beside each system"),
+) -> None:
+    """One task's comparison: score against training cost and inference speed, mean ± sd over seeds."""
     try:
-        systems = args.systems.split(",") if args.systems else None
-        folder = compare(args.task, args.seeds, args.metrics, systems, args.gpu_id, args.results)
+        folder = compare(task, seeds, metrics, systems.split(",") if systems else None, gpu_id, results_dir)
     except (FileNotFoundError, ValueError) as err:
-        print(f"compare.py: {err}", file=sys.stderr)
-        return 1
-    print((folder / "comparison.md").read_text(encoding="utf-8"))
-    print(f"Saved {folder / 'comparison.md'}, comparison.json and comparison.png")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+        typer.echo(f"compare: {err}", err=True)
+        raise typer.Exit(1)
+    typer.echo((folder / "comparison.md").read_text(encoding="utf-8"))
+    typer.echo(f"Saved {folder / 'comparison.md'}, comparison.json and comparison.png")

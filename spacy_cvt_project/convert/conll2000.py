@@ -13,12 +13,11 @@ chunk. The converter prints how many chunks started that way (0 in the official 
 A tag that is not O/B-TYPE/I-TYPE with one of the 11 CoNLL-2000 types (e.g. `X-NP`) raises
 ValueError naming the file and line.
 
-    python scripts/convert_conll2000.py ../shared/data/conll2000 corpus/conll2000 --dev-size 1000 --seed 0
+    python -m spacy_cvt_project convert-conll2000 ../shared/data/conll2000 corpus/conll2000 --dev-size 1000 --seed 0
 """
 from __future__ import annotations
 
 import random
-import sys
 import time
 from pathlib import Path
 from typing import List, Tuple
@@ -28,8 +27,7 @@ from spacy.tokens import Doc, DocBin
 from spacy.training import biluo_tags_to_spans, iob_to_biluo
 from spacy.vocab import Vocab
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from convert_wnut17 import check_iob_tags, describe, read_conll_sentences  # noqa: E402
+from .wnut17 import check_iob_tags, describe, read_conll_sentences
 
 CHUNK_TYPES = ("ADJP", "ADVP", "CONJP", "INTJ", "LST", "NP", "PP", "PRT", "SBAR", "UCP", "VP")
 SPANS_KEY = "chunks"
@@ -110,7 +108,3 @@ def main(
         DocBin(docs=docs, store_user_data=False).to_disk(out)
         print(f"{split}: -> {out}: {describe(docs, SPANS_KEY, 'chunks')}")
     print(f"dev = {len(dev_idx)} train sentences chosen with seed {seed}. [{time.perf_counter() - start:.1f}s]")
-
-
-if __name__ == "__main__":
-    typer.run(main)

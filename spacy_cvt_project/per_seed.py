@@ -3,7 +3,7 @@
 The comparison reports mean ± sd over seeds, and training cost is half of its question, but
 `spacy project` has no loop and `spacy train` no energy meter. So the project's training steps run
 
-    python scripts/per_seed.py --seeds 3 --record metrics/ner/cvt/seed{seed}/train.json -- \\
+    python -m spacy_cvt_project per-seed --seeds 3 --record metrics/ner/cvt/seed{seed}/train.json -- \\
         python -m spacy train configs/cvt_ner.cfg --output training/ner/cvt/seed{seed} --system.seed {seed} ...
 
 Every `{seed}` after `--` and in --record becomes 0, 1, ... seeds-1. A leading `python` is this
@@ -20,13 +20,12 @@ energy is then flagged as an estimate (also, conservatively, on macOS and Window
 time is the command's alone, from after the tracker has started to before it stops (its start
 takes seconds). The record also keeps where the run trained (`provenance`: the date, the git
 commit and whether tracked files were edited, spacy_cvt's TRAINING_VERSION, the versions of
-spaCy, thinc, torch and spacy-transformers; scripts/results.py), which `spacy project run record`
+spaCy, thinc, torch and spacy-transformers; spacy_cvt_project/results.py), which `spacy project run record`
 copies into results/ and `report` checks the run against.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import subprocess
@@ -35,18 +34,9 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
+import typer
+
 SEED = "{seed}"
-
-
-def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seeds", type=int, required=True, help="run seeds 0 .. SEEDS-1")
-    parser.add_argument("--record", help="JSON record per seed, e.g. metrics/ner/cvt/seed{seed}/train.json")
-    parser.add_argument("command", nargs="+", help="the command, after `--`; {seed} is replaced")
-    args = parser.parse_args(argv)
-    if args.seeds < 1:
-        parser.error(f"--seeds must be at least 1, got {args.seeds}")
-    return args
 
 
 def with_seed(command: List[str], seed: int) -> List[str]:
@@ -63,7 +53,7 @@ def run(command: List[str]) -> int:
     try:
         code = subprocess.run(command).returncode
     except OSError as err:
-        print(f"per_seed.py: cannot run {command[0]!r}: {err}", file=sys.stderr)
+        print(f"per-seed: cannot run {command[0]!r}: {err}", file=sys.stderr)
         return 127
     return code if code >= 0 else 128 - code
 
@@ -79,7 +69,7 @@ def tracked_run(command: List[str]) -> Dict[str, Any]:
     """Run the command under codecarbon's tracker; the record of its cost."""
     from codecarbon import OfflineEmissionsTracker
     from codecarbon.core.cpu import is_rapl_available
-    from results import provenance  # scripts/results.py, beside this script
+    from .results import provenance
 
     # log_level="error" applies only after codecarbon's first INFO and WARNING lines
     logging.getLogger("codecarbon").setLevel(logging.ERROR)
@@ -105,28 +95,38 @@ def tracked_run(command: List[str]) -> Dict[str, Any]:
             "energy_basis": energy_basis(counter, int(data.gpu_count or 0)), "codecarbon": dict(data.values)}
 
 
-def main(argv: Optional[List[str]] = None) -> int:
-    args = parse_args(argv)
-    if args.record:
+def run_seeds(command: List[str], seeds: int, record: Optional[str] = None) -> int:
+    """Run `command` for seeds 0 .. seeds-1 ({seed} replaced), each under codecarbon's tracker
+    with a record where `record` (a path with {seed}) is given; stop at the first failing seed and
+    return its exit code."""
+    if record:
         try:
             import codecarbon  # noqa: F401
         except ImportError:
-            sys.exit("per_seed.py: --record needs codecarbon: pip install -e '.[project]' (or pip install codecarbon)")
-    for seed in range(args.seeds):
-        command = with_seed(args.command, seed)
-        if args.record:
-            record = {"seed": seed, **tracked_run(command)}
-            path = Path(args.record.replace(SEED, str(seed)))
+            raise SystemExit("per-seed: --record needs codecarbon: pip install -e '.[project]' (or pip install codecarbon)")
+    for seed in range(seeds):
+        seeded = with_seed(command, seed)
+        if record:
+            result = {"seed": seed, **tracked_run(seeded)}
+            path = Path(record.replace(SEED, str(seed)))
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-            code = record["returncode"]
+            path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+            code = result["returncode"]
         else:
-            code = run(command)
+            code = run(seeded)
         if code != 0:
-            print(f"per_seed.py: seed {seed} exited with {code}; seeds after it were not run", file=sys.stderr)
+            print(f"per-seed: seed {seed} exited with {code}; seeds after it were not run", file=sys.stderr)
             return code
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def main(
+    ctx: typer.Context,
+    seeds: int = typer.Option(..., min=1, help="run seeds 0 .. SEEDS-1"),
+    record: Optional[str] = typer.Option(None, help="JSON record per seed, e.g. metrics/ner/cvt/seed{seed}/train.json"),
+) -> None:
+    """Run the command after `--` once per seed ({seed} replaced); with --record, each run under
+    codecarbon's energy tracker."""
+    if not ctx.args:
+        raise typer.BadParameter("give the command to run after `--`")
+    raise typer.Exit(run_seeds(list(ctx.args), seeds, record))

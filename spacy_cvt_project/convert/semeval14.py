@@ -16,12 +16,11 @@ Some laptop14 tokens still hold placeholders such as `becaASPECT0` (left over fr
 authors' preprocessing, the aspect term is lost there); they are kept as-is, counted, and
 reported.
 
-    python scripts/convert_semeval14.py ../shared/data/semeval14 corpus/semeval14 --domain both
+    python -m spacy_cvt_project convert-semeval14 ../shared/data/semeval14 corpus/semeval14 --domain both
 """
 from __future__ import annotations
 
 import re
-import sys
 import time
 from enum import Enum
 from pathlib import Path
@@ -32,8 +31,7 @@ from spacy.tokens import Doc, DocBin, Span
 from spacy.training import biluo_tags_to_spans, iob_to_biluo
 from spacy.vocab import Vocab
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from convert_wnut17 import describe  # noqa: E402
+from .wnut17 import describe
 
 ASPECT_LABEL = "ASP"
 POLARITY_KEY = "polarity"
@@ -119,7 +117,3 @@ def main(
         out = output_dir / f"{split}.spacy"
         DocBin(docs=docs, store_user_data=False).to_disk(out)
         print(f"{split} ({'+'.join(domains)}): -> {out}: {describe(docs)} [{time.perf_counter() - start:.1f}s]")
-
-
-if __name__ == "__main__":
-    typer.run(main)

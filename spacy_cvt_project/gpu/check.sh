@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The GPU check on a fresh GPU machine, offline:
-#     scripts/gpu_check.sh KIT_PART OUTPUT.json [options of scripts/gpu_check.py]
-# KIT_PART is a part of the kit built by scripts/gpu_kit.py (kit/cvt, then kit/trf). When the
+#     spacy_cvt_project/gpu/check.sh KIT_PART OUTPUT.json [options of `python -m spacy_cvt_project gpu-check`]
+# KIT_PART is a part of the kit built by `python -m spacy_cvt_project gpu-kit` (kit/cvt, then kit/trf). When the
 # part's package (spacy_cvt, spacy_transformers) cannot be imported, its wheels are installed with
 # `pip install --no-index --no-deps --target $SPACY_CVT_SITE` (default /tmp/spacy-cvt-site) and
 # used through PYTHONPATH, so the image's own packages stay as they are. The trf part needs the
@@ -17,7 +17,7 @@ shift 2
 python=${PYTHON:-python3}
 site=${SPACY_CVT_SITE:-/tmp/spacy-cvt-site}
 if [ ! -f "$part/kit.json" ]; then
-    echo "$part/kit.json not found: give a kit part built by scripts/gpu_kit.py (e.g. kit/cvt)." >&2
+    echo "$part/kit.json not found: give a kit part built by `python -m spacy_cvt_project gpu-kit` (e.g. kit/cvt)." >&2
     exit 2
 fi
 export PYTHONPATH="$site${PYTHONPATH:+:$PYTHONPATH}"
@@ -32,4 +32,8 @@ if ! "$python" -c "import spacy_cvt" 2>/dev/null; then
     echo "spacy_cvt cannot be imported: install the kit's cvt part first ($0 kit/cvt OUTPUT.json)." >&2
     exit 1
 fi
-exec "$python" "$(dirname "$0")/gpu_check.py" "$part" "$output" "$@"
+# from the project checkout, where spacy_cvt_project lives (paths made absolute first)
+part=$(realpath "$part")
+output=$(realpath -m "$output")
+cd "$(dirname "$0")/../.."
+exec "$python" -m spacy_cvt_project.gpu.check "$part" "$output" "$@"

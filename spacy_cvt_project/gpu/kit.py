@@ -1,6 +1,6 @@
 """Build an offline kit for GPU machines that have PyTorch and CuPy but no spaCy and no index.
 
-    python scripts/gpu_kit.py kit --python 3.12
+    python -m spacy_cvt_project gpu-kit kit --python 3.12
 
 writes two parts, each a folder of at most 60 MiB that can be copied and installed on its own
 (`pip install --no-index --no-deps --target DIR PART/wheels/*.whl`, then `PYTHONPATH=DIR`), so
@@ -16,7 +16,7 @@ the image's own packages are never touched:
 What the image must already have is `--image-has` (PyTorch, numpy, scikit-learn for seqeval,
 CuPy): those are left out, everything else the packages need is resolved by pip for the target
 Python and platform, from the versions in this project's pyproject.toml. Each part's
-`kit.json` lists its wheels, data and size. `scripts/gpu_check.sh` installs a part and runs the
+`kit.json` lists its wheels, data and size. `spacy_cvt_project/gpu/check.sh` installs a part and runs the
 GPU check. The build itself needs no GPU.
 """
 
@@ -33,13 +33,13 @@ from typing import Dict, Iterable, List, Optional, Set
 
 import srsly
 import typer
-from link_transformer import packaged_model_path
-from model_size import directory_bytes
+from ..transformer import packaged_model_path
+from ..model_size import directory_bytes
 from packaging.metadata import Metadata
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the project checkout
 PART_LIMIT = 60 * 2**20
 # What GPU images with PyTorch ship (and the rehearsal venv installs): left out of the kit.
 # Beyond PyTorch, numpy, CuPy and scikit-learn (for seqeval) these are the common pure-Python
@@ -156,11 +156,11 @@ def build_data(data_dir: Path, dest: Path, raw_words: int, vector_rows: int) -> 
     """
     convert_wnut17(data_dir, dest)
     if raw_words:
-        run_script("scripts/prepare_unlabeled.py", "--sources", "books,news,tweets",
+        run_script("-m", "spacy_cvt_project", "raw-text", "--sources", "books,news,tweets",
                    "--books-dir", str(data_dir / "raw_text_public_domain"),
                    "--max-words", str(raw_words), "-o", str(dest / "raw.txt"))
     if vector_rows:
-        from make_glove_vectors import glove_data_dir, load_glove, write_word2vec  # needs pyarrow: only here
+        from ..glove import glove_data_dir, load_glove, write_word2vec  # needs pyarrow: only here
 
         words = corpus_vocabulary(dest)
         glove_words, vectors = load_glove(glove_data_dir())
@@ -172,7 +172,7 @@ def build_data(data_dir: Path, dest: Path, raw_words: int, vector_rows: int) -> 
 
 
 def convert_wnut17(data_dir: Path, dest: Path) -> None:
-    run_script("scripts/convert_wnut17.py", str(data_dir / "wnut17"), str(dest))
+    run_script("-m", "spacy_cvt_project", "convert-wnut17", str(data_dir / "wnut17"), str(dest))
 
 
 def corpus_vocabulary(data: Path) -> Set[str]:
@@ -255,7 +255,3 @@ def main(
             half_precision_encoder(packaged_model_path(encoder_package), trf_dir / "encoder")
             convert_wnut17(data_dir, trf_dir / "data")
             write_manifest(trf_dir, "trf", python, trf_pins, "spacy_transformers", image_has)
-
-
-if __name__ == "__main__":
-    typer.run(main)

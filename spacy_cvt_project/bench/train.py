@@ -9,7 +9,7 @@ writing a JSONL record every N steps, and prints for each run:
 Speeds are taken between the records at N and 10·N, so start-up and the first steps do not count;
 they include one evaluation per record, which `--corpora.dev.limit` keeps small.
 
-    python scripts/bench_train.py --config configs/cvt_ner.cfg \\
+    python -m spacy_cvt_project bench-train --config configs/cvt_ner.cfg \\
         --steps 100 --raw corpus/unlabeled.txt --paths.train corpus/ner/train.spacy ...
 
 Options it does not know (`--paths.train ...`) go to `spacy train`, as spaCy's CLI passes them.
@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 import typer
-from logged_train import logged_train
+from .logged_train import logged_train
 
 
 def train(config: Path, output: Path, steps: int, overrides: List[str], raw: Optional[Path]) -> List[Dict]:
@@ -48,10 +48,6 @@ def summarize(records: List[Dict], steps: int) -> Dict[str, float]:
     }
 
 
-app = typer.Typer(add_completion=False)
-
-
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def main(
     ctx: typer.Context,
     configs: List[Path] = typer.Option(..., "--config", help="A training config; repeat. The first is the reference."),
@@ -69,7 +65,3 @@ def main(
         print(f"  {name:<14} {result['words_per_second']:>8,.0f}  {result['words_per_second'] / reference:>5.2f}x"
               f"  {result['raw_sentences_per_second']:>7,.1f}"
               f"  {result['peak_rss_mib_at_n']:>7,.0f}  {result['peak_rss_mib_at_10n']:>7,.0f}")
-
-
-if __name__ == "__main__":
-    app()

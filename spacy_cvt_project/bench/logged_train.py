@@ -1,6 +1,6 @@
 """`spacy train` for a fixed number of steps, with spacy-cvt's JSONL log read back.
 
-Shared by scripts/gpu_check.py and scripts/bench_train.py: both need spaCy's own counters
+Shared by spacy_cvt_project/gpu/check.py and spacy_cvt_project/bench/train.py: both need spaCy's own counters
 (`words`, `seconds`) and the logger's `peak_rss_mib` at each evaluation. The logger is set on the
 command line, so a config with another logger (a user's) can be run this way too.
 """

@@ -1,9 +1,9 @@
 """The GPU check: do spacy-cvt and the transformer baseline train and predict on this GPU, how fast?
 
-    scripts/gpu_check.sh kit/cvt gpu-check.json           # installs the kit part if needed, then:
-    python scripts/gpu_check.py kit/cvt gpu-check.json --gpu-id 0
+    spacy_cvt_project/gpu/check.sh kit/cvt gpu-check.json           # installs the kit part if needed, then:
+    python -m spacy_cvt_project gpu-check kit/cvt gpu-check.json --gpu-id 0
 
-With a kit's `cvt` part (see scripts/gpu_kit.py) it records the GPU and the versions of torch,
+With a kit's `cvt` part (see spacy_cvt_project/gpu/kit.py) it records the GPU and the versions of torch,
 CuPy, thinc and spaCy; whether thinc sees the GPU through CuPy and, with `gpu_allocator =
 "pytorch"`, allocates from torch's memory pool; then trains configs/cvt_ner.cfg on WNUT-17 with
 `spacy train --gpu-id` for a fixed number of steps, evaluates it with `spacy evaluate`, and
@@ -33,9 +33,9 @@ from pathlib import Path
 from typing import Any, Dict, Optional
 
 import typer
-from logged_train import logged_train
+from ..bench.logged_train import logged_train
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the project checkout
 # per part: the config, GPU training steps, CPU training steps
 PARTS = {"cvt": ("configs/cvt_ner.cfg", 1000, 100), "trf": ("configs/trf_ner.cfg", 300, 10)}
 PAPER_CONFIG = "configs/cvt_ner_paper.cfg"
@@ -150,7 +150,7 @@ class Results:
 
 
 def main(
-    part: Path = typer.Argument(..., help="A kit part: a folder with kit.json, wheels/ and data/ (scripts/gpu_kit.py)."),
+    part: Path = typer.Argument(..., help="A kit part: a folder with kit.json, wheels/ and data/ (spacy_cvt_project/gpu/kit.py)."),
     output: Path = typer.Argument(..., help="JSON file to write; results of another part already in it are kept."),
     gpu_id: int = typer.Option(0, "--gpu-id", help="GPU to check; -1 runs everything on CPU."),
     work_dir: Path = typer.Option(Path("training/gpu-check"), help="Where the trained pipelines go."),
@@ -162,7 +162,7 @@ def main(
     """Train, evaluate and time cvt (or trf) on this machine's GPU and CPU; write OUTPUT."""
     manifest_path = part / "kit.json"
     if not manifest_path.exists():
-        raise typer.BadParameter(f"{manifest_path} not found: give a kit part built by scripts/gpu_kit.py.", param_hint="PART")
+        raise typer.BadParameter(f"{manifest_path} not found: give a kit part built by spacy_cvt_project/gpu/kit.py.", param_hint="PART")
     name = json.loads(manifest_path.read_text(encoding="utf-8"))["part"]
     config, default_steps, default_cpu_steps = PARTS[name]
     data = part.resolve() / "data"
@@ -190,5 +190,5 @@ def main(
         results["paper_inference"] = inference(work / "paper" / "model-last", data / "test.spacy", gpu_id, batches)
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # gpu/check.sh runs it alone, on a GPU machine with only the kit installed
     typer.run(main)

@@ -5,7 +5,7 @@ with the surface spacing kept, empty nodes dropped; token.tag_ = XPOS, token.pos
 one sentence a doc). This script only runs it for the three splits and names the outputs
 the way the project expects, without shell commands (mkdir, mv) that not every platform has.
 
-    python scripts/convert_ud.py ../shared/data/ud_english_ewt corpus/pos
+    python -m spacy_cvt_project convert-ud ../shared/data/ud_english_ewt corpus/pos
 """
 
 from pathlib import Path
@@ -22,6 +22,7 @@ def main(
     input_dir: Path = typer.Argument(..., help="Folder with the en_ewt-ud-*.conllu files."),
     output_dir: Path = typer.Argument(..., help="Writes train.spacy, dev.spacy, test.spacy here."),
 ) -> None:
+    """Convert UD English EWT (CoNLL-U) to .spacy files: XPOS in token.tag_, UPOS in token.pos_."""
     output_dir.mkdir(parents=True, exist_ok=True)
     for split, name in SPLITS.items():
         source = input_dir / name
@@ -32,7 +33,3 @@ def main(
         (output_dir / f"{source.stem}.spacy").replace(target)
         docs = list(DocBin().from_disk(target).get_docs(Vocab()))
         print(f"{split}: {source} -> {target}: {len(docs):,} sentences, {sum(len(d) for d in docs):,} tokens")
-
-
-if __name__ == "__main__":
-    typer.run(main)

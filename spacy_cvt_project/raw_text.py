@@ -30,7 +30,7 @@ de-duplication, a seeded shuffle, and a cap (--max-words tokens and/or --max-sen
 `--jsonl` also writes the sentences as JSONL, the input of `spacy apply`; `--jsonl-max-words`
 keeps only its first sentences, so a teacher pipeline annotates a sample, not all of it.
 
-    python scripts/prepare_unlabeled.py --sources books,news,tweets --books-dir ../shared/data/raw_text_public_domain \
+    python -m spacy_cvt_project raw-text --sources books,news,tweets --books-dir ../shared/data/raw_text_public_domain \
         -o corpus/unlabeled.txt --max-words 3000000 --seed 0
 """
 from __future__ import annotations
@@ -50,8 +50,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 import spacy
 import srsly
 import typer
-from make_glove_vectors import package_data
-from spacy_cvt.unlabeled import text_files
+from .glove import package_data
 from tqdm import tqdm
 
 MAX_CHUNK_CHARS = 100_000  # well below spaCy's nlp.max_length (1,000,000)
@@ -175,10 +174,12 @@ def collect_chunks(
 ) -> Tuple[List[Chunk], Dict[str, str]]:
     """Gather (source, text chunk) pairs from all sources; also return notes per source
     (e.g. the encoding a non-UTF-8 file was read with)."""
+    from spacy_cvt.unlabeled import text_files  # the plugin's reader finds files as [paths] raw does
+
     chunks: List[Chunk] = []
     notes: Dict[str, str] = {}
     for root in map(Path, paths):
-        for path in text_files(root / "**" / glob if root.is_dir() else root, "prepare_unlabeled.py"):
+        for path in text_files(root / "**" / glob if root.is_dir() else root, "raw-text"):
             text, encoding = read_text_file(path)
             if encoding != "utf-8":
                 notes[str(path)] = f"decoded as {encoding} (not valid UTF-8)"
@@ -334,7 +335,3 @@ def main(
         f"wrote {stats['kept']:,} sentences, {stats['words']:,} words (spaCy tokens) to {output} "
         f"[{time.perf_counter() - start:.1f}s]"
     )
-
-
-if __name__ == "__main__":
-    typer.run(main)

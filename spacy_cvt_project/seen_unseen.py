@@ -14,7 +14,7 @@ Recall per bucket counts a prediction right when its start, end and label match,
 scorer does; `all` is spaCy's own `Scorer.score_spans` over the same predictions, so it equals
 `spacy evaluate --gold-preproc`'s P, R and F (the pipelines read the gold tokens, as there).
 
-    python scripts/seen_unseen.py corpus/aspect/train.spacy corpus/aspect/test.spacy \\
+    python -m spacy_cvt_project seen-unseen corpus/aspect/train.spacy corpus/aspect/test.spacy \\
         training/aspect/cvt-teacher/seed0/model-best training/aspect/trf/seed0/model-best
 """
 from __future__ import annotations
@@ -116,7 +116,3 @@ def main(
     if output is not None:
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(json.dumps(results, indent=2))
-
-
-if __name__ == "__main__":
-    typer.run(main)

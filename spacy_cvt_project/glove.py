@@ -4,7 +4,7 @@ The package ships a (400000, 50) float32 .npy matrix and a parquet file whose `i
 holds the words in the same order (most frequent first). `spacy init vectors` reads word2vec
 text ("N DIM" header, then "word v1 ... vDIM" per line; a `.gz` path is written gzipped), so:
 
-    python scripts/make_glove_vectors.py corpus/glove.6B.50d.txt --max-rows 100000
+    python -m spacy_cvt_project glove corpus/glove.6B.50d.txt --max-rows 100000
     python -m spacy init vectors en corpus/glove.6B.50d.txt corpus/glove_vectors
 
 GloVe 6B is lower-cased, and spaCy looks vectors up by ORTH, so "The" or "London" would get
@@ -99,7 +99,3 @@ def main(
         f"wrote {len(keys):,} keys for {len(words):,} x {vectors.shape[1]} vectors to {output} "
         f"[{time.perf_counter() - start:.1f}s]\nnext: python -m spacy init vectors en {output} OUTDIR"
     )
-
-
-if __name__ == "__main__":
-    typer.run(main)

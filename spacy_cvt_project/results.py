@@ -2,9 +2,9 @@
 recorded run is still what the project would train today.
 
 results/ mirrors metrics/ (results/TASK/SYSTEM/seedK/evaluate.json, train.json, ...; see
-results/README.md), so scripts/compare.py computes the same mean ± sd rows from either; this
+results/README.md), so spacy_cvt_project/compare.py computes the same mean ± sd rows from either; this
 module adds what only results/ has: `spacy train`'s dev scores (model-best/meta.json), the
-config as trained (model-best/config.cfg) and the provenance scripts/per_seed.py wrote into
+config as trained (model-best/config.cfg) and the provenance spacy_cvt_project/per_seed.py wrote into
 train.json. It imports spaCy and weasel only inside the functions that compose today's config.
 
 A recorded run is stale when today's project would train it differently: STALE_RULES says how
@@ -17,12 +17,13 @@ import json
 import re
 import runpy
 import subprocess
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import metadata
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
+
+from . import catalog
 
 MODEL_FILES = ("config.cfg", "meta.json")  # training/TASK/SYSTEM/seedK/model-best/ files kept
 PACKAGES = ("spacy", "thinc", "torch", "spacy-transformers", "spacy-cvt")
@@ -32,49 +33,20 @@ TUNED_KEYS = re.compile(r"^components\.[^.]+\.outside_weight$")  # chosen on dev
 SEED_FOLDER = re.compile(r"^seed(\d+)$")
 
 
-@dataclass(frozen=True)
-class EncoderRuns:
-    """What one offline encoder's runs are named and trained with (project.yml's vars.encoder ->
-    vars.trf_system, vars.taught_system, vars.trf_learn_rate): each encoder's runs have their own
-    folders, tables and references, and its transformer its own peak learning rate. The default
-    encoder's are project.yml's defaults; the others' are passed to the same commands (train-trf,
-    train-cvt-teacher) as vars: `base` passes MPNet-base's, and `project_vars` is what a user passes."""
-
-    trf_system: str
-    taught_system: str
-    # MPNet-base's last layer is about 3x smaller in scale than MiniLM's, so its new head learns
-    # about 3x more slowly at one rate (docs/experiments.md, "MPNet-base: a BERT-base-size transformer")
-    trf_learn_rate: float
-
-    @property
-    def systems(self) -> Tuple[str, str]:
-        return self.trf_system, self.taught_system
-
-    def project_vars(self, encoder: str) -> Dict[str, str]:
-        """The project vars that train this encoder's runs, as `--vars.NAME VALUE` would pass them."""
-        return {"encoder": encoder, "trf_system": self.trf_system, "taught_system": self.taught_system,
-                "trf_learn_rate": repr(self.trf_learn_rate)}
-
-
-ENCODERS: Dict[str, EncoderRuns] = {
-    "minilm": EncoderRuns("trf", "cvt-teacher", 5e-5),
-    "mpnet-base": EncoderRuns("trf-base", "cvt-teacher-base", 1e-4),
-}
-DEFAULT_ENCODER = "minilm"  # project.yml's vars.encoder
 STALE_RULES = """\
 A recorded run is **stale** when today's project would train it differently:
 
-- its config: today's `train-SYSTEM` command of project.yml (its config file and its overrides,
-  for the run's task) is composed with spaCy's own loading and filling (`load_config` with the
-  overrides, `load_model_from_config(auto_fill=True)`, what `spacy train` does) and compared with
-  the recorded model-best/config.cfg, both interpolated. Overrides whose project.yml value comes
-  from a variable (`${vars.cvt_steps}`, the paths, `{seed}`) take the recorded run's value, since
-  those are the run's choices (budget, data, seed), not the project's, and the table shows the
-  budget; the config file and every other override are today's, and so is the transformer's
-  learning rate (`${vars.trf_learn_rate}`), which is its encoder's (scripts/results.py,
-  ENCODERS). The logger and the GPU allocator are not compared, nor `outside_weight` in a run
-  that chose it on dev after training (it has a tune.json). A config that can no longer be
-  composed (a command or file gone) is stale too.
+- its config: today's `spacy train` command for the run's system and task (its config file and
+  overrides, composed by spacy_cvt_project/runs.py, which `train` runs) is composed with spaCy's
+  own loading and filling (`load_config` with the overrides, `load_model_from_config(auto_fill=True)`,
+  what `spacy train` does) and compared with the recorded model-best/config.cfg, both
+  interpolated. The overrides that are a run's choices (its data, seed, budget, vectors and log:
+  runs.chosen_overrides) take the recorded run's values, and the table shows the budget; the
+  config file and the overrides that make the system what it is (runs.fixed_overrides: bilstm's
+  missing raw text, the transformer's learning rate, which is its encoder's,
+  spacy_cvt_project/catalog.py, ENCODERS) are today's. The logger and the GPU allocator are not
+  compared, nor `outside_weight` in a run that chose it on dev after training (it has a
+  tune.json). A config that can no longer be composed (a config file gone) is stale too.
 - its code: spacy_cvt/training_version.py's TRAINING_VERSION, recorded at training time, differs
   from today's. It is bumped by hand when a change alters what training computes from the same
   config and data, so it cannot see a change made without bumping it; the record also keeps the
@@ -121,7 +93,7 @@ def package_versions() -> Dict[str, Optional[str]]:
 
 
 def provenance() -> Dict[str, Any]:
-    """Where and with what a run trains, for scripts/per_seed.py's record (the machine is in
+    """Where and with what a run trains, for spacy_cvt_project/per_seed.py's record (the machine is in
     codecarbon's data next to it)."""
     return {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "git": git_state(),
             "training_version": training_version(), "packages": package_versions()}
@@ -251,78 +223,17 @@ def parse_overrides(args: List[str]) -> Dict[str, Any]:
     return parse_config_overrides(list(args), env_var=None)
 
 
-def task_vars(project: Path, task: str) -> Dict[str, str]:
-    """The vars the task's own command (`spacy project run TASK`) sets for `all`: the task and the
-    heads its systems train, which `vars.task` alone leaves at the default task's; the vars it
-    passes through (`--vars.seeds ${vars.seeds}`) are not the task's. {"vars.task": task} where
-    project.yml has no command named after the task."""
-    from weasel.util import load_project_config, split_command
+def todays_overrides(task: str, system: str, recorded_command: List[str]) -> Dict[str, Any]:
+    """Today's overrides for a recorded run of `system` on `task`: the run's own
+    choices (the keys runs.chosen_overrides sets, as the recorded command set them) and today's
+    fixed overrides."""
+    from . import runs
 
-    commands = {c["name"]: c for c in load_project_config(project, interpolate=False).get("commands", [])}
-    args = split_command(commands[task]["script"][0]) if task in commands else []
-    chosen = {arg[2:]: value for arg, value in zip(args, args[1:]) if arg.startswith("--vars.") and "${" not in value}
-    return {**chosen, "vars.task": task}
-
-
-def system_encoder(system: str) -> Optional[str]:
-    """The encoder whose transformer trains `system` or teaches it (ENCODERS); None for the others."""
-    return next((encoder for encoder, runs in ENCODERS.items() if system in runs.systems), None)
-
-
-def command_system(system: str) -> str:
-    """The system whose project commands train and evaluate `system`: trf-base is train-trf's
-    run with MPNet-base's vars (ENCODERS); every other system is its own."""
-    encoder = system_encoder(system)
-    if encoder is None:
-        return system
-    return ENCODERS[DEFAULT_ENCODER].systems[ENCODERS[encoder].systems.index(system)]
-
-
-def encoder_args(encoder: str) -> str:
-    """`--vars.encoder E --vars.trf_system ... --vars.trf_learn_rate R`: what runs `encoder`'s systems."""
-    return " ".join(f"--vars.{name} {value}" for name, value in ENCODERS[encoder].project_vars(encoder).items())
-
-
-def project_command(command: str, system: str) -> str:
-    """A project command as a user runs it for `system`: a renamed system's (`command_system`)
-    with its encoder's vars, e.g. `train-trf --vars.encoder mpnet-base --vars.trf_system trf-base
-    --vars.taught_system cvt-teacher-base --vars.trf_learn_rate 0.0001`."""
-    encoder = system_encoder(system)
-    if encoder is None or encoder == DEFAULT_ENCODER:
-        return command
-    return f"{command} {encoder_args(encoder)}"
-
-
-def todays_command(project: Path, task: str, system: str) -> Tuple[str, Dict[str, Any], set]:
-    """Today's project.yml `train-SYSTEM` for the task (with its vars, `task_vars`, and its
-    encoder's, `EncoderRuns.project_vars`; a renamed system's, `command_system`): its config path, its
-    overrides, and the override keys whose value comes from any other variable (a run's choice: the
-    encoder's folder is one). The encoder's learning rate is not a run's choice: a run trained at
-    another rate than its encoder's today is stale."""
-    from weasel.util import load_project_config, split_command
-
-    name = f"train-{command_system(system)}"
-    if not (project / "project.yml").is_file():
-        raise LookupError(f"no project.yml in {project}")
-    encoder = system_encoder(system)
-    encoder_vars = ENCODERS[encoder].project_vars(encoder) if encoder else {}
-    overrides = {**task_vars(project, task), **{f"vars.{var}": value for var, value in encoder_vars.items()}}
-    lines = {}
-    for interpolate in (True, False):
-        config = load_project_config(project, interpolate=interpolate, overrides=overrides)
-        commands = {c["name"]: c for c in config.get("commands", [])}
-        if name not in commands:
-            raise LookupError(f"project.yml has no command {name!r} today")
-        trains = [line for line in commands[name]["script"] if " spacy train " in f" {line} "]
-        if not trains:
-            raise LookupError(f"project.yml's {name!r} runs no `spacy train` today")
-        lines[interpolate] = split_command(trains[0])
-    config_path, args = split_train_args(train_args(lines[True]))
-    overrides = parse_overrides(args)
-    templates = parse_overrides(split_train_args(train_args(lines[False]))[1])
-    variable = {key for key, value in templates.items()
-                if "{seed}" in str(value) or set(re.findall(r"\$\{vars\.(\w+)\}", str(value))) - set(encoder_vars)}
-    return config_path, overrides, variable
+    recorded = parse_overrides(split_train_args(train_args(recorded_command))[1])
+    chosen_keys = runs.chosen_overrides(system, runs.Choices(task, 0, 0), 0)
+    overrides = {key: recorded[key] for key in chosen_keys if key in recorded}
+    overrides.update(runs.fixed_overrides(task, system))
+    return overrides
 
 
 def flat(config: Dict[str, Any], prefix: str = "") -> Dict[str, Any]:
@@ -353,12 +264,11 @@ def todays_config(project: Path, task: str, system: str, recorded_command: List[
     """Today's config for a recorded run, filled and interpolated as `spacy train` would."""
     from spacy.util import load_config, load_model_from_config
 
-    config_path, overrides, variable = todays_command(project, task, system)
-    recorded = parse_overrides(split_train_args(train_args(recorded_command))[1])
-    overrides.update({key: recorded[key] for key in variable if key in recorded})
+    config_path = catalog.config_path(task, system)
     path = project / config_path
     if not path.is_file():
-        raise FileNotFoundError(f"{config_path}, today's config of `train-{command_system(system)}`, is missing")
+        raise FileNotFoundError(f"{config_path}, today's config of {system} on {task}, is missing")
+    overrides = todays_overrides(task, system, recorded_command)
     raw = load_config(path, overrides=overrides, interpolate=False)
     return load_model_from_config(raw, auto_fill=True, validate=False).config.interpolate()
 

@@ -9,8 +9,8 @@ serves a user's own NER data too.
 
 Output: one sentence per Doc (what our taggers expect), entities in `doc.ents`.
 
-    python scripts/convert_wnut17.py ../shared/data/wnut17 corpus/wnut17
-    python scripts/convert_wnut17.py data/conll03 corpus/conll03 \
+    python -m spacy_cvt_project convert-wnut17 ../shared/data/wnut17 corpus/wnut17
+    python -m spacy_cvt_project convert-wnut17 data/conll03 corpus/conll03 \
         --train eng.train --dev eng.testa --test eng.testb --labels any
 """
 from __future__ import annotations
@@ -167,7 +167,3 @@ def main(
             f"{split}: {path} -> {output_dir / f'{split}.spacy'}: {describe(docs)} "
             f"[{time.perf_counter() - start:.1f}s]"
         )
-
-
-if __name__ == "__main__":
-    typer.run(main)

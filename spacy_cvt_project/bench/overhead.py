@@ -15,7 +15,7 @@ handling, torch's dispatch of many small ops, the optimizer's per-parameter call
   forward, backward, optimizer, raw_text); what no stage covers is spaCy's Example handling, gold
   alignment and the losses. Times under the profiler are larger than without it.
 
-    python scripts/bench_overhead.py configs/cvt_ner.cfg --paths.train corpus/ner/train.spacy \\
+    python -m spacy_cvt_project bench-overhead configs/cvt_ner.cfg --paths.train corpus/ner/train.spacy \\
         --paths.dev corpus/ner/dev.spacy --paths.raw corpus/unlabeled.txt
 
 Options it does not know (`--paths.train ...`) are config overrides, as with `spacy train`.
@@ -175,10 +175,6 @@ def report(times: Dict[str, float], split: Optional[Dict[str, Dict[str, float]]]
         print(f"  {stage:<30} {split['labeled'].get(stage, 0.0):>8.1f} {split['cvt'].get(stage, 0.0):>8.1f}")
 
 
-app = typer.Typer(add_completion=False)
-
-
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def main(
     ctx: typer.Context,
     config: Path = typer.Argument(..., help="A CVT training config, e.g. configs/cvt_ner.cfg."),
@@ -207,7 +203,3 @@ def main(
     if output is not None:
         output.write_text(json.dumps({"config": str(config), "widths": widths, "steps": steps, "times": times,
                                       "split": split}, indent=2), encoding="utf-8")
-
-
-if __name__ == "__main__":
-    app()

@@ -1,6 +1,6 @@
 """Keep a finished run's small files in results/, so that docs/results.md can be regenerated.
 
-    python scripts/record.py ner --seeds 3 [--gpu-id -1] [--systems cvt,trf] [--keep-shared]
+    python -m spacy_cvt_project record ner --seeds 3 [--gpu-id -1] [--systems cvt,trf] [--keep-shared]
         [--metrics metrics] [--training training] [--results results]
 
 (`spacy project run record --vars.task ner --vars.seeds 3`, after `all` with the same vars.) For
@@ -22,21 +22,21 @@ every teacher shares (augment's rewrites: the same output from the same seed) is
 differs from the recorded one that another recorded taught system cost, unless --keep-shared
 keeps the recorded one, which the new system's cost then counts too (e.g. when the other was
 recorded on another machine and is not retrained). The seeds' train.json carry their provenance
-(commit, machine, TRAINING_VERSION; scripts/per_seed.py writes it): a record without one is
+(commit, machine, TRAINING_VERSION; spacy_cvt_project/per_seed.py writes it): a record without one is
 refused. The pipelines themselves stay in training/ (too large to track).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
-import sys
 from pathlib import Path
 from typing import List, Optional, Sequence
 
-import compare
-import results
+import typer
+
+from . import catalog, compare
+from . import results
 
 # each dev evaluation of `spacy train` (spacy-cvt.ConsoleLogger.v1's JSONL: the project's train
 # commands write it beside train.json), for the dev curve and peak memory of a recorded run
@@ -94,7 +94,7 @@ def check(task: str, system: str, seeds: int, systems: Sequence[str], metrics: P
                 raise FileNotFoundError(f"{path} is missing: `spacy project run {compare.train_command(system)}` writes it")
         train = metrics / task / system / f"seed{seed}" / "train.json"
         if "provenance" not in results.read_json(train):
-            raise ValueError(f"{train} has no provenance (an older scripts/per_seed.py wrote it): "
+            raise ValueError(f"{train} has no provenance (an older spacy_cvt_project/per_seed.py wrote it): "
                              f"train again with `spacy project run {compare.train_command(system)}`")
 
 
@@ -121,30 +121,23 @@ def record(task: str, seeds: int, metrics: Path, training: Path, results_dir: Pa
     return systems
 
 
-def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("task", help=f"one of {', '.join(compare.SCORE_KEYS)}")
-    parser.add_argument("--seeds", type=int, required=True, help="record seeds 0 .. SEEDS-1")
-    parser.add_argument("--gpu-id", type=int, default=-1, help="the device evaluate ran on (the words/s column's)")
-    parser.add_argument("--systems", help="comma-separated (default: those compare.py shows)")
-    parser.add_argument("--keep-shared", action="store_true",
-                        help="keep a recorded shared step record (augment's) that differs, instead of refusing")
-    parser.add_argument("--metrics", type=Path, default=Path("metrics"))
-    parser.add_argument("--training", type=Path, default=Path("training"))
-    parser.add_argument("--results", type=Path, default=Path("results"))
-    args = parser.parse_args(argv)
-    if args.seeds < 1:
-        parser.error(f"--seeds must be at least 1, got {args.seeds}")
+def main(
+    task: str = typer.Argument(..., help=f"one of {', '.join(catalog.TASKS)}"),
+    seeds: int = typer.Option(..., min=1, help="record seeds 0 .. SEEDS-1"),
+    gpu_id: int = typer.Option(-1, help="the device evaluate ran on (the words/s column's)"),
+    systems: Optional[str] = typer.Option(None, help="comma-separated (default: those compare shows)"),
+    keep_shared: bool = typer.Option(False, help="keep a recorded shared step record (augment's) that differs, "
+                                     "instead of refusing"),
+    metrics: Path = typer.Option(Path("metrics")),
+    training: Path = typer.Option(Path("training")),
+    results_dir: Path = typer.Option(Path("results"), "--results"),
+) -> None:
+    """Keep a finished run's small files in results/TASK/: what `report` reads."""
     try:
-        systems = record(args.task, args.seeds, args.metrics, args.training, args.results, args.gpu_id,
-                         args.systems.split(",") if args.systems else None, args.keep_shared)
+        recorded = record(task, seeds, metrics, training, results_dir, gpu_id,
+                          systems.split(",") if systems else None, keep_shared)
     except (FileNotFoundError, ValueError) as err:
-        print(f"record.py: {err}", file=sys.stderr)
-        return 1
-    print(f"Recorded {', '.join(systems)} ({args.seeds} seeds) in {args.results / args.task}; "
-          "`spacy project run report` rebuilds docs/results.md and README's table from results/")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+        typer.echo(f"record: {err}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"Recorded {', '.join(recorded)} ({seeds} seeds) in {results_dir / task}; "
+               "`spacy project run report` rebuilds docs/results.md and README's table from results/")

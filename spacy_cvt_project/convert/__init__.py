@@ -1,0 +1,45 @@
+"""Each task's data set as spaCy's .spacy train/dev/test files (corpus/TASK/), one converter a
+data set, each surviving its source files' quirks (../shared/data/README.md lists them)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from .. import catalog
+from . import conll2000, semeval14, ud, wnut17
+
+
+def convert_task(task: str, data_dir: Path, output_dir: Path) -> None:
+    """Convert the task's data set, read from its folder under data_dir, into output_dir."""
+    source = data_dir / catalog.known_task(task).dataset
+    if not source.is_dir():
+        raise FileNotFoundError(f"{source} does not exist: task {task!r} reads its data set "
+                                f"({catalog.TASKS[task].description}) from there. Pass --vars.data_dir with the folder "
+                                "that holds it (../shared/data, or assets after `spacy project assets`).")
+    if task == "ner":
+        wnut17.main(source, output_dir, wnut17.WNUT_FILES["train"], wnut17.WNUT_FILES["dev"],
+                    wnut17.WNUT_FILES["test"], ",".join(wnut17.WNUT_LABELS))
+    elif task == "pos":
+        ud.main(source, output_dir)
+    elif task == "chunk":
+        # CoNLL-2000 has no dev split: 1,000 train sentences, chosen with seed 0, are held out
+        conll2000.main(source, output_dir, dev_size=1000, seed=0)
+    elif task == "aspect":
+        semeval14.main(source, output_dir, semeval14.Domain.both)
+    else:  # a task added to catalog.TASKS needs its converter here
+        raise ValueError(f"task {task!r} has no converter in spacy_cvt_project/convert/__init__.py")
+
+
+def main(
+    task: str = typer.Argument(..., help=f"one of {', '.join(catalog.TASKS)}"),
+    data_dir: Path = typer.Option(Path("../shared/data"), help="the folder holding each data set's folder"),
+    output: Path = typer.Option(None, help="where train/dev/test.spacy go (default corpus/TASK)"),
+) -> None:
+    """Convert a task's data set to corpus/TASK/{train,dev,test}.spacy."""
+    try:
+        convert_task(task, data_dir, output or Path("corpus") / task)
+    except (FileNotFoundError, ValueError) as err:
+        typer.echo(f"convert: {err}", err=True)
+        raise typer.Exit(1)

@@ -1,0 +1,157 @@
+"""The command lines a system's runs execute: `spacy train` with the system's config and
+overrides for a task and seed, the taught systems' decoding tuned on dev, and `spacy evaluate`.
+
+One function composes each command, so that what `train` runs and what the stale check of
+recorded runs (results.py) compares against are the same composition. The overrides come in
+two kinds: *fixed* ones make the system what it is (bilstm is the cvt config without raw text,
+trf trains at its encoder's learning rate) and are always today's; *chosen* ones are a run's
+choices (data, seed, budget, vectors, where the log goes), which a recorded run keeps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, List, Sequence
+
+import typer
+
+from . import catalog
+from .model_size import write_size
+from .per_seed import SEED, run_seeds
+
+
+@dataclass(frozen=True)
+class Choices:
+    """A run's choices, as project.yml's vars pass them."""
+
+    task: str
+    steps: int
+    eval_frequency: int
+    vectors: str = "corpus/vectors"
+    transformer: str = "assets/minilm"
+    raw: str = "corpus/unlabeled.txt"
+
+
+def fixed_overrides(task: str, system: str) -> Dict[str, Any]:
+    """The overrides that make `system` what it is on `task` (today's, always)."""
+    kind = catalog.system_kind(system)
+    name = catalog.component(task, system)
+    fixed = {key.format(component=name): value for key, value in catalog.KINDS[kind].fixed.items()}
+    if kind == "trf":
+        fixed["training.optimizer.learn_rate.initial_rate"] = catalog.ENCODERS[catalog.system_encoder(system)].trf_learn_rate
+    return fixed
+
+
+def chosen_overrides(system: str, choices: Choices, seed: Any) -> Dict[str, Any]:
+    """The overrides that are the run's choices: its data and inputs, seed, budget and log."""
+    task, kind = choices.task, catalog.system_kind(system)
+    spec = catalog.KINDS[kind]
+    chosen: Dict[str, Any] = {"paths.train": f"corpus/{task}/train.spacy", "paths.dev": f"corpus/{task}/dev.spacy",
+                              "system.seed": seed}
+    teacher = catalog.teacher_of(system)
+    inputs = {
+        "raw": {"paths.raw": choices.raw},
+        "vectors": {"paths.vectors": choices.vectors},
+        "transformer": {"paths.transformer": choices.transformer},
+        "teacher": {"paths.silver": f"corpus/{task}/{teacher}_silver.spacy",
+                    "paths.vectors": f"corpus/{task}/{teacher}_teacher_vectors"},
+    }
+    for name in spec.inputs:
+        chosen.update(inputs[name])
+    chosen["training.max_steps"] = choices.steps
+    if spec.schedule:
+        chosen["training.optimizer.learn_rate.total_steps"] = choices.steps
+    chosen["training.eval_frequency"] = choices.eval_frequency
+    chosen["training.logger.output_file"] = f"metrics/{task}/{system}/seed{seed}/log.jsonl"
+    return chosen
+
+
+def override_args(overrides: Dict[str, Any]) -> List[str]:
+    """Overrides as `spacy train` takes them on its command line (None as null)."""
+    args: List[str] = []
+    for key, value in overrides.items():
+        args += [f"--{key}", "null" if value is None else (repr(value) if isinstance(value, float) else str(value))]
+    return args
+
+
+def train_command(system: str, choices: Choices, seed: Any, gpu_id: int) -> List[str]:
+    """`python -m spacy train` for one seed of the system ({seed} for a template)."""
+    output = f"training/{choices.task}/{system}/seed{seed}"
+    overrides = {**chosen_overrides(system, choices, seed), **fixed_overrides(choices.task, system)}
+    return ["python", "-m", "spacy", "train", catalog.config_path(choices.task, system), "--output", output,
+            *override_args(overrides), "--gpu-id", str(gpu_id)]
+
+
+def tune_command(system: str, task: str, seed: Any, gpu_id: int) -> List[str]:
+    """Choosing a taught system's `outside_weight` on dev, in its model-best (`spacy cvt-tune-decoding`)."""
+    return ["python", "-m", "spacy", "cvt-tune-decoding", f"training/{task}/{system}/seed{seed}/model-best",
+            f"corpus/{task}/dev.spacy", "--gpu-id", str(gpu_id)]
+
+
+def evaluate_command(system: str, task: str, seed: Any, gpu_id: int) -> List[str]:
+    """`spacy evaluate` of one seed on the test set, on the very tokens of the gold data."""
+    return ["python", "-m", "spacy", "evaluate", f"training/{task}/{system}/seed{seed}/model-best",
+            f"corpus/{task}/test.spacy", "--output", f"metrics/{task}/{system}/seed{seed}/evaluate.json",
+            "--gold-preproc", "--gpu-id", str(gpu_id)]
+
+
+def check_encoder(system: str, encoder: str) -> None:
+    """Refuse a transformer system (or one it taught) trained with another encoder than its own."""
+    own = catalog.system_encoder(system)
+    if own is not None and own != encoder:
+        raise typer.BadParameter(
+            f"{system} is {own}'s system, but this run's encoder is {encoder}: its runs would be recorded and "
+            f"compared as {own}'s. Pass {catalog.encoder_args(encoder)} (or --vars.encoder {own}).",
+            param_hint="--encoder")
+
+
+def train(
+    system: str = typer.Argument(..., help=f"one of {', '.join(catalog.ORDER)}"),
+    task: str = typer.Option(catalog.DEFAULT_TASK, help=f"one of {', '.join(catalog.TASKS)}"),
+    seeds: int = typer.Option(1, min=1, help="train seeds 0 .. SEEDS-1"),
+    steps: int = typer.Option(..., min=1, help="the training budget in optimizer steps"),
+    eval_frequency: int = typer.Option(100, min=1, help="steps between dev evaluations"),
+    vectors: str = typer.Option("corpus/vectors", help="the word vectors of cvt, bilstm and cnn"),
+    transformer: str = typer.Option("assets/minilm", help="the transformer trf fine-tunes"),
+    encoder: str = typer.Option(catalog.DEFAULT_ENCODER, help="the encoder behind `transformer`"),
+    gpu_id: int = typer.Option(-1, help="-1: CPU"),
+) -> None:
+    """Train a system on a task once per seed, each run recorded (wall time, energy, provenance)
+    in metrics/TASK/SYSTEM/seedK/train.json; a taught system's decoding is then tuned on dev."""
+    catalog.known_task(task)
+    kind = catalog.system_kind(system)
+    check_encoder(system, encoder)
+    choices = Choices(task, steps, eval_frequency, vectors, transformer)
+    record = f"metrics/{task}/{system}/seed{SEED}/"
+    code = run_seeds(train_command(system, choices, SEED, gpu_id), seeds, record + "train.json")
+    if code == 0 and kind == "cvt-teacher":
+        # in this command, so that the hash spacy project keeps of model-best is the tuned one's
+        code = run_seeds(tune_command(system, task, SEED, gpu_id), seeds, record + "tune.json")
+    raise typer.Exit(code)
+
+
+def evaluate(
+    systems: List[str] = typer.Argument(..., help=f"of {', '.join(catalog.ORDER)}"),
+    task: str = typer.Option(catalog.DEFAULT_TASK, help=f"one of {', '.join(catalog.TASKS)}"),
+    seeds: int = typer.Option(1, min=1, help="evaluate seeds 0 .. SEEDS-1"),
+    gpu_id: int = typer.Option(-1, help="-1: CPU"),
+) -> None:
+    """`spacy evaluate` every seed of each system on the test set (metrics/TASK/SYSTEM/seedK/
+    evaluate.json), and seed 0's parameters and size on disk (metrics/TASK/SYSTEM/size.json)."""
+    catalog.known_task(task)
+    for system in systems:
+        catalog.system_kind(system)
+        code = run_seeds(evaluate_command(system, task, SEED, gpu_id), seeds)
+        if code:
+            raise typer.Exit(code)
+        write_size(Path(f"training/{task}/{system}/seed0/model-best"), Path(f"metrics/{task}/{system}/size.json"))
+
+
+def recorded_choices(command: Sequence[str]) -> Dict[str, Any]:
+    """A recorded `spacy train` command's config overrides."""
+    from spacy.cli._util import parse_config_overrides
+
+    from .results import split_train_args, train_args
+
+    return parse_config_overrides(split_train_args(train_args(list(command)))[1], env_var=None)
