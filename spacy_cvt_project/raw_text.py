@@ -50,8 +50,10 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 import spacy
 import srsly
 import typer
-from .glove import package_data
 from tqdm import tqdm
+
+from .data import find_dataset, find_file, matches, read_bytes
+from .glove import package_data
 
 MAX_CHUNK_CHARS = 100_000  # well below spaCy's nlp.max_length (1,000,000)
 PARAGRAPH_BREAK = re.compile(r"\n[^\S\n]*\n")  # a blank or whitespace-only line
@@ -80,7 +82,7 @@ def decode_bytes(data: bytes) -> Tuple[str, str]:
 
 def read_text_file(path: Path) -> Tuple[str, str]:
     """Return (text with "\\n" line ends, encoding) for a plain-text file."""
-    text, encoding = decode_bytes(path.read_bytes())
+    text, encoding = decode_bytes(read_bytes(path))  # decompressed by its suffix
     return text.replace("\r\n", "\n").replace("\r", "\n"), encoding
 
 
@@ -148,13 +150,12 @@ def read_ud_genre(path: Path, genre: str) -> List[str]:
     """
     texts: List[str] = []
     in_genre = False
-    with path.open(encoding="utf-8") as f:
-        for line in f:
-            if line.startswith(UD_SENT_ID_PREFIX):
-                in_genre = line[len(UD_SENT_ID_PREFIX):].startswith(f"{genre}-")
-            elif in_genre and line.startswith(UD_TEXT_PREFIX):
-                texts.append(line[len(UD_TEXT_PREFIX):].strip())
-                in_genre = False
+    for line in read_bytes(path).decode("utf-8").splitlines():  # the file may be compressed
+        if line.startswith(UD_SENT_ID_PREFIX):
+            in_genre = line[len(UD_SENT_ID_PREFIX):].startswith(f"{genre}-")
+        elif in_genre and line.startswith(UD_TEXT_PREFIX):
+            texts.append(line[len(UD_TEXT_PREFIX):].strip())
+            in_genre = False
     if not texts:
         raise ValueError(f"{path}: no sentence whose sent_id starts with {genre + '-'!r}; is it UD English EWT?")
     return texts
@@ -179,7 +180,8 @@ def collect_chunks(
     chunks: List[Chunk] = []
     notes: Dict[str, str] = {}
     for root in map(Path, paths):
-        for path in text_files(root / "**" / glob if root.is_dir() else root, "raw-text"):
+        files = text_files(root, "raw-text")
+        for path in [path for path in files if matches(path, glob)] if root.is_dir() else files:
             text, encoding = read_text_file(path)
             if encoding != "utf-8":
                 notes[str(path)] = f"decoded as {encoding} (not valid UTF-8)"
@@ -279,10 +281,12 @@ def main(
     paths: Optional[List[Path]] = typer.Argument(None, help="Text files or folders of them."),
     output: Path = typer.Option(..., "--output", "-o", help="Output .txt, one sentence per line."),
     sources: str = typer.Option(
-        "", help=f"Bundled sources to mix, comma-separated: {', '.join(SOURCES)} (books needs --books-dir, reviews --ewt-train)."
+        "", help=f"Bundled sources to mix, comma-separated: {', '.join(SOURCES)} (books and reviews are found under --data-dir)."
     ),
+    data_dir: str = typer.Option("data,../shared/data", help="Folders searched, in order, for the books "
+                                 "(raw_text_public_domain/) and EWT (ud_english_ewt/) where --books-dir or --ewt-train is not given."),
     books_dir: Optional[Path] = typer.Option(None, help="The public-domain books and speeches (raw_text_public_domain)."),
-    ewt_train: Optional[Path] = typer.Option(None, help="UD English EWT's train .conllu, for --sources reviews."),
+    ewt_train: Optional[Path] = typer.Option(None, help="UD English EWT's train .conllu (or .conllu.xz), for --sources reviews."),
     glob: str = typer.Option("*.txt", help="File pattern used inside folders."),
     max_words: Optional[int] = typer.Option(None, help="Cap on total tokens written."),
     max_sentences: Optional[int] = typer.Option(None, help="Cap on sentences written."),
@@ -302,12 +306,16 @@ def main(
     mix = parse_sources(sources)
     if not paths and not mix:
         raise typer.BadParameter(f"no sources: give text files/folders and/or --sources ({', '.join(SOURCES)}).")
-    if "books" in mix:
-        if books_dir is None:
-            raise typer.BadParameter("--sources books needs --books-dir (../shared/data/raw_text_public_domain).")
-        paths = [*(paths or []), books_dir]
-    if "reviews" in mix and ewt_train is None:
-        raise typer.BadParameter("--sources reviews needs --ewt-train (../shared/data/ud_english_ewt/en_ewt-ud-train.conllu).")
+    try:
+        if "books" in mix:
+            paths = [*(paths or []), books_dir or find_dataset("raw_text_public_domain", data_dir)]
+        if "reviews" in mix and ewt_train is None:
+            folder = find_dataset("ud_english_ewt", data_dir)
+            ewt_train = find_file(folder, "en_ewt-ud-train.conllu")
+            if ewt_train is None:
+                raise FileNotFoundError(f"{folder} holds no en_ewt-ud-train.conllu (nor compressed): pass --ewt-train")
+    except FileNotFoundError as err:
+        raise typer.BadParameter(str(err))
     start = time.perf_counter()
     chunks, notes = collect_chunks(
         paths or [], "news" in mix, "tweets" in mix, glob, ewt_train if "reviews" in mix else None

@@ -469,3 +469,45 @@ def test_convert_reads_each_tasks_data_set_from_the_data_dir(tmp_path):
         (wnut_dir / name).write_text("a\tO\n", encoding="utf-8")
     with pytest.raises(ValueError, match="wnut17train.conll: read 1 sentences"):  # it reached the WNUT-17 converter
         convert_task("ner", tmp_path / "data", tmp_path / "out")
+
+
+def test_the_data_sets_are_found_along_the_search_list_compressed_or_not(tmp_path):
+    """data_dir is a search list ("data,assets,../shared/data"): the first folder holding a data
+    set wins; the shipped copies are compressed and read as the plain files are."""
+    from spacy_cvt_project.data import find_dataset, find_file, matches, read_bytes
+
+    (tmp_path / "shared" / "wnut17").mkdir(parents=True)
+    (tmp_path / "data" / "wnut17").mkdir(parents=True)
+    search = f"{tmp_path / 'data'},{tmp_path / 'nowhere'},{tmp_path / 'shared'}"
+    assert find_dataset("wnut17", search) == tmp_path / "data" / "wnut17"
+    assert find_dataset("wnut17", f"{tmp_path / 'shared'},{tmp_path / 'data'}") == tmp_path / "shared" / "wnut17"
+    with pytest.raises(FileNotFoundError, match=r"'semeval14' not found \(looked in .*data/semeval14, .*nowhere/semeval14"
+                                                r".*research-use data the project never ships"):
+        find_dataset("semeval14", search)
+    import lzma
+
+    (tmp_path / "data" / "wnut17" / "train.conll.xz").write_bytes(lzma.compress("a\tO\n".encode()))
+    found = find_file(tmp_path / "data" / "wnut17", "train.conll")
+    assert found.name == "train.conll.xz" and read_bytes(found) == b"a\tO\n"
+    assert find_file(tmp_path / "data" / "wnut17", "dev.conll") is None
+    assert matches(Path("emma.txt.xz"), "*.txt") and matches(Path("emma.txt"), "*.txt") and not matches(Path("README"), "*.txt")
+
+
+def test_the_shipped_data_converts_as_the_original_files_do(tmp_path):
+    """data/ holds WNUT-17 and UD EWT compressed: converted, they give the very .spacy files the
+    original files give, so the recorded references describe what a fresh clone runs."""
+    from spacy_cvt_project.convert import convert_task
+
+    original = data_file("wnut17").parent
+    convert_task("ner", str(REPO / "data"), tmp_path / "shipped")
+    convert_task("ner", str(original), tmp_path / "original")
+    for split in ("train", "dev", "test"):
+        assert (tmp_path / "shipped" / f"{split}.spacy").read_bytes() == (tmp_path / "original" / f"{split}.spacy").read_bytes()
+
+
+def test_the_shipped_books_read_as_the_original_books(tmp_path):
+    """The raw text's books, compressed in data/, give the same texts in the same order."""
+    original = data_file("raw_text_public_domain")
+    shipped, _ = unlabeled.collect_chunks([REPO / "data" / "raw_text_public_domain"], False, False, "*.txt")
+    chunks, _ = unlabeled.collect_chunks([original], False, False, "*.txt")
+    assert len(chunks) > 10_000 and [text for _, text in shipped] == [text for _, text in chunks]

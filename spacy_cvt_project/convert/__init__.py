@@ -4,20 +4,19 @@ data set, each surviving its source files' quirks (../shared/data/README.md list
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Union
 
 import typer
 
 from .. import catalog
+from ..data import find_dataset
 from . import conll2000, semeval14, ud, wnut17
 
 
-def convert_task(task: str, data_dir: Path, output_dir: Path) -> None:
-    """Convert the task's data set, read from its folder under data_dir, into output_dir."""
-    source = data_dir / catalog.known_task(task).dataset
-    if not source.is_dir():
-        raise FileNotFoundError(f"{source} does not exist: task {task!r} reads its data set "
-                                f"({catalog.TASKS[task].description}) from there. Pass --vars.data_dir with the folder "
-                                "that holds it (../shared/data, or assets after `spacy project assets`).")
+def convert_task(task: str, data_dir: Union[str, Path], output_dir: Path) -> None:
+    """Convert the task's data set, found under the data_dir search list ("data,../shared/data"),
+    into output_dir."""
+    source = find_dataset(catalog.known_task(task).dataset, data_dir)
     if task == "ner":
         wnut17.main(source, output_dir, wnut17.WNUT_FILES["train"], wnut17.WNUT_FILES["dev"],
                     wnut17.WNUT_FILES["test"], ",".join(wnut17.WNUT_LABELS))
@@ -34,7 +33,7 @@ def convert_task(task: str, data_dir: Path, output_dir: Path) -> None:
 
 def main(
     task: str = typer.Argument(..., help=f"one of {', '.join(catalog.TASKS)}"),
-    data_dir: Path = typer.Option(Path("../shared/data"), help="the folder holding each data set's folder"),
+    data_dir: str = typer.Option("data,../shared/data", help="the folders holding the data sets' folders, searched in order"),
     output: Path = typer.Option(None, help="where train/dev/test.spacy go (default corpus/TASK)"),
 ) -> None:
     """Convert a task's data set to corpus/TASK/{train,dev,test}.spacy."""

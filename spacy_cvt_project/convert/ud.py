@@ -15,6 +15,8 @@ from spacy.cli.convert import convert
 from spacy.tokens import DocBin
 from spacy.vocab import Vocab
 
+from ..data import find_file, plain_copy
+
 SPLITS = {"train": "en_ewt-ud-train.conllu", "dev": "en_ewt-ud-dev.conllu", "test": "en_ewt-ud-test.conllu"}
 
 
@@ -25,11 +27,13 @@ def main(
     """Convert UD English EWT (CoNLL-U) to .spacy files: XPOS in token.tag_, UPOS in token.pos_."""
     output_dir.mkdir(parents=True, exist_ok=True)
     for split, name in SPLITS.items():
-        source = input_dir / name
-        if not source.exists():
-            raise SystemExit(f"{source} not found: expected {', '.join(SPLITS.values())} in {input_dir}.")
-        convert(source, output_dir, file_type="spacy", n_sents=1, converter="conllu")
+        found = find_file(input_dir, name)
+        if found is None:
+            raise SystemExit(f"{input_dir / name} not found (nor compressed): expected {', '.join(SPLITS.values())} "
+                             f"in {input_dir}.")
+        with plain_copy(found) as source:
+            convert(source, output_dir, file_type="spacy", n_sents=1, converter="conllu")
         target = output_dir / f"{split}.spacy"
-        (output_dir / f"{source.stem}.spacy").replace(target)
+        (output_dir / f"{Path(name).stem}.spacy").replace(target)
         docs = list(DocBin().from_disk(target).get_docs(Vocab()))
-        print(f"{split}: {source} -> {target}: {len(docs):,} sentences, {sum(len(d) for d in docs):,} tokens")
+        print(f"{split}: {found} -> {target}: {len(docs):,} sentences, {sum(len(d) for d in docs):,} tokens")

@@ -27,6 +27,8 @@ from spacy.tokens import Doc, DocBin
 from spacy.training import biluo_tags_to_spans, iob_to_biluo
 from spacy.vocab import Vocab
 
+from ..data import find_file
+
 WNUT_FILES = {
     "train": "wnut17train.conll",
     "dev": "emerging.dev.conll",
@@ -151,12 +153,12 @@ def main(
     output_dir.mkdir(parents=True, exist_ok=True)
     vocab = Vocab()
     for split, name in (("train", train), ("dev", dev), ("test", test)):
-        path = input_dir / name
-        if not path.exists():
-            raise FileNotFoundError(f"{path} not found; pass --{split} NAME for another file name.")
+        path = find_file(input_dir, name)
+        if path is None:
+            raise FileNotFoundError(f"{input_dir / name} not found (nor compressed); pass --{split} NAME for another file name.")
         start = time.perf_counter()
         docs = conll_ner_to_docs(path, vocab, allowed)
-        expected = EXPECTED_SENTENCES.get(name)
+        expected = EXPECTED_SENTENCES.get(name)  # the file's plain name
         if expected is not None and len(docs) != expected:
             raise ValueError(
                 f"{path}: read {len(docs)} sentences but WNUT-17 {name} has {expected}; "

@@ -33,6 +33,7 @@ from typing import Dict, Iterable, List, Optional, Set
 
 import srsly
 import typer
+from ..data import data_dirs, find_dataset
 from ..transformer import packaged_model_path
 from ..model_size import directory_bytes
 from packaging.metadata import Metadata
@@ -148,7 +149,7 @@ def run_script(*args: str) -> None:
     subprocess.run([sys.executable, *args], check=True, cwd=ROOT)
 
 
-def build_data(data_dir: Path, dest: Path, raw_words: int, vector_rows: int) -> None:
+def build_data(data_dir: str, dest: Path, raw_words: int, vector_rows: int) -> None:
     """WNUT-17 as .spacy, raw text, and the GloVe rows of WNUT-17's words as spaCy vectors.
 
     The CVT configs look vectors up by LOWER, so only lower-case keys are written, and only the
@@ -157,7 +158,7 @@ def build_data(data_dir: Path, dest: Path, raw_words: int, vector_rows: int) -> 
     convert_wnut17(data_dir, dest)
     if raw_words:
         run_script("-m", "spacy_cvt_project", "raw-text", "--sources", "books,news,tweets",
-                   "--books-dir", str(data_dir / "raw_text_public_domain"),
+                   "--data-dir", data_dir,
                    "--max-words", str(raw_words), "-o", str(dest / "raw.txt"))
     if vector_rows:
         from ..glove import glove_data_dir, load_glove, write_word2vec  # needs pyarrow: only here
@@ -171,8 +172,8 @@ def build_data(data_dir: Path, dest: Path, raw_words: int, vector_rows: int) -> 
             run_script("-m", "spacy", "init", "vectors", "en", str(text), str(dest / "vectors"))
 
 
-def convert_wnut17(data_dir: Path, dest: Path) -> None:
-    run_script("-m", "spacy_cvt_project", "convert-wnut17", str(data_dir / "wnut17"), str(dest))
+def convert_wnut17(data_dir: str, dest: Path) -> None:
+    run_script("-m", "spacy_cvt_project", "convert-wnut17", str(find_dataset("wnut17", data_dir).resolve()), str(dest))
 
 
 def corpus_vocabulary(data: Path) -> Set[str]:
@@ -219,7 +220,7 @@ def main(
     output: Path = typer.Argument(..., help="Folder to write the parts to (OUTPUT/cvt, OUTPUT/trf), which must not exist yet."),
     python: str = typer.Option(f"{sys.version_info.major}.{sys.version_info.minor}", help="Target Python, e.g. 3.12."),
     parts: List[str] = typer.Option(["cvt", "trf"], "--part", help="Which parts to build: cvt, trf."),
-    data_dir: Path = typer.Option(ROOT.parent / "shared" / "data", help="Folder with wnut17/ and raw_text_public_domain/."),
+    data_dir: str = typer.Option("data,../shared/data", help="Folders searched for wnut17/ and raw_text_public_domain/."),
     raw_words: int = typer.Option(80_000, help="Words of raw text in the cvt part."),
     vector_rows: int = typer.Option(5_000, help="GloVe rows in the cvt part (WNUT-17's most frequent words)."),
     image_has: List[str] = typer.Option(IMAGE_HAS, "--image-has", help="Packages the GPU image provides."),
@@ -233,6 +234,7 @@ def main(
     if existing:
         raise typer.BadParameter(f"{', '.join(existing)} exist(s); remove them or give another folder.", param_hint="OUTPUT")
     leave_out = {canonicalize_name(name) for name in image_has}
+    data_dir = ",".join(str(folder.resolve()) for folder in data_dirs(data_dir))  # the scripts run in ROOT
     with tempfile.TemporaryDirectory() as tmp:
         local = Path(tmp)
         cvt_wheel = build_local_wheels(local, python)
