@@ -37,8 +37,8 @@ def find_dataset(name: str, dirs: Union[str, Path, Sequence[Path]]) -> Path:
             return folder / name
     where = ", ".join(str(folder / name) for folder in searched) or "(no folder given)"
     if name in RESEARCH_USE:
-        hint = (f"{RESEARCH_USE[name]} is research-use data the project never ships: put it in ../shared/data, or "
-                "run `spacy project assets` on a machine with internet and pass --vars.data_dir assets")
+        hint = (f"{RESEARCH_USE[name]} is research-use data the project never ships: run `spacy project assets` on a "
+                "machine with internet (it lands in assets/), or pass --vars.data_dir with the folder that holds it")
     else:
         hint = "the project ships it in data/: run from the project's folder, or pass --vars.data_dir with the folder that holds it"
     raise FileNotFoundError(f"data set {name!r} not found (looked in {where}): {hint}.")

@@ -458,8 +458,8 @@ def test_convert_reads_each_tasks_data_set_from_the_data_dir(tmp_path):
     folder is missing and what to pass when it is not there."""
     from spacy_cvt_project.convert import convert_task
 
-    with pytest.raises(FileNotFoundError, match=r"nowhere/semeval14 does not exist: task 'aspect' reads its data set"
-                                                r".*--vars.data_dir"):
+    with pytest.raises(FileNotFoundError, match=r"'semeval14' not found \(looked in .*nowhere/semeval14\): SemEval-2014 "
+                                                r"is research-use data .*spacy project assets"):
         convert_task("aspect", tmp_path / "nowhere", tmp_path / "out")
     with pytest.raises(ValueError, match="unknown task 'mine'"):
         convert_task("mine", tmp_path, tmp_path / "out")
