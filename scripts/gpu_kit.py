@@ -160,7 +160,7 @@ def build_data(data_dir: Path, dest: Path, raw_words: int, vector_rows: int) -> 
                    "--books-dir", str(data_dir / "raw_text_public_domain"),
                    "--max-words", str(raw_words), "-o", str(dest / "raw.txt"))
     if vector_rows:
-        from make_glove_vectors import glove_data_dir, load_glove, write_word2vec  # needs pyarrow: only here
+        from spacy_cvt.glove import glove_data_dir, load_glove, write_word2vec  # needs pyarrow: only here
 
         words = corpus_vocabulary(dest)
         glove_words, vectors = load_glove(glove_data_dir())

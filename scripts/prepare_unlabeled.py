@@ -50,7 +50,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 import spacy
 import srsly
 import typer
-from make_glove_vectors import package_data
+from spacy_cvt.glove import package_data
 from spacy_cvt.unlabeled import text_files
 from tqdm import tqdm
 

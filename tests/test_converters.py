@@ -18,13 +18,14 @@ import spacy
 from spacy.tokens import DocBin
 from spacy.vocab import Vocab
 
+from spacy_cvt import glove
+
 from .conftest import REPO, data_file, unavailable
 
 sys.path.insert(0, str(REPO / "scripts"))
 import convert_conll2000 as c2000  # noqa: E402
 import convert_semeval14 as semeval  # noqa: E402
 import convert_wnut17 as wnut  # noqa: E402
-import make_glove_vectors as glove  # noqa: E402
 import prepare_unlabeled as unlabeled  # noqa: E402
 
 
