@@ -13,7 +13,7 @@ vectors` de-duplicates identical rows, so the table keeps one row per GloVe word
 key count grows. Values are written with 6 significant digits, which round-trip to the same
 float32 as the original GloVe text (<= 6 digits).
 
-The project's `vectors` command (scripts/make_glove_vectors.py) and `python -m spacy
+The project's `vectors` command (`python -m spacy_cvt_project glove`) and `python -m spacy
 cvt-trf-vectors` (spacy_cvt.cli.trf_vectors) both write through here.
 """
 from __future__ import annotations
