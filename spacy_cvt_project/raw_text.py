@@ -52,7 +52,7 @@ import srsly
 import typer
 from tqdm import tqdm
 
-from .data import find_dataset, find_file, matches, read_bytes
+from .data import COMPRESSED, find_dataset, find_file, matches, read_bytes
 
 MAX_CHUNK_CHARS = 100_000  # well below spaCy's nlp.max_length (1,000,000)
 PARAGRAPH_BREAK = re.compile(r"\n[^\S\n]*\n")  # a blank or whitespace-only line
@@ -182,7 +182,12 @@ def collect_chunks(
     notes: Dict[str, str] = {}
     for root in map(Path, paths):
         files = text_files(root, "raw-text")
-        for path in [path for path in files if matches(path, glob)] if root.is_dir() else files:
+        if root.is_dir():  # the files matching `glob`, compressed (data/'s books) or not
+            files = [path for path in files if matches(path, glob)]
+            if not files:
+                raise FileNotFoundError(f"raw-text: no file in '{root}' matches '{glob}' (nor compressed, "
+                                        f"{'/'.join(COMPRESSED)}): pass --glob for other names.")
+        for path in files:
             text, encoding = read_text_file(path)
             if encoding != "utf-8":
                 notes[str(path)] = f"decoded as {encoding} (not valid UTF-8)"

@@ -317,28 +317,33 @@ def test_prepare_unlabeled_end_to_end(tmp_path):
 
 def test_a_folder_without_matching_files_is_an_error_not_an_empty_source(tmp_path):
     (tmp_path / "README").write_text("Not a .txt file.\n", encoding="utf-8")
-    with pytest.raises(FileNotFoundError, match=re.escape(f"'{tmp_path / '**' / '*.txt'}' matches no files")):
+    with pytest.raises(FileNotFoundError, match=re.escape(f"no file in '{tmp_path}' matches '*.txt'")):
         unlabeled.collect_chunks([tmp_path], news=False, tweets=False)
     with pytest.raises(FileNotFoundError, match="does not exist"):
         unlabeled.collect_chunks([tmp_path / "missing.txt"], news=False, tweets=False)
 
 
-def test_sources_are_named_and_books_need_their_folder(tmp_path):
+def test_sources_are_named_and_found_along_the_data_dirs(tmp_path):
     assert unlabeled.parse_sources(" news, tweets ") == ["news", "tweets"]
     with pytest.raises(typer.BadParameter, match=r"unknown source\(s\) \['blogs'\] .* books, news, tweets, reviews"):
         unlabeled.parse_sources("news,blogs")
     options = dict(glob="*.txt", max_words=None, max_sentences=None, min_tokens=3, max_tokens=100, seed=1,
                    batch_size=8, n_process=1, jsonl=None, jsonl_max_words=None, ewt_train=None)
-    with pytest.raises(typer.BadParameter, match="--sources books needs --books-dir"):
-        unlabeled.main(None, output=tmp_path / "u.txt", sources="books", books_dir=None, **options)
-    with pytest.raises(typer.BadParameter, match="--sources reviews needs --ewt-train"):
-        unlabeled.main(None, output=tmp_path / "u.txt", sources="reviews", books_dir=None, **options)
+    nowhere = str(tmp_path / "nowhere")
+    with pytest.raises(typer.BadParameter, match=r"'raw_text_public_domain' not found \(looked in .*nowhere"):
+        unlabeled.main(None, output=tmp_path / "u.txt", sources="books", data_dir=nowhere, books_dir=None, **options)
+    with pytest.raises(typer.BadParameter, match=r"'ud_english_ewt' not found"):
+        unlabeled.main(None, output=tmp_path / "u.txt", sources="reviews", data_dir=nowhere, books_dir=None, **options)
     with pytest.raises(typer.BadParameter, match="no sources"):
-        unlabeled.main(None, output=tmp_path / "u.txt", sources="", books_dir=None, **options)
-    books = tmp_path / "books"
-    books.mkdir()
+        unlabeled.main(None, output=tmp_path / "u.txt", sources="", data_dir=nowhere, books_dir=None, **options)
+    books = tmp_path / "data" / "raw_text_public_domain"
+    books.mkdir(parents=True)
     (books / "a.txt").write_text("A sentence from a public-domain book.\n", encoding="utf-8")
-    unlabeled.main(None, output=tmp_path / "u.txt", sources="books", books_dir=books, **options)
+    unlabeled.main(None, output=tmp_path / "u.txt", sources="books", data_dir=f"{nowhere},{tmp_path / 'data'}",
+                   books_dir=None, **options)
+    assert (tmp_path / "u.txt").read_text(encoding="utf-8") == "A sentence from a public-domain book.\n"
+    (tmp_path / "u.txt").unlink()
+    unlabeled.main(None, output=tmp_path / "u.txt", sources="books", data_dir=nowhere, books_dir=books, **options)
     assert (tmp_path / "u.txt").read_text(encoding="utf-8") == "A sentence from a public-domain book.\n"
 
 
