@@ -193,7 +193,7 @@ class CVTComponent(BuildThenLoad, TrainablePipe):
             teacher_corpus=teacher_corpus, cfg=self.cfg,
         )
         if raw_text is not None and raw_text.is_teacher_corpus:
-            check_teacher_corpus(self, raw_text.peek(), raw_text.corpus_name)
+            check_teacher_corpus(self, raw_text.read_corpus(), raw_text.corpus_name)
         self.raw_text = raw_text
 
     def predict(self, docs: Iterable[Doc]) -> List[Tagging]:
