@@ -68,6 +68,7 @@ class CVTComponent(BuildThenLoad, TrainablePipe):
         training_settings = dataclasses.asdict(settings)
         # an attribute, not cfg: the saved cfg must not override the config's choice at load
         self.store_distributions: bool = training_settings.pop("store_distributions")
+        self.config_settings = frozenset(training_settings)  # the config wins over a saved cfg (build_then_load.py)
         self.cfg: Dict[str, Any] = {
             "labels": [],
             "n_vector_dims": None,
