@@ -26,10 +26,10 @@ from thinc.types import Floats2d
 from torch.profiler import record_function
 
 from ..flat_settings import flat_settings
-from . import torch_settings  # noqa: F401  (oneDNN cache off, one thread in forked children)
 from .features import TokenFeatures, featurize, vector_table_keys
 from .network import TEACHER, CVTNetwork
 from .model_settings import ModelSettings
+from .torch_settings import install_process_settings
 from .views import PRIMARY
 
 ViewScores = Dict[str, Floats2d]
@@ -51,6 +51,7 @@ def _build_cvt_tagger(
         (the component checks both at initialize).
     nO: number of labels; the component sets it from the training data.
     """
+    install_process_settings()  # oneDNN cache off, one thread in forked children
     return Model(
         "cvt_tagger",
         forward,
