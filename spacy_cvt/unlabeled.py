@@ -11,6 +11,7 @@ large (the paper uses the 1B-word benchmark).
 import atexit
 import bz2
 import codecs
+import functools
 import glob
 import gzip
 import itertools
@@ -161,20 +162,26 @@ class RawTextCorpus:
         self.encoding = encoding
         self.errors = errors
 
+    def texts(self) -> Iterator[str]:
+        """The non-blank lines, at most ``limit``: strings only, so another thread may read them."""
+        files = self.files if self.files is not None else text_files(None, self.reader_name)
+        lines = itertools.chain.from_iterable(read_lines(path, self.encoding, self.errors) for path in files)
+        return itertools.islice(lines, self.limit) if self.limit else lines
+
     def make_doc(self, nlp: Language, line: str) -> Doc:
         return nlp.make_doc(line)
 
+    def line_docs(self, nlp: Language, line: str) -> Iterator[Doc]:
+        """The docs of one line: the line's doc, cut in pieces of ``max_length`` tokens."""
+        return split_long(self.make_doc(nlp, line), self.max_length)
+
     def docs(self, nlp: Language) -> Iterator[Doc]:
-        files = self.files if self.files is not None else text_files(None, self.reader_name)
-        lines = itertools.chain.from_iterable(read_lines(path, self.encoding, self.errors) for path in files)
-        if self.limit:
-            lines = itertools.islice(lines, self.limit)
-        for line in lines:
-            yield from split_long(self.make_doc(nlp, line), self.max_length)
+        for line in self.texts():
+            yield from self.line_docs(nlp, line)
 
     def __call__(self, nlp: Language) -> Iterator[Example]:
         for doc in self.docs(nlp):
-            yield Example(doc, doc.copy())
+            yield unlabeled_example(doc)
 
 
 class PretokenizedTextCorpus(RawTextCorpus):
@@ -185,6 +192,11 @@ class PretokenizedTextCorpus(RawTextCorpus):
     def make_doc(self, nlp: Language, line: str) -> Doc:
         words = line.split()
         return Doc(nlp.vocab, words=words, spaces=[True] * (len(words) - 1) + [False])
+
+
+def unlabeled_example(doc: Doc) -> Example:
+    """An Example whose predicted and reference docs are the same unannotated doc."""
+    return Example(doc, doc.copy())
 
 
 def split_long(doc: Doc, max_length: int) -> Iterator[Doc]:
@@ -251,39 +263,34 @@ def unlabeled_batches(
     corpus ends it is read again from the start. A pass over the corpus that
     yields no non-empty doc raises instead of looping forever.
 
-    The next window is read and tokenized by a background thread while the
-    current one is trained on (``ReadAhead``), so a CVT step does not wait for
-    the tokenizer: on 2 CPU cores with tiny widths (spacy_cvt_project/bench/overhead.py),
-    reading took 8 of the 45 ms of CPU a CVT step spent on the training thread,
-    and 0.4 ms with the thread. spaCy's tokenizer holds Python's GIL, so the wall
-    time only gains where the step leaves the GIL free (large torch ops, waits
-    for a GPU), not where the step is Python-bound as with tiny widths.
+    With spacy-cvt's own readers a background thread reads and decodes the next
+    window's lines while the current one is trained on (``read_ahead_passes``). It
+    handles strings only: spaCy promises no thread safety for its tokenizer, Docs
+    and the shared Vocab, so the docs are made here, on the thread that trains.
+    Other readers (spacy.Corpus.v1 reading a DocBin, e.g. a teacher corpus) make
+    Docs as they read, so they are read here too, without a thread.
     """
-    return ReadAhead(
-        lambda stop: shuffled_windows(
-            corpus, nlp, batch_size=batch_size, shuffle_window=shuffle_window, seed=seed,
-            corpus_name=corpus_name, stop=stop,
-        ),
-        name=f"raw text '{corpus_name}'",
-    )
+    if isinstance(corpus, RawTextCorpus):
+        read_pass = read_ahead_passes(corpus, nlp, lines_ahead=shuffle_window, name=f"raw text '{corpus_name}'")
+    else:
+        read_pass = functools.partial(corpus, nlp)
+    windows = shuffled_windows(read_pass, batch_size=batch_size, shuffle_window=shuffle_window, seed=seed, corpus_name=corpus_name)
+    return itertools.chain.from_iterable(windows)
 
 
 def shuffled_windows(
-    corpus: Callable[[Language], Iterable[Example]],
-    nlp: Language,
+    read_pass: Callable[[], Iterable[Example]],
     *,
     batch_size: int,
     shuffle_window: int,
     seed: int,
     corpus_name: str,
-    stop: threading.Event,
 ) -> Iterator[List[List[Example]]]:
-    """The batches of ``unlabeled_batches``, a window's worth at a time; ends when ``stop`` is set."""
+    """The batches of ``unlabeled_batches``, a window's worth at a time, over endless passes."""
     rng = random.Random(seed)
     while True:
         n_docs = 0
-        read = itertools.takewhile(lambda _: not stop.is_set(), corpus(nlp))
-        examples = (eg for eg in read if len(eg.predicted))
+        examples = (eg for eg in read_pass() if len(eg.predicted))
         for window in minibatch(examples, shuffle_window):
             n_docs += len(window)
             rng.shuffle(window)
@@ -291,13 +298,40 @@ def shuffled_windows(
             batches = list(minibatch(window, batch_size))
             rng.shuffle(batches)
             yield batches
-        if stop.is_set():
-            return
         if n_docs == 0:
             raise ValueError(
                 f"The unlabeled corpus '{corpus_name}' yielded no documents with any tokens. "
                 "Check that its file is not empty and that the reader's path is right."
             )
+
+
+END_OF_PASS = None  # the item that ends a pass in the stream of lines ``line_passes`` makes
+
+
+def read_ahead_passes(
+    corpus: RawTextCorpus, nlp: Language, *, lines_ahead: int, name: str
+) -> Callable[[], Iterator[Example]]:
+    """A function that reads the next pass over ``corpus``, whose lines a thread reads ahead.
+
+    The thread (``ReadAhead`` over ``line_passes``) reads ``lines_ahead`` lines beyond
+    those in use; the Docs and Examples are made by the caller, on its own thread. Each
+    pass must be read to its end before the next one is started.
+    """
+    lines = ReadAhead(lambda stop: line_passes(corpus, lines_ahead, stop), name=name)
+
+    def read_pass() -> Iterator[Example]:
+        for line in iter(lines.__next__, END_OF_PASS):
+            for doc in corpus.line_docs(nlp, line):
+                yield unlabeled_example(doc)
+
+    return read_pass
+
+
+def line_passes(corpus: RawTextCorpus, chunk_size: int, stop: threading.Event) -> Iterator[List[Optional[str]]]:
+    """Endless passes over the corpus's lines in chunks, each pass ended by ``END_OF_PASS``."""
+    while not stop.is_set():
+        yield from minibatch(corpus.texts(), chunk_size)
+        yield [END_OF_PASS]
 
 
 class ReadAhead(Iterator[T]):
@@ -307,8 +341,8 @@ class ReadAhead(Iterator[T]):
     the items of one list are used, the thread produces the next one, then waits: at
     most two lists are held at once. An error in the stream is raised by the ``next``
     that would have returned its items. The thread is stopped when this iterator is
-    garbage collected, and stopped and joined at exit: a thread killed at interpreter
-    shutdown in the middle of spaCy's tokenizer (C++) aborts the process. Reads show in
+    garbage collected, and stopped and joined at exit, so that interpreter shutdown
+    never cuts a daemon thread off in the middle of a read. Reads show in
     torch.profiler as ``spacy_cvt.raw_text`` (what a step waited for).
     """
 

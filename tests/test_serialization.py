@@ -139,3 +139,21 @@ def test_a_pipeline_saved_by_an_earlier_version_loads_and_predicts_the_same():
         assert set(CVTSettings.__dataclass_fields__) - {"store_distributions"} <= set(component.cfg)
         assert component.cfg["teacher_targets"] == "labels" and component.cfg["learn_rate_scale"] == 1.0
         assert component.store_distributions is False
+
+
+def test_a_load_time_config_value_for_a_training_setting_wins(trained, tmp_path):
+    """spacy.load(path, config=...) used to leave every training setting as the saved cfg had it
+    (only outside_weight, overwrite_ents and store_distributions escaped); the config a user
+    passes is what the pipeline uses, and what a further save keeps. Learned state (labels,
+    shapes, raw_docs_seen) still comes from the saved cfg."""
+    _, path = trained
+    overrides = {"unlabeled_steps": 3, "label_smoothing": 0.0, "teacher_weight": 0.5}
+    loaded = spacy.load(path, config={"components": {"cvt_ner": overrides}})
+    ner = loaded.get_pipe("cvt_ner")
+    assert {key: ner.cfg[key] for key in overrides} == overrides
+    assert ner.labels and ner.cfg["n_tok2vec_dims"] is not None
+    loaded.to_disk(tmp_path / "again")
+    again = spacy.load(tmp_path / "again").get_pipe("cvt_ner")
+    assert {key: again.cfg[key] for key in overrides} == overrides
+    assert again.labels == ner.labels
+    assert entities(spacy.load(tmp_path / "again")) == entities(spacy.load(path))

@@ -154,6 +154,29 @@ def test_teacher_labels_outside_the_label_set_are_named(tmp_path):
         train(nlp, steps=1)
 
 
+def late_label_corpus(path, distributions: bool = False):
+    """The silver cities' docs, then one doc (index 24) whose city is an ORG: a label the
+    student, trained on LOC, does not know, far beyond the first batch and window."""
+    city_corpus(path, distributions=distributions)
+    nlp = spacy.blank("en")
+    docs = list(DocBin().from_disk(path).get_docs(nlp.vocab))
+    late = Example.from_dict(nlp.make_doc("I work at Acme now ."), {"entities": [(10, 14, "ORG")]}).reference
+    if distributions:
+        tag_names = ["O", "B-ORG", "I-ORG", "L-ORG", "U-ORG"]
+        write_distributions(late, "cvt_ner", tag_names, numpy.full((len(late), len(tag_names)), 0.2))
+    DocBin(docs=docs + [late], store_user_data=True).to_disk(path)
+    return path
+
+
+@pytest.mark.parametrize("targets", ["labels", "distributions"])
+def test_a_label_the_student_lacks_late_in_the_teacher_corpus_fails_at_initialize(targets, tmp_path):
+    """The whole teacher corpus is checked before step 1, not its first batch only."""
+    corpus = late_label_corpus(tmp_path / "silver.spacy", distributions=targets == "distributions")
+    nlp = with_corpus(make_nlp(teacher_targets=targets, unlabeled_batch_size=4, shuffle_window=8), corpus, "teacher_corpus")
+    with pytest.raises(ValueError, match=r"doc 24 \('I work at Acme now \.'\) of the teacher corpus 'corpora.silver' has .*ORG"):
+        nlp.initialize(lambda: city_examples(nlp, GOLD_CITIES))
+
+
 def test_a_teacher_corpus_needs_unlabeled_steps_and_excludes_plain_raw_text(tmp_path):
     corpus = city_corpus(tmp_path / "silver.spacy")
     with pytest.raises(ValueError, match="unlabeled_steps = 0: the teacher's labels are learned"):

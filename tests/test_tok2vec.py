@@ -67,3 +67,13 @@ def test_an_encoder_that_mixes_tokens_is_refused_with_raw_text(wnut_sentences, r
     examples = ner_examples(nlp, wnut_sentences[:16])
     with pytest.raises(ValueError, match="mixes information across tokens"):
         nlp.initialize(lambda: examples)
+
+
+def test_a_window_one_depth_one_encoder_is_refused_with_raw_text(wnut_sentences, raw_text_file):
+    """With window 1 and depth 1 the forward view at t sees token t + 1 only (the very token
+    the future view at t predicts), not t + 2: the leak probe must change every later token."""
+    encoder = {"@architectures": "spacy.Tok2Vec.v2", "embed": EMBED, "encode": {**ENCODER, "depth": 1}}
+    nlp = nlp_with_tok2vec(encoder, raw_text_file)
+    examples = ner_examples(nlp, wnut_sentences[:16])
+    with pytest.raises(ValueError, match="mixes information across tokens"):
+        nlp.initialize(lambda: examples)

@@ -1,4 +1,4 @@
-"""Process-wide torch settings applied by importing spacy_cvt (see spacy_cvt/model/torch_settings.py)."""
+"""Process-wide torch settings, installed when a CVT model is made (see spacy_cvt/model/torch_settings.py)."""
 
 import os
 
@@ -6,7 +6,8 @@ import pytest
 
 from .conftest import run_python
 
-SHOW = "import spacy_cvt, os; print(os.environ['ONEDNN_PRIMITIVE_CACHE_CAPACITY'])"
+MAKE_A_COMPONENT = "import spacy; spacy.blank('en').add_pipe('cvt_ner')\n"
+SHOW = MAKE_A_COMPONENT + "import os; print(os.environ['ONEDNN_PRIMITIVE_CACHE_CAPACITY'])"
 
 
 @pytest.mark.slow
@@ -21,8 +22,9 @@ def test_onednn_primitive_cache_is_off_unless_the_user_sets_it(given, expected):
 @pytest.mark.slow
 def test_a_forked_child_runs_torch_on_one_thread():
     script = (
-        "import os, torch, spacy_cvt\n"
-        "torch.set_num_threads(2)\n"
+        "import os, torch\n"
+        + MAKE_A_COMPONENT
+        + "torch.set_num_threads(2)\n"
         "read, write = os.pipe()\n"
         "if os.fork() == 0:\n"
         "    os.write(write, str(torch.get_num_threads()).encode()); os._exit(0)\n"
@@ -53,19 +55,53 @@ def test_freed_heap_memory_goes_back_to_the_system():
     assert out[0] == "True" and int(out[1]) > 300, out
 
 
-def test_training_releases_freed_memory_every_50_steps(monkeypatch):
-    """The [training.before_update] callback, resolved from a config as spaCy's training loop does."""
+def test_training_releases_freed_memory_periodically(monkeypatch):
+    """The [training.before_update] callback, resolved from a config as spaCy's training loop
+    does, reaches glibc's malloc_trim (spied on) at regular steps, and not before the first step."""
     from spacy.util import registry
 
     from spacy_cvt.model import torch_settings
 
-    calls = []
-    monkeypatch.setattr(torch_settings, "release_freed_memory", lambda: calls.append(1))
+    trims = []
+    step = 0
+
+    class Libc:
+        def malloc_trim(self, pad: int) -> int:
+            trims.append(step)
+            return 1
+
+    monkeypatch.setattr(torch_settings, "_LIBC", Libc())
     config = {"before_update": {"@callbacks": "spacy-cvt.release_freed_memory.v1"}}
     before_update = registry.resolve(config)["before_update"]
-    for step in range(torch_settings.RELEASE_EVERY * 2 + 1):
+    for step in range(1001):
         before_update(None, {"step": step, "epoch": 0})
-    assert torch_settings.RELEASE_EVERY == 50 and len(calls) == 2
+    gaps = {later - earlier for earlier, later in zip(trims, trims[1:])}
+    assert len(trims) >= 2 and trims[0] > 0 and gaps == {trims[0]}, trims
+
+
+@pytest.mark.slow
+def test_process_settings_wait_for_a_cvt_component():
+    """Resolving a spacy-cvt scorer (what the trf configs use it for) or importing the package
+    leaves the environment and the fork hooks alone; making a CVT component installs them."""
+    script = (
+        "import os\n"
+        "hooks = []  # spacy-cvt's fork hooks (torch and others register their own)\n"
+        "register = os.register_at_fork\n"
+        "def spy(**kwargs):\n"
+        "    if (getattr(kwargs.get('after_in_child'), '__module__', None) or '').startswith('spacy_cvt'): hooks.append(kwargs)\n"
+        "    register(**kwargs)\n"
+        "os.register_at_fork = spy\n"
+        "from spacy.util import registry\n"
+        "registry.resolve({'scorer': {'@scorers': 'spacy-cvt.entity_scorer.v1'}})\n"
+        "import spacy_cvt.scoring\n"
+        "print(os.environ.get('ONEDNN_PRIMITIVE_CACHE_CAPACITY'), len(hooks))\n"
+        + MAKE_A_COMPONENT
+        + "print(os.environ.get('ONEDNN_PRIMITIVE_CACHE_CAPACITY'), len(hooks))\n"
+        + MAKE_A_COMPONENT
+        + "print(len(hooks))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "ONEDNN_PRIMITIVE_CACHE_CAPACITY"}
+    assert run_python(["-c", script], env=env, timeout=120).stdout.split() == ["None", "0", "0", "1", "1"]
 
 
 def test_the_configs_that_train_cvt_components_release_freed_memory():

@@ -26,10 +26,10 @@ from thinc.types import Floats2d
 from torch.profiler import record_function
 
 from ..flat_settings import flat_settings
-from . import torch_settings  # noqa: F401  (oneDNN cache off, one thread in forked children)
 from .features import TokenFeatures, featurize, vector_table_keys
 from .network import TEACHER, CVTNetwork
 from .model_settings import ModelSettings
+from .torch_settings import install_process_settings
 from .views import PRIMARY
 
 ViewScores = Dict[str, Floats2d]
@@ -51,6 +51,7 @@ def _build_cvt_tagger(
         (the component checks both at initialize).
     nO: number of labels; the component sets it from the training data.
     """
+    install_process_settings()  # oneDNN cache off, one thread in forked children
     return Model(
         "cvt_tagger",
         forward,
@@ -180,17 +181,32 @@ def tok2vec_width(model: Model) -> int:
         ) from error
 
 
-def forward_view_sees_later_tokens(model: Model, vocab: Vocab) -> bool:
-    """Probe the view property: does the forward view at token 0 change with token 2?
+PROBE_WORDS = ("probe", "one", "two", "three")
+PROBE_REPLACEMENTS = ("Other", "WORDS", "4", "here")
 
-    Only a tok2vec layer that mixes neighbouring tokens can make it so; the
-    built-in features and the encoder are restricted by construction.
+
+def forward_view_sees_later_tokens(model: Model, vocab: Vocab) -> bool:
+    """Probe the view property: does the forward view at any token change with a later one?
+
+    For each position t, every token after t is replaced and the forward view's scores
+    up to t must stay the same. Changing one later token is not enough: a window-1
+    encoder of depth 1 lets token t see token t + 1 only (the token the future view
+    at t predicts) and nothing further. Only a tok2vec layer that mixes neighbouring
+    tokens can leak; the built-in features and the encoder are restricted by construction.
     """
     set_dropout_rate(model, 0.0)
-    first = Doc(vocab, words=["probe", "one", "two"])
-    second = Doc(vocab, words=["probe", "one", "changed"])
-    scores = [forward(model, [doc], False, views=("forward",))[0]["forward"] for doc in (first, second)]
-    return not model.ops.xp.allclose(scores[0][0], scores[1][0], atol=1e-6)
+    base = _forward_view_scores(model, Doc(vocab, words=list(PROBE_WORDS)))
+    for t in range(len(PROBE_WORDS) - 1):
+        words = list(PROBE_WORDS[: t + 1]) + list(PROBE_REPLACEMENTS[t + 1 :])
+        changed = _forward_view_scores(model, Doc(vocab, words=words))
+        if not model.ops.xp.allclose(base[: t + 1], changed[: t + 1], atol=1e-6):
+            return True
+    return False
+
+
+def _forward_view_scores(model: Model, doc: Doc) -> Floats2d:
+    """The forward view's scores for one doc, without dropout or a graph."""
+    return forward(model, [doc], False, views=("forward",))[0]["forward"]
 
 
 def reads_a_listener(model: Model) -> Optional[str]:

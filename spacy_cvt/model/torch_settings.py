@@ -1,4 +1,9 @@
-"""Process-wide torch settings the CVT model needs, applied when spacy_cvt is imported.
+"""Process-wide torch settings the CVT model needs, installed when a CVT model is made.
+
+``install_process_settings`` runs when the first CVT model is built (every CVT component
+builds one), not when spacy_cvt is imported: spaCy imports the package for any of its
+entry points, also for a pipeline that only uses its seqeval scorer, and such a process
+should keep its environment and fork behaviour as they were.
 
 - **oneDNN's primitive cache is off** (``ONEDNN_PRIMITIVE_CACHE_CAPACITY=0``, unless the
   environment sets it). On CPU, torch runs some layers through oneDNN, which builds a
@@ -6,8 +11,8 @@
   number of tokens, so the cache only grows: measured on WNUT-17 (small config, 2 CPU
   cores, 600 steps) peak RSS went from 802 MiB to 1,727 MiB with the cache and to 1,096
   MiB without it, with identical scores and no loss of speed (273 s and 261 s). oneDNN
-  reads the variable once, at its first use, so it only takes effect if spacy_cvt is
-  imported before torch has run on CPU (as in `spacy train`, `spacy.load`).
+  reads the variable once, at its first use, so it only takes effect if a CVT model is
+  made before torch has run on CPU (as in `spacy train`, `spacy.load`).
 - **Forked children run torch on one thread.** On Linux, spaCy's ``n_process`` forks the
   parent. Once the parent has run an LSTM, torch's intra-op thread pool (OpenMP) is not
   usable in a forked child: its first parallel region waits forever for threads that were
@@ -37,14 +42,22 @@ import torch
 from spacy.language import Language
 from spacy.util import registry
 
-os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "0")
+_installed = False
+
+
+def install_process_settings() -> None:
+    """Turn oneDNN's primitive cache off (unless the environment sets it) and make forked
+    children run torch on one thread; once per process, however many models are made."""
+    global _installed
+    if _installed:
+        return
+    os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "0")
+    os.register_at_fork(after_in_child=use_one_thread)
+    _installed = True
 
 
 def use_one_thread() -> None:
     torch.set_num_threads(1)
-
-
-os.register_at_fork(after_in_child=use_one_thread)
 
 RELEASE_EVERY = 50  # training steps between two release_freed_memory calls
 

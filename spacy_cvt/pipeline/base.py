@@ -68,6 +68,7 @@ class CVTComponent(BuildThenLoad, TrainablePipe):
         training_settings = dataclasses.asdict(settings)
         # an attribute, not cfg: the saved cfg must not override the config's choice at load
         self.store_distributions: bool = training_settings.pop("store_distributions")
+        self.config_settings = frozenset(training_settings)  # the config wins over a saved cfg (build_then_load.py)
         self.cfg: Dict[str, Any] = {
             "labels": [],
             "n_vector_dims": None,
@@ -193,7 +194,7 @@ class CVTComponent(BuildThenLoad, TrainablePipe):
             teacher_corpus=teacher_corpus, cfg=self.cfg,
         )
         if raw_text is not None and raw_text.is_teacher_corpus:
-            check_teacher_corpus(self, raw_text.peek(), raw_text.corpus_name)
+            check_teacher_corpus(self, raw_text.read_corpus(), raw_text.corpus_name)
         self.raw_text = raw_text
 
     def predict(self, docs: Iterable[Doc]) -> List[Tagging]:

@@ -6,10 +6,14 @@ until it is built. So the component keeps those shapes in its cfg, and loading r
 cfg first, builds the module from it, then reads the weights: ``spacy.load`` in a fresh
 process rebuilds exactly the module that was saved. ``TrainablePipe``'s own ``from_disk``
 and ``from_bytes`` read the weights into the model as it is, hence this mixin.
+
+The saved cfg gives what training learned (labels, shapes, ``raw_docs_seen``); the training
+settings are the pipeline's config's (``config_settings``): ``spacy.load(path, config=...)``
+then changes them as it changes any setting, and a further save keeps the new values.
 """
 
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Union
+from typing import Any, Dict, FrozenSet, Iterable, List, Union
 
 import srsly
 from spacy import util
@@ -25,6 +29,7 @@ class BuildThenLoad:
     model: Model
     vocab: Vocab
     cfg: Dict[str, Any]
+    config_settings: FrozenSet[str]  # cfg keys the config sets: the saved cfg does not override them
     tag_names: List[str]
     loaded_not_initialized: bool  # trained weights read from disk or bytes
 
@@ -41,7 +46,7 @@ class BuildThenLoad:
 
     def from_disk(self, path: Union[str, Path], *, exclude: Iterable[str] = tuple()):
         deserialize = {
-            "cfg": lambda p: self.cfg.update(srsly.read_json(p)),
+            "cfg": lambda p: self._read_cfg(srsly.read_json(p)),
             "vocab": lambda p: self.vocab.from_disk(p, exclude=exclude),
             "model": lambda p: self._load_model(Path(p).read_bytes()),
         }
@@ -51,13 +56,17 @@ class BuildThenLoad:
 
     def from_bytes(self, bytes_data: bytes, *, exclude: Iterable[str] = tuple()):
         deserialize = {
-            "cfg": lambda b: self.cfg.update(srsly.json_loads(b)),
+            "cfg": lambda b: self._read_cfg(srsly.json_loads(b)),
             "vocab": lambda b: self.vocab.from_bytes(b, exclude=exclude),
             "model": self._load_model,
         }
         util.from_bytes(bytes_data, deserialize, exclude)
         self.loaded_not_initialized = True
         return self
+
+    def _read_cfg(self, saved: Dict[str, Any]) -> None:
+        """Take the saved cfg's learned state; keep the training settings the config gave."""
+        self.cfg.update({key: value for key, value in saved.items() if key not in self.config_settings})
 
     def _load_model(self, data: bytes) -> None:
         """Build the torch module from the loaded cfg, then read its weights."""

@@ -48,9 +48,9 @@ class CVTSettings:
         a CVT teacher wrote with ``store_distributions``).
     store_distributions: also write the primary view's per-token label distributions to
         ``doc._.cvt_distributions`` when annotating, so that ``spacy apply`` keeps them in
-        the teacher corpus it writes. Unlike the fields above, the component keeps it
-        out of its saved cfg, so it can be switched on in the config of a pipeline that
-        was trained without it.
+        the teacher corpus it writes. Not a training setting, so the component keeps it
+        out of its saved cfg. Like the fields above, the pipeline's config sets it at
+        load, so it can be switched on for a pipeline that was trained without it.
     """
 
     unlabeled_steps: int = 1

@@ -7,6 +7,7 @@ corpus exists and is not empty, the model can learn from raw text) and goes on w
 earlier run stopped; the component then takes a ``RawTextStream.next_batch()`` per CVT step.
 """
 
+import functools
 import logging
 from typing import Any, Callable, Iterable, Iterator, List, Mapping, Optional
 
@@ -27,11 +28,21 @@ class RawTextStream:
 
     corpus_name: the config's dot name of the corpus, for messages.
     is_teacher_corpus: the docs carry a teacher's annotation (``teacher_corpus``).
+    read_corpus: one pass over the corpus, apart from the batches, for checks that must
+        see every doc before training starts (a teacher corpus's labels).
     """
 
-    def __init__(self, batches: Iterator[List[Example]], corpus_name: str, *, is_teacher_corpus: bool):
+    def __init__(
+        self,
+        batches: Iterator[List[Example]],
+        corpus_name: str,
+        *,
+        is_teacher_corpus: bool,
+        read_corpus: Callable[[], Iterable[Example]],
+    ):
         self.corpus_name = corpus_name
         self.is_teacher_corpus = is_teacher_corpus
+        self.read_corpus = read_corpus
         self._batches = batches
         self._ahead: Optional[List[Example]] = None
 
@@ -103,7 +114,9 @@ def open_raw_text(
         seed=cfg["seed"],
         corpus_name=corpus_name,
     )
-    stream = RawTextStream(batches, corpus_name, is_teacher_corpus=teacher_corpus is not None)
+    stream = RawTextStream(
+        batches, corpus_name, is_teacher_corpus=teacher_corpus is not None, read_corpus=functools.partial(corpus, nlp)
+    )
     stream.resume(cfg["raw_docs_seen"])
     stream.peek()  # fail now, not mid-training, if the corpus is empty
     return stream

@@ -14,6 +14,35 @@ from .component_settings import CVTSettings, cvt_factory
 TAG_ATTRS = {"tag": "TAG", "pos": "POS"}
 
 
+def weight_pos_accuracy(nlp: Language) -> None:
+    """Make ``pos_acc`` the weighted score of a pipeline built in code (``nlp.add_pipe``).
+
+    spaCy fills ``[training.score_weights]`` from one static default per factory, and
+    cvt_tagger's is ``tag_acc`` (its default attr). A component cannot change its pipe's
+    default, so for attr = "pos" it names the weights itself: ``pos_acc`` weighted and
+    ``tag_acc`` shown but unweighted, unless the pipeline already weights them. A pipeline
+    built from a config gets its config's weights instead (spaCy sets them after the
+    components are made); ``check_pos_accuracy_is_weighted`` guards that case.
+    """
+    weights = nlp.config["training"]["score_weights"]
+    weights.setdefault("pos_acc", 1.0)
+    weights.setdefault("tag_acc", None)
+
+
+def check_pos_accuracy_is_weighted(component: str, nlp: Language) -> None:
+    """A config with a POS tagger must name ``pos_acc`` in its weights: spaCy's default from
+    the factory weights ``tag_acc``, a score this component never reports, so every
+    evaluation would score 0 and the first checkpoint would stay model-best."""
+    weights = nlp.config["training"]["score_weights"]
+    if "pos_acc" not in weights:
+        raise ValueError(
+            f'[components.{component}] attr = "pos" is scored as pos_acc, but '
+            f"[training.score_weights] does not name pos_acc ({dict(weights)}), so spacy train "
+            "would select checkpoints by a score this component never reports. Add to the "
+            "config:\n[training.score_weights]\npos_acc = 1.0\ntag_acc = null"
+        )
+
+
 class CVTTagger(CVTComponent):
     task = "tags"
 
@@ -31,6 +60,12 @@ class CVTTagger(CVTComponent):
         for token, tag in zip(doc, tags):
             setattr(token, f"{self.attr}_", tag)
 
+    def initialize(self, get_examples: Callable[[], Iterable[Example]], *, nlp: Optional[Language] = None, **kwargs) -> None:
+        """``CVTComponent.initialize``, after checking that a POS tagger's score is weighted."""
+        if self.attr == "pos" and nlp is not None:
+            check_pos_accuracy_is_weighted(self.name, nlp)
+        super().initialize(get_examples, nlp=nlp, **kwargs)
+
 
 @cvt_factory(
     "cvt_tagger",
@@ -39,7 +74,7 @@ class CVTTagger(CVTComponent):
         "attr": "tag",
         "scorer": {"@scorers": "spacy-cvt.tag_scorer.v1"},
     },
-    default_score_weights={"tag_acc": 0.5, "pos_acc": 0.5},
+    default_score_weights={"tag_acc": 1.0},  # attr = "pos": see weight_pos_accuracy
 )
 def make_cvt_tagger(
     nlp: Language,
@@ -58,6 +93,8 @@ def make_cvt_tagger(
         raise ValueError(
             f"[components.{name}] attr must be one of {sorted(TAG_ATTRS)}, got '{attr}'."
         )
+    if attr == "pos":
+        weight_pos_accuracy(nlp)
     return CVTTagger(
         nlp.vocab,
         model,

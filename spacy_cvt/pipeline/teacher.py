@@ -8,7 +8,7 @@ primary module on the teacher's annotation of its batch: with ``teacher_targets 
 compute that loss; they read the student component without changing it.
 """
 
-from typing import TYPE_CHECKING, List, Sequence, Tuple
+from typing import TYPE_CHECKING, Iterable, List, Sequence, Tuple
 
 import numpy
 from spacy.training import Example
@@ -21,23 +21,34 @@ if TYPE_CHECKING:
     from .base import CVTComponent
 
 
-def check_teacher_corpus(student: "CVTComponent", examples: List[Example], corpus_name: str) -> None:
-    """The teacher corpus (``examples``: its first batch) must carry what ``student``
-    learns, with labels it knows."""
-    if student.cfg["teacher_targets"] == "distributions":
-        teacher_distributions(student.name, student.tag_names, examples, corpus_name)
-        return
-    found = {label for example in examples for label in student.labels_from_example(example)}
-    if not found:
+def check_teacher_corpus(student: "CVTComponent", examples: Iterable[Example], corpus_name: str) -> None:
+    """The teacher corpus (``examples``: one whole pass over it) must carry what ``student``
+    learns, with labels it knows.
+
+    The whole corpus is read once before step 1, not only its first batch: a label the
+    student lacks in a late doc would otherwise stop training in the middle of a run.
+    Raises at the first bad doc, naming its index in the corpus and its labels.
+    """
+    distributions = student.cfg["teacher_targets"] == "distributions"
+    n_docs, found_any = 0, False
+    for index, example in enumerate(examples):
+        where = f"doc {index} ({example.reference.text[:80]!r}) of the teacher corpus '{corpus_name}'"
+        n_docs += 1
+        if distributions:
+            doc_distributions(student.name, student.tag_names, example, where)
+            continue
+        found = set(student.labels_from_example(example))
+        found_any = found_any or bool(found)
+        unknown = sorted(found - set(student.labels))
+        if unknown:
+            raise unknown_labels(student.name, where, f"{student.task} {unknown}", f"labels {list(student.labels)}")
+    if not distributions and not found_any:
         raise ValueError(
-            f"{student.name}: the teacher corpus '{corpus_name}' has no {student.task} in its "
-            f"first {len(examples)} docs. Annotate the raw text with a pipeline that sets "
+            f"{student.name}: the teacher corpus '{corpus_name}' has no {student.task} in any "
+            f"of its {n_docs} docs. Annotate the raw text with a pipeline that sets "
             f"what {student.name} learns (python -m spacy apply TEACHER raw.txt silver.spacy), "
             "and point the corpus at its output."
         )
-    unknown = sorted(found - set(student.labels))
-    if unknown:
-        raise unknown_labels(student.name, corpus_name, f"{student.task} {unknown}", f"labels {list(student.labels)}")
 
 
 def teacher_loss(
@@ -56,37 +67,44 @@ def teacher_distributions(
     component: str, tag_names: Sequence[str], examples: List[Example], corpus_name: str
 ) -> Tuple[numpy.ndarray, numpy.ndarray]:
     """The teacher's distributions for the batch's tokens in ``tag_names``' columns:
-    (targets, mask) over all the batch's tokens. Raises, naming the corpus, if a doc has
-    none for ``component`` or has tags it does not know."""
+    (targets, mask) over all the batch's tokens (see ``doc_distributions``)."""
     rows, masks = [], []
     for example in examples:
-        entry = teacher_entry(example.reference, component)
-        if entry is None:
-            found = stored_components(example.reference)
-            raise ValueError(
-                f"{component}: teacher_targets = 'distributions', but the doc "
-                f"'{example.reference.text[:80]}' of the teacher corpus '{corpus_name}' has "
-                + (f"distributions from {found} and none from a component named '{component}'. "
-                   if found else "no label distributions. ")
-                + "Annotate the raw text with a CVT teacher that stores them "
-                "([components.NAME] store_distributions = true in the teacher's config.cfg, "
-                "then spacy apply), or set teacher_targets = 'labels'."
-            )
-        try:
-            targets, mask = aligned_targets(example, entry, tag_names)
-        except KeyError as error:
-            raise unknown_labels(
-                component, corpus_name, f"distributions over the tags {error.args[0]}", f"tags {list(tag_names)}"
-            ) from None
+        where = f"the doc {example.reference.text[:80]!r} of the teacher corpus '{corpus_name}'"
+        targets, mask = doc_distributions(component, tag_names, example, where)
         rows.append(targets)
         masks.append(mask)
     return numpy.concatenate(rows), numpy.concatenate(masks)
 
 
-def unknown_labels(component: str, corpus_name: str, found: str, known: str) -> ValueError:
-    """The error for a teacher corpus with labels the student does not have."""
+def doc_distributions(
+    component: str, tag_names: Sequence[str], example: Example, where: str
+) -> Tuple[numpy.ndarray, numpy.ndarray]:
+    """One doc's teacher distributions as (targets, mask). Raises, naming the doc
+    (``where``), if it has none for ``component`` or has tags it does not know."""
+    entry = teacher_entry(example.reference, component)
+    if entry is None:
+        found = stored_components(example.reference)
+        raise ValueError(
+            f"{component}: teacher_targets = 'distributions', but {where} has "
+            + (f"distributions from {found} and none from a component named '{component}'. "
+               if found else "no label distributions. ")
+            + "Annotate the raw text with a CVT teacher that stores them "
+            "([components.NAME] store_distributions = true in the teacher's config.cfg, "
+            "then spacy apply), or set teacher_targets = 'labels'."
+        )
+    try:
+        return aligned_targets(example, entry, tag_names)
+    except KeyError as error:
+        raise unknown_labels(
+            component, where, f"distributions over the tags {error.args[0]}", f"tags {list(tag_names)}"
+        ) from None
+
+
+def unknown_labels(component: str, where: str, found: str, known: str) -> ValueError:
+    """The error for a doc of a teacher corpus (``where``) with labels the student does not have."""
     return ValueError(
-        f"{component}: the teacher corpus '{corpus_name}' has {found} that are not among the "
-        f"component's {known}. Use a teacher trained on the same labels, or add them to "
+        f"{component}: {where} has {found} that are not among the component's {known}. "
+        f"Use a teacher trained on the same labels, or add them to "
         f"[initialize.components.{component}.labels]."
     )
