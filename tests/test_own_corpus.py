@@ -1,0 +1,87 @@
+"""A user's own corpus as a task (spacy_cvt_project/own_corpus.py): what its files annotate picks
+the heads, and every problem stops before training with the file it is in."""
+
+import json
+from pathlib import Path
+
+import pytest
+import spacy
+import typer
+from spacy.tokens import Doc, DocBin, Span
+
+from spacy_cvt_project import catalog, check, own_corpus, runs
+from spacy_cvt_project.own_corpus import CorpusError
+
+
+def doc(nlp, words, ents=(), tags=None) -> Doc:
+    made = Doc(nlp.vocab, words=words, tags=tags)
+    made.ents = [Span(made, start, end, label) for start, end, label in ents]
+    return made
+
+
+def write_corpus(folder: Path, n: int = 12, dev_label: str = "PER", tags: bool = False, ents: bool = True) -> Path:
+    nlp = spacy.blank("en")
+    folder.mkdir(parents=True, exist_ok=True)
+    for split, label in (("train", "PER"), ("dev", dev_label), ("test", "PER")):
+        docs = [doc(nlp, ["Alice", "met", "Bob", str(i)], [(0, 1, label), (2, 3, "LOC")] if ents else (),
+                    ["NNP", "VBD", "NNP", "CD"] if tags else None) for i in range(n)]
+        DocBin(docs=docs).to_disk(folder / f"{split}.spacy")
+    return folder
+
+
+def test_entities_train_the_ner_heads_and_tags_the_tagger_heads(tmp_path):
+    spec = own_corpus.inspect(write_corpus(tmp_path / "ents"))
+    assert (spec.cvt_head, spec.spacy_head, spec.score_key, spec.teacher) == ("ner", "ner", "ents_f", True)
+    spec = own_corpus.inspect(write_corpus(tmp_path / "tags", tags=True, ents=False))
+    assert (spec.cvt_head, spec.spacy_head, spec.score_key, spec.teacher) == ("tagger", "tagger", "tag_acc", False)
+    both = write_corpus(tmp_path / "both", tags=True)
+    with pytest.raises(CorpusError, match=r"both/train.spacy annotates both entities and tags: .*--vars.head ner"):
+        own_corpus.inspect(both)
+    assert own_corpus.inspect(both, "tagger").cvt_head == "tagger"
+
+
+@pytest.mark.parametrize("problem,match", [
+    ("missing", r"test.spacy is missing: a corpus folder holds train.spacy, dev.spacy, test.spacy"),
+    ("no annotation", r"train.spacy annotates neither entities \(doc.ents\) nor tags"),
+    ("unseen label", r"dev.spacy uses labels that train never has: ORG"),
+    ("too small", r"dev.spacy holds 3 sentences: too few to evaluate on \(at least 10\)"),
+    ("not a docbin", r"train.spacy is not a spaCy DocBin"),
+])
+def test_a_bad_corpus_stops_before_training_naming_its_file(tmp_path, problem, match):
+    folder = tmp_path / "mine"
+    if problem == "missing":
+        write_corpus(folder)
+        (folder / "test.spacy").unlink()
+    elif problem == "no annotation":
+        write_corpus(folder, ents=False)
+    elif problem == "unseen label":
+        write_corpus(folder, dev_label="ORG")
+    elif problem == "too small":
+        write_corpus(folder)
+        nlp = spacy.blank("en")
+        DocBin(docs=[doc(nlp, ["Alice"], [(0, 1, "PER")])] * 3).to_disk(folder / "dev.spacy")
+    else:
+        write_corpus(folder)
+        (folder / "train.spacy").write_text("train sentences, not a DocBin\n")
+    with pytest.raises(CorpusError, match=match):
+        own_corpus.inspect(folder)
+
+
+def test_convert_adopts_the_corpus_and_every_command_reads_its_task(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    write_corpus(tmp_path / "my_corpus")
+    with pytest.raises(ValueError, match="unknown task 'mine': .*--vars.corpus FOLDER"):
+        catalog.known_task("mine")
+    check.main("mine", teacher=True, corpus="my_corpus")  # all's first step: entities have a teacher
+    with pytest.raises(CorpusError, match="'ner' is a built-in task"):
+        own_corpus.adopt("ner", tmp_path / "my_corpus", tmp_path / "corpus" / "ner")
+    own_corpus.adopt("mine", tmp_path / "my_corpus", tmp_path / "corpus" / "mine")
+    assert json.loads((tmp_path / "corpus" / "mine" / "task.json").read_text())["cvt_head"] == "ner"
+    assert (tmp_path / "corpus" / "mine" / "dev.spacy").read_bytes() == (tmp_path / "my_corpus" / "dev.spacy").read_bytes()
+    assert catalog.score_key("mine", "cvt") == "ents_f" and catalog.config_path("mine", "bilstm") == "configs/cvt_ner.cfg"
+    command = runs.train_command("cvt-teacher", runs.Choices("mine", 800, 100), 0, -1)
+    assert command[4] == "configs/cvt-teacher_ner.cfg" and "corpus/mine/trf_silver.spacy" in command
+    write_corpus(tmp_path / "tagged", tags=True, ents=False)
+    with pytest.raises(typer.Exit):
+        check.main("tagged", teacher=True, corpus="tagged")
+    assert "all-but-teacher . --vars.task tagged --vars.corpus tagged" in capsys.readouterr().err
