@@ -20,6 +20,9 @@ from .catalog import TASKS, Task
 SPLITS = ("train", "dev", "test")
 TASK_FILE = "task.json"  # corpus/TASK/task.json: a user's task's facts, written by `convert`
 MIN_DOCS = 10  # fewer dev or test sentences than this cannot tell the systems apart
+# what converters write for a missing tag: `spacy convert -c ner` gives every token "-" without a POS
+# column, CoNLL-U has "_" for a missing XPOS
+PLACEHOLDER_TAGS = {"-", "_"}
 # what the files may annotate -> (cvt head, spaCy head, score key)
 HEADS = {"ner": ("ner", "ner", "ents_f"), "tagger": ("tagger", "tagger", "tag_acc")}
 
@@ -46,7 +49,7 @@ def annotations(docs: list) -> Dict[str, Set[str]]:
     found: Dict[str, Set[str]] = {"ner": set(), "tagger": set()}
     for doc in docs:
         found["ner"].update(ent.label_ for ent in doc.ents)
-        found["tagger"].update(token.tag_ for token in doc if token.tag_)
+        found["tagger"].update(token.tag_ for token in doc if token.tag_ and token.tag_ not in PLACEHOLDER_TAGS)
     return found
 
 

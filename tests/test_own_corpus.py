@@ -38,6 +38,13 @@ def test_entities_train_the_ner_heads_and_tags_the_tagger_heads(tmp_path):
     with pytest.raises(CorpusError, match=r"both/train.spacy annotates both entities and tags: .*--vars.head ner"):
         own_corpus.inspect(both)
     assert own_corpus.inspect(both, "tagger").cvt_head == "tagger"
+    # `spacy convert -c ner` writes "-" as every tag where the file has no POS column: no tags
+    placeholder = write_corpus(tmp_path / "placeholder")
+    nlp = spacy.blank("en")
+    DocBin(docs=[doc(nlp, ["Alice", "met", "Bob", str(i)], [(0, 1, "PER"), (2, 3, "LOC")], ["-"] * 4)
+                 for i in range(12)]).to_disk(
+        placeholder / "train.spacy")
+    assert own_corpus.inspect(placeholder).cvt_head == "ner"
 
 
 @pytest.mark.parametrize("problem,match", [
