@@ -1,11 +1,14 @@
 """Shared fixtures: tiny model settings and slices of the real datasets in ../shared/data."""
 
+import atexit
 import importlib.util
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
-from typing import Callable, Dict, List, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 import pytest
 import spacy
@@ -96,10 +99,50 @@ def require_module(name: str, install: str):
 
 
 def data_file(*parts: str) -> Path:
+    """A real data set's file or folder: from ../shared/data (SPACY_CVT_DATA), else the copy the
+    project ships in data/ (WNUT-17, UD EWT, the books; a compressed file is read through a
+    decompressed copy), else the test is skipped: the data is research-use and absent here."""
     path = DATA_DIR.joinpath(*parts)
-    if not path.exists():
-        unavailable(f"real data not found at {path} (set SPACY_CVT_DATA to ../shared/data)")
-    return path
+    if path.exists():
+        return path
+    shipped = shipped_copy(parts)
+    if shipped is None:
+        unavailable(f"{ABSENT_DATA}: {path} (set SPACY_CVT_DATA to the folder that holds it)")
+    return shipped
+
+
+ABSENT_DATA = "research-use data absent"  # the skip reason the run's last line counts
+_decompressed: Dict[Tuple[str, ...], Path] = {}
+
+
+def shipped_copy(parts: Tuple[str, ...]) -> Optional[Path]:
+    """data/'s copy of a data set's file or folder, a file decompressed once per session."""
+    from spacy_cvt_project.data import find_file, read_bytes
+
+    shipped = (REPO / "data").joinpath(*parts)
+    if shipped.is_dir():
+        return shipped
+    found = find_file(shipped.parent, shipped.name) if shipped.parent.is_dir() else None
+    if found is None:
+        return None
+    if found == shipped:
+        return found
+    if parts not in _decompressed:
+        folder = Path(tempfile.mkdtemp(prefix="spacy-cvt-data-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        _decompressed[parts] = folder / shipped.name
+        _decompressed[parts].write_bytes(read_bytes(found))
+    return _decompressed[parts]
+
+
+@pytest.hookimpl(trylast=True)  # after the slowest-tests list: just above pytest's closing line
+def pytest_terminal_summary(terminalreporter):
+    """One line at the end naming the tests skipped because research-use data is absent here."""
+    skipped = [report.nodeid for report in terminalreporter.stats.get("skipped", [])
+               if ABSENT_DATA in str(report.longrepr)]
+    if skipped:
+        terminalreporter.write_line(f"skipped for {ABSENT_DATA} (../shared/data): {len(skipped)}: "
+                                    + ", ".join(skipped))
 
 
 def read_columns(path: Path, limit: int, sep: str = None) -> List[List[Tuple[str, ...]]]:

@@ -20,7 +20,7 @@ from spacy.vocab import Vocab
 
 from spacy_cvt import glove
 
-from .conftest import REPO, data_file, unavailable
+from .conftest import ABSENT_DATA, DATA_DIR, REPO, data_file, unavailable
 
 from spacy_cvt_project import raw_text as unlabeled
 from spacy_cvt_project.convert import conll2000 as c2000
@@ -260,15 +260,17 @@ def test_spacy_conllu_converter_handles_multiword_tokens_and_empty_nodes():
 
 
 def test_decoding_of_real_quirky_files():
-    raw = data_file("raw_text_public_domain")
-    text, enc = unlabeled.read_text_file(raw / "gutenberg" / "shakespeare-caesar.txt")
+    def read(*parts: str):  # from ../shared/data or data/'s compressed copy, the same bytes
+        return unlabeled.read_text_file(data_file("raw_text_public_domain", *parts))
+
+    text, enc = read("gutenberg", "shakespeare-caesar.txt")
     assert enc == "latin-1" and "Cæsar" in text
-    text, enc = unlabeled.read_text_file(raw / "state_union" / "1970-Nixon.txt")
+    text, enc = read("state_union", "1970-Nixon.txt")
     # Big5 punctuation: latin-1 would give "America¡¦s".
     assert enc == "cp950" and "America’s" in text and "¡" not in text
-    text, enc = unlabeled.read_text_file(raw / "state_union" / "1954-Eisenhower.txt")
+    text, enc = read("state_union", "1954-Eisenhower.txt")
     assert enc == "latin-1" and "½¢" in text
-    text, enc = unlabeled.read_text_file(raw / "gutenberg" / "melville-moby_dick.txt")
+    text, enc = read("gutenberg", "melville-moby_dick.txt")
     assert enc == "utf-8" and "\r" not in text
     assert len(unlabeled.paragraphs(text[:20000])) > 10  # blank CRLF lines still split paragraphs
 
@@ -504,7 +506,9 @@ def test_the_shipped_data_converts_as_the_original_files_do(tmp_path):
     original files give, so the recorded references describe what a fresh clone runs."""
     from spacy_cvt_project.convert import convert_task
 
-    original = data_file("wnut17").parent
+    original = DATA_DIR
+    if not (original / "wnut17").is_dir():
+        unavailable(f"{ABSENT_DATA}: the original WNUT-17 files in {original}, to compare data/'s copy with")
     convert_task("ner", str(REPO / "data"), tmp_path / "shipped")
     convert_task("ner", str(original), tmp_path / "original")
     for split in ("train", "dev", "test"):
@@ -513,7 +517,9 @@ def test_the_shipped_data_converts_as_the_original_files_do(tmp_path):
 
 def test_the_shipped_books_read_as_the_original_books(tmp_path):
     """The raw text's books, compressed in data/, give the same texts in the same order."""
-    original = data_file("raw_text_public_domain")
+    original = DATA_DIR / "raw_text_public_domain"
+    if not original.is_dir():
+        unavailable(f"{ABSENT_DATA}: the original books in {original}, to compare data/'s copy with")
     shipped, _ = unlabeled.collect_chunks([REPO / "data" / "raw_text_public_domain"], False, False, "*.txt")
     chunks, _ = unlabeled.collect_chunks([original], False, False, "*.txt")
     assert len(chunks) > 10_000 and [text for _, text in shipped] == [text for _, text in chunks]
