@@ -5,7 +5,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from .conftest import REPO, require_module
+
+pytestmark = pytest.mark.slow  # per_seed.py runs commands: every test runs it, in a fresh process
 
 SCRIPT = REPO / "scripts" / "per_seed.py"
 
