@@ -1,10 +1,12 @@
 """The shipped configs as the project composes them: one config per system and head, tasks and
 systems told apart by project vars and command-line overrides.
 
-The compositions are read from project.yml itself, by scripts/results.py's todays_command (each
-task's command for its vars, each train-SYSTEM command for its config and overrides), so these
-tests fail when project.yml points a system at a config or an override that does not build or
-train.
+The compositions are written out here (EXPECTED_HEADS, expected_command), independently of the
+code under test: test_project_composes_each_train_command_as_written checks that scripts/results.py's
+todays_command reads exactly these from project.yml (each task's command for its vars, each
+train-SYSTEM command for its config and overrides), and the other tests build and train these, so
+they fail when project.yml points a system at a config or an override that does not build or train,
+or when todays_command composes it wrongly.
 """
 
 import json
@@ -45,15 +47,63 @@ TRAINED = [
 ]
 
 
+# each task's own command (`spacy project run TASK`): (vars.cvt_head, vars.spacy_head)
+EXPECTED_HEADS = {"ner": ("ner", "ner"), "pos": ("tagger", "tagger"), "chunk": ("chunker", "ner"), "aspect": ("ner", "ner")}
+
+
+def expected_command(task: str, system: str) -> Tuple[str, Dict[str, object]]:
+    """train-SYSTEM's `spacy train` config and overrides for the task, with project.yml's default
+    vars (800 CVT/BiLSTM/CNN steps, 300 transformer steps at MiniLM's 5e-5, evaluation every 100),
+    written out by hand from project.yml, not composed by the code under test."""
+    cvt_head, spacy_head = EXPECTED_HEADS[task]
+    common = {"system.seed": "{seed}", "paths.train": f"corpus/{task}/train.spacy", "paths.dev": f"corpus/{task}/dev.spacy"}
+    log = {"training.eval_frequency": 100, "training.logger.output_file": f"metrics/{task}/{system}/seed{{seed}}/log.jsonl"}
+    steps = {"training.max_steps": 800, "training.optimizer.learn_rate.total_steps": 800}
+    if system == "cvt":
+        return f"configs/cvt_{cvt_head}.cfg", {
+            **common, "paths.raw": "corpus/unlabeled.txt", "paths.vectors": "corpus/vectors", **steps, **log}
+    if system == "bilstm":
+        return f"configs/cvt_{cvt_head}.cfg", {
+            **common, "paths.vectors": "corpus/vectors", f"components.cvt_{cvt_head}.unlabeled_steps": 0,
+            f"initialize.components.cvt_{cvt_head}.unlabeled_corpus": None, **steps, **log}
+    if system == "cnn":
+        return f"configs/cnn_{spacy_head}.cfg", {
+            **common, "paths.vectors": "corpus/vectors", "training.max_steps": 800, **log}
+    if system == "trf":
+        return f"configs/trf_{spacy_head}.cfg", {
+            **common, "paths.transformer": "assets/minilm", "training.max_steps": 300,
+            "training.optimizer.learn_rate.total_steps": 300, "training.optimizer.learn_rate.initial_rate": 5e-05, **log}
+    assert system == "cvt-teacher", system
+    return f"configs/cvt-teacher_{cvt_head}.cfg", {
+        **common, "paths.silver": f"corpus/{task}/trf_silver.spacy", "paths.vectors": f"corpus/{task}/trf_teacher_vectors",
+        **steps, **log}
+
+
 def train_command(task: str, system: str) -> Tuple[str, Dict[str, object]]:
-    """train-SYSTEM's config and overrides for the task and seed 0, composed as scripts/results.py
-    composes today's config of a recorded run (with the vars of the task's own command)."""
-    config, overrides, _ = results.todays_command(REPO, task, system)
+    """train-SYSTEM's config and overrides for the task and seed 0 (expected_command's)."""
+    config, overrides = expected_command(task, system)
     return config, {**overrides, "system.seed": 0}
 
 
+@pytest.mark.parametrize("task,system", COMBINATIONS)
+def test_project_composes_each_train_command_as_written(task, system):
+    """scripts/results.py's todays_command, which decides whether a recorded run is stale, reads
+    project.yml's train-SYSTEM line for the task as written out above."""
+    config, overrides, variable = results.todays_command(REPO, task, system)
+    assert (config, overrides) == expected_command(task, system)
+    # what a run may choose (seed, budgets, data and log paths) is told from the project's fixed
+    # settings: written literally in the line, or the encoder's own learning rate
+    cvt_head = EXPECTED_HEADS[task][0]
+    fixed = {"paths.raw", f"components.cvt_{cvt_head}.unlabeled_steps",
+             f"initialize.components.cvt_{cvt_head}.unlabeled_corpus", "training.optimizer.learn_rate.initial_rate"}
+    assert variable == set(overrides) - fixed
+    assert results.task_vars(REPO, task)["vars.cvt_head"] == EXPECTED_HEADS[task][0]
+    assert results.task_vars(REPO, task)["vars.spacy_head"] == EXPECTED_HEADS[task][1]
+
+
 def component_names(task: str, system: str) -> List[str]:
-    heads = results.task_vars(REPO, task)
+    cvt_head, spacy_head = EXPECTED_HEADS[task]
+    heads = {"vars.cvt_head": cvt_head, "vars.spacy_head": spacy_head}
     if system in CVT_SYSTEMS:
         return [f"cvt_{heads['vars.cvt_head']}"]
     if system == "cnn":
@@ -283,8 +333,7 @@ def test_the_soft_teacher_config_is_the_transformer_config_with_a_cvt_head():
 
 @pytest.mark.parametrize("task", TASKS)
 def test_check_task_accepts_the_heads_of_the_tasks_own_command(task):
-    heads = results.task_vars(REPO, task)
-    assert check_task.head_mismatch(REPO, task, heads["vars.cvt_head"], heads["vars.spacy_head"]) is None
+    assert check_task.head_mismatch(REPO, task, *EXPECTED_HEADS[task]) is None
 
 
 def test_check_task_stops_a_task_run_with_the_default_heads():
@@ -305,7 +354,7 @@ def test_each_task_command_runs_all_exactly_where_its_head_has_a_teacher(task):
     config = load_project_config(REPO, interpolate=False)
     command = {c["name"]: c for c in config["commands"]}[task]["script"][0]
     workflow = split_command(command)[5]  # python -m spacy project run WORKFLOW
-    cvt_head = results.task_vars(REPO, task)["vars.cvt_head"]
+    cvt_head = EXPECTED_HEADS[task][0]
     has_teacher = check_task.missing_teacher(REPO, task, cvt_head) is None
     assert has_teacher == (task in TEACHER_TASKS)
     assert workflow == ("all" if has_teacher else "all-but-teacher")
@@ -355,14 +404,21 @@ def test_each_encoder_trains_under_its_own_names_and_rate():
 
 
 def test_convert_warns_but_goes_on_when_the_rate_is_not_the_encoders():
-    """A deliberate other rate is the user's choice: check_task says what it means and exits 0."""
-    ok = run_python([str(REPO / "scripts" / "check_task.py"), "ner", "--cvt-head", "ner", "--spacy-head", "ner",
-                     "--project", str(REPO), "--encoder", "mpnet-base", "--trf-system", "trf-base",
-                     "--taught-system", "cvt-teacher-base", "--trf-learn-rate", "5e-5"], cwd=REPO, timeout=120)
+    """A deliberate other rate is the user's choice: check_task says what it means and exits 0.
+    Its command line as `typer.run(main)` parses it, in this process (typer's CliRunner)."""
+    from typer.testing import CliRunner
+
+    app = typer.Typer()
+    app.command()(check_task.main)
+    runner = CliRunner()
+    ok = runner.invoke(app, ["ner", "--cvt-head", "ner", "--spacy-head", "ner", "--project", str(REPO),
+                             "--encoder", "mpnet-base", "--trf-system", "trf-base", "--taught-system", "cvt-teacher-base",
+                             "--trf-learn-rate", "5e-5"])
+    assert ok.exit_code == 0, ok.output
     assert "Warning: trf_learn_rate = 5e-05, but mpnet-base's transformer (trf-base) trains at 0.0001" in ok.stderr
-    quiet = run_python([str(REPO / "scripts" / "check_task.py"), "ner", "--cvt-head", "ner", "--spacy-head", "ner",
-                        "--project", str(REPO), "--encoder", "minilm", "--trf-learn-rate", "5e-5"], cwd=REPO, timeout=120)
-    assert quiet.stderr == ""
+    quiet = runner.invoke(app, ["ner", "--cvt-head", "ner", "--spacy-head", "ner", "--project", str(REPO),
+                                "--encoder", "minilm", "--trf-learn-rate", "5e-5"])
+    assert quiet.exit_code == 0 and quiet.stderr == "", quiet.output
 
 
 def test_check_task_stops_all_before_training_where_the_head_has_no_teacher(capsys):
