@@ -1,6 +1,7 @@
 """Shared fixtures: tiny model settings and slices of the real datasets in ../shared/data."""
 
 import atexit
+import contextlib
 import importlib.util
 import os
 import shutil
@@ -8,7 +9,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Callable, Dict, Iterator, List, Optional, Tuple
 
 import pytest
 import spacy
@@ -38,6 +39,16 @@ TINY_MODEL: Dict[str, object] = {
 }
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """torch computes on one thread in the test process. The tests' networks are tiny, so a
+    second thread buys nothing, and on a shared 2-core machine torch's OpenMP threads wait for
+    each other: 10 labeled steps of the tiny tagger took 7.1 s with 2 threads and 1.1 s with one,
+    under load. Processes the tests start keep torch's default (test_torch_settings checks it)."""
+    import torch
+
+    torch.set_num_threads(1)
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: List[pytest.Item]) -> None:
     """Every e2e test is slow too, so `-m "not slow"` (which replaces addopts' `-m "not e2e"`)
@@ -45,6 +56,72 @@ def pytest_collection_modifyitems(items: List[pytest.Item]) -> None:
     for item in items:
         if item.get_closest_marker("e2e"):
             item.add_marker(pytest.mark.slow)
+
+
+NOT_SLOW_PROCESS = "this test is not marked slow but starts a process: mark it @pytest.mark.slow"
+
+
+class ProcessStartError(RuntimeError):
+    """A test outside `slow` (and `e2e`) tried to start a process."""
+
+
+def starts_processes(item: pytest.Item) -> bool:
+    """Whether the test may start processes: those marked slow (every e2e test is, above)."""
+    return item.get_closest_marker("slow") is not None or item.get_closest_marker("e2e") is not None
+
+
+@contextlib.contextmanager
+def no_processes(nodeid: str) -> Iterator[None]:
+    """Every way a test starts a process raises ProcessStartError while inside: subprocess
+    (Popen, which run, check_output, os.popen and asyncio's subprocesses use), os.fork (and the
+    os.spawn* functions built on it), os.posix_spawn[p], os.system, pty.fork and
+    multiprocessing's Process.start (every start method, pools and ProcessPoolExecutor included)."""
+    import multiprocessing.process
+    import pty
+
+    def refuse(*args, **kwargs):
+        raise ProcessStartError(f"{nodeid}: {NOT_SLOW_PROCESS}")
+
+    patch = pytest.MonkeyPatch()
+    try:
+        patch.setattr(subprocess.Popen, "__init__", refuse)
+        patch.setattr(multiprocessing.process.BaseProcess, "start", refuse)
+        patch.setattr(pty, "fork", refuse)
+        for name in ("fork", "forkpty", "posix_spawn", "posix_spawnp", "system"):
+            if hasattr(os, name):
+                patch.setattr(os, name, refuse)
+        yield
+    finally:
+        patch.undo()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_setup(item: pytest.Item):
+    """The guard covers a test's fixtures too, module- and session-scoped ones included: a
+    function-scoped autouse fixture would be set up after them and miss what they start."""
+    if starts_processes(item):
+        yield
+        return
+    with no_processes(item.nodeid):
+        yield
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    if starts_processes(item):
+        yield
+        return
+    with no_processes(item.nodeid):
+        yield
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item):
+    if starts_processes(item):
+        yield
+        return
+    with no_processes(item.nodeid):
+        yield
 
 
 def run_python(args: List[str], **kwargs) -> subprocess.CompletedProcess:
@@ -221,6 +298,10 @@ def raw_text_file(tmp_path_factory) -> Path:
     return path
 
 
+# raw lines the reader tokenizes at a time: two CVT batches of the default 64
+RAW_SHUFFLE_WINDOW = 128
+
+
 def make_nlp(
     factory: str = "cvt_ner",
     raw_path: Path = None,
@@ -230,7 +311,11 @@ def make_nlp(
     """A blank English pipeline with one tiny CVT component (and raw text, if given).
 
     model: settings that override TINY_MODEL's, e.g. {"tok2vec": {...}}.
+    settings: the component's, e.g. unlabeled_steps=0. shuffle_window is RAW_SHUFFLE_WINDOW unless
+    given: with the default (10,000) the raw text's reader thread would tokenize the whole raw file
+    twice (the window in use and the next) at every initialization.
     """
+    settings.setdefault("shuffle_window", RAW_SHUFFLE_WINDOW)
     nlp = spacy.blank("en")
     config = {"model": {**TINY_MODEL, **(model or {})}, **settings}
     nlp.add_pipe(factory, name=factory, config=config)

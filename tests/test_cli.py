@@ -3,7 +3,6 @@
 import io
 import json
 import subprocess
-import sys
 
 import pytest
 import spacy
@@ -41,8 +40,13 @@ def corpus(wnut_sentences, tmp_path_factory):
 
 
 @pytest.mark.parametrize("system", ["cvt", "bilstm", "cvt-teacher", "cvt_ner_paper.cfg"])
-def test_shipped_configs_pass_debug_config(system, corpus, raw_text_file):
-    """The project's CVT systems for NER (config and overrides as `train` composes them) and the paper config."""
+def test_shipped_configs_pass_debug_config(system, corpus, raw_text_file, monkeypatch):
+    """The project's CVT systems for NER (config and overrides as `train` composes them) and the paper
+    config, through spaCy's command line in this process (typer's CliRunner), from the project's folder."""
+    from typer.testing import CliRunner
+    from spacy.cli import app
+
+    monkeypatch.chdir(REPO)
     if system.endswith(".cfg"):
         config, overrides = f"configs/{system}", []
     else:
@@ -54,7 +58,8 @@ def test_shipped_configs_pass_debug_config(system, corpus, raw_text_file):
         paths += ["--paths.silver", str(corpus / "dev.spacy")]  # annotated docs stand in for a teacher's
     elif system != "bilstm":
         paths += ["--paths.raw", str(raw_text_file)]
-    assert "Config is valid" in spacy_cli("debug", "config", config, *paths, *overrides).stdout
+    result = CliRunner().invoke(app, ["debug", "config", config, *paths, *overrides])
+    assert result.exit_code == 0 and "Config is valid" in result.stdout, result.output
 
 
 @pytest.mark.slow
@@ -129,14 +134,19 @@ def test_spacy_train_with_raw_text_saves_a_loadable_pipeline(corpus, raw_text_fi
     assert scores["ents_seqeval_f"] == pytest.approx(in_process["ents_seqeval_f"])
 
 
-def test_missing_raw_text_path_says_which_setting(corpus, tmp_path):
-    result = subprocess.run(
-        [sys.executable, "-m", "spacy", "train", "configs/cvt_ner.cfg", "--output", str(tmp_path / "out"),
-         "--paths.train", str(corpus / "train.spacy"), "--paths.dev", str(corpus / "dev.spacy"), *TINY_OVERRIDES],
-        capture_output=True, text=True, cwd=REPO,
-    )
-    assert result.returncode != 0
-    assert "--paths.raw" in result.stdout + result.stderr
+def test_missing_raw_text_path_says_which_setting(corpus, tmp_path, monkeypatch):
+    """`spacy train` without --paths.raw stops before training and names the setting; through
+    spaCy's command line in this process (typer's CliRunner), from the project's folder."""
+    from typer.testing import CliRunner
+    from spacy.cli import app
+
+    monkeypatch.chdir(REPO)
+    result = CliRunner().invoke(app, [
+        "train", "configs/cvt_ner.cfg", "--output", str(tmp_path / "out"),
+        "--paths.train", str(corpus / "train.spacy"), "--paths.dev", str(corpus / "dev.spacy"), *TINY_OVERRIDES])
+    assert result.exit_code != 0
+    assert "--paths.raw" in result.output + str(result.exception), (result.output, result.exception)
+    assert not (tmp_path / "out" / "model-last").exists()
 
 
 @pytest.mark.slow

@@ -80,6 +80,7 @@ def metrics_tree(root: Path, real: dict, task: str, runs: dict, encoders: dict =
     return root
 
 
+@pytest.mark.slow  # its `real` fixture runs per_seed.py (a process that runs one), and git
 def test_real_files_have_what_compare_reads(real):
     for task in catalog.TASKS:
         for system in compare.SYSTEMS:
@@ -90,6 +91,7 @@ def test_real_files_have_what_compare_reads(real):
     assert real["size"]["encoder"] is None and real["size"]["params"] == 0  # rules only
 
 
+@pytest.mark.slow
 def test_mean_and_sd_over_seeds(real, tmp_path):
     runs = {
         "cvt": [(0.30, 20_000, 300, 0.010), (0.32, 22_000, 330, 0.011), (0.34, 24_000, 360, 0.012)],
@@ -109,6 +111,7 @@ def test_mean_and_sd_over_seeds(real, tmp_path):
     assert png[:8] == PNG_MAGIC and len(png) > 10_000
 
 
+@pytest.mark.slow
 def test_one_seed_is_n_1_without_a_spread(real, tmp_path):
     runs = {system: [(0.3, 10_000, 60, 0.001)] for system in compare.SYSTEMS}
     metrics = metrics_tree(tmp_path, real, "pos", runs, {"trf": MINILM})
@@ -129,6 +132,7 @@ def test_one_seed_is_n_1_without_a_spread(real, tmp_path):
     # all-mpnet-base-v2 (`--vars.encoder mpnet-base`): the paper gives hardware and steps only
     ("mpnet", ["| not published [1] |", "MPNet-base (Song et al. 2020", "no time or energy"]),
 ])
+@pytest.mark.slow
 def test_a_base_size_encoders_pretraining_cell_and_its_source(real, tmp_path, model_type, expected):
     metrics = metrics_tree(tmp_path, real, "ner", {"trf": [(0.3, 1, 1, 1)]},
                            {"trf": {"model_type": model_type, "num_hidden_layers": 12, "hidden_size": 768}})
@@ -138,6 +142,7 @@ def test_a_base_size_encoders_pretraining_cell_and_its_source(real, tmp_path, mo
         assert text in table
 
 
+@pytest.mark.slow
 def test_missing_files_and_failed_training_are_errors_that_say_what_to_run(real, tmp_path):
     runs = {system: [(0.3, 1, 1, 1), (0.3, 1, 1, 1)] for system in compare.SYSTEMS}
     metrics = metrics_tree(tmp_path, real, "ner", runs)
@@ -171,6 +176,7 @@ def teacher_tree(root: Path, real: dict) -> Path:
     return metrics
 
 
+@pytest.mark.slow
 def test_cvt_teacher_costs_its_training_plus_the_teachers_the_annotation_and_the_vectors(real, tmp_path):
     metrics = teacher_tree(tmp_path, real)
     compare.compare("ner", 2, metrics)  # cvt-teacher joins the table because its folder exists
@@ -201,6 +207,7 @@ def test_cvt_teacher_costs_its_training_plus_the_teachers_the_annotation_and_the
     assert "cvt-teacher" not in (metrics / "ner" / "comparison.md").read_text()
 
 
+@pytest.mark.slow
 def test_cvt_teachers_missing_files_name_the_teacher_commands(real, tmp_path):
     metrics = teacher_tree(tmp_path, real)
     folder = metrics / "ner"
@@ -225,6 +232,7 @@ def test_cvt_teachers_missing_files_name_the_teacher_commands(real, tmp_path):
 MPNET = {"model_type": "mpnet", "num_hidden_layers": 12, "hidden_size": 768}
 
 
+@pytest.mark.slow
 def test_each_teacher_teaches_its_own_system_with_its_own_steps(real, tmp_path):
     """`base` after `all`: trf-base and cvt-teacher-base join the table, and cvt-teacher-base's cost
     is trf-base's training and trf-base's silver and vectors (metrics/TASK/trf-base/...), with the
@@ -255,6 +263,7 @@ def test_each_teacher_teaches_its_own_system_with_its_own_steps(real, tmp_path):
         compare.compare("ner", 2, metrics)
 
 
+@pytest.mark.slow
 def test_cli_runs_without_torch_or_spacy_cvt(real, tmp_path):
     """As the workflow calls it, with `import torch` made to fail."""
     metrics = metrics_tree(tmp_path, real, "chunk", {s: [(0.5, 5, 5, 0.5)] for s in compare.SYSTEMS})
@@ -282,6 +291,7 @@ def recorded_tree(root: Path, real: dict, runs: dict) -> Path:
     return results_dir
 
 
+@pytest.mark.slow
 def test_each_system_is_shown_beside_its_recorded_runs(real, tmp_path, monkeypatch):
     runs = {"cvt": [(0.30, 20_000, 300, 0.010), (0.32, 22_000, 330, 0.011), (0.34, 24_000, 360, 0.012)],
             "trf": [(0.40, 1_000, 600, 0.020)] * 3}

@@ -85,6 +85,7 @@ def test_kit_installs_offline_in_a_fresh_venv_and_the_check_runs_on_cpu(tmp_path
     assert cvt["paper_train"]["steps"] == 1
 
 
+@pytest.mark.slow  # runs spacy_cvt_project/gpu/check.sh
 def test_check_refuses_a_folder_that_is_not_a_kit_part(tmp_path):
     result = subprocess.run(["bash", REPO / "spacy_cvt_project" / "gpu" / "check.sh", tmp_path, tmp_path / "out.json"],
                             capture_output=True, text=True, timeout=60)

@@ -20,6 +20,8 @@ import srsly
 
 from .conftest import make_nlp, ner_examples
 
+pytestmark = pytest.mark.slow  # every test runs fresh processes (and forks or spawns from them)
+
 TEXTS = [
     "Watching Game of Thrones in Belfast with Emilia",
     "new iphone from apple in London today",
@@ -76,7 +78,7 @@ def pipeline_path(tmp_path_factory, wnut_sentences, raw_text_file):
     return path
 
 
-@pytest.mark.parametrize("start_method,timeout", [("fork", 90), pytest.param("spawn", 300, marks=pytest.mark.slow)])
+@pytest.mark.parametrize("start_method,timeout", [("fork", 90), ("spawn", 300)])
 def test_pipe_with_two_processes_matches_one(pipeline_path, tmp_path, start_method, timeout):
     script = tmp_path / "pipe.py"
     script.write_text(PIPE_SCRIPT, encoding="utf-8")
@@ -86,7 +88,6 @@ def test_pipe_with_two_processes_matches_one(pipeline_path, tmp_path, start_meth
     assert results["two"] == results["one"]
 
 
-@pytest.mark.slow
 def test_spacy_apply_with_two_processes_matches_one(pipeline_path, tmp_path):
     import spacy
     from spacy.tokens import DocBin

@@ -26,6 +26,7 @@ def assert_energy_is_the_runs(record: dict) -> None:
     assert 0.5 * run_kwh <= record["energy_kwh"] <= 2 * run_kwh, (record["energy_kwh"], run_kwh)
 
 
+@pytest.mark.slow  # per-seed runs commands in a fresh process
 def test_every_seed_runs_and_is_recorded(tmp_path):
     require_module("codecarbon", "pip install -e .[project]")
     code = "import sys, time; time.sleep(1); open('ran' + sys.argv[1], 'w').write(sys.executable)"
@@ -47,6 +48,7 @@ def test_every_seed_runs_and_is_recorded(tmp_path):
     assert files == ["m/seed0/train.json", "m/seed1/train.json", "ran0", "ran1"]  # codecarbon wrote nothing
 
 
+@pytest.mark.slow  # per-seed runs commands in a fresh process
 def test_a_failing_seed_stops_the_runs_with_its_exit_code(tmp_path):
     require_module("codecarbon", "pip install -e .[project]")
     code = "import sys; sys.exit(3 if sys.argv[1] == '1' else 0)"
@@ -57,6 +59,7 @@ def test_a_failing_seed_stops_the_runs_with_its_exit_code(tmp_path):
     assert "seed 1 exited with 3" in result.stderr
 
 
+@pytest.mark.slow  # per-seed runs commands in a fresh process
 def test_options_after_the_separator_belong_to_the_command(tmp_path):
     result = per_seed(tmp_path, "--seeds", "1", "--", "python", "-c", "import sys; print(sys.argv[1:])",
                       "--seeds", "9", "--record", "x{seed}")
@@ -65,6 +68,7 @@ def test_options_after_the_separator_belong_to_the_command(tmp_path):
     assert not (tmp_path / "x0").exists()
 
 
+@pytest.mark.slow  # per-seed runs commands in a fresh process
 def test_usage_errors(tmp_path):
     assert per_seed(tmp_path, "--seeds", "1", "--", "no-such-command-xyz").returncode == 127
     bad = per_seed(tmp_path, "--seeds", "0", "--", "true")

@@ -81,6 +81,7 @@ def test_docs_and_readme_are_what_report_generates_from_results():
     assert readme == new_readme
 
 
+@pytest.mark.slow  # its `recorded` fixture runs `python -m spacy_cvt_project train`, `evaluate` and `record`
 def test_a_fresh_record_is_current_and_shows_what_the_tools_wrote(recorded):
     run = recorded / "results" / "ner" / "cvt" / "seed0"
     assert sorted(p.name for p in run.iterdir()) == ["config.cfg", "evaluate.json", "log.jsonl", "meta.json", "train.json"]
@@ -101,6 +102,7 @@ def test_a_fresh_record_is_current_and_shows_what_the_tools_wrote(recorded):
     assert "CPUs" in docs and "trained 20" in docs
 
 
+@pytest.mark.slow
 def test_a_changed_config_or_training_version_marks_the_rows_stale(recorded, tmp_path, monkeypatch):
     project = copy_project(recorded, tmp_path)
     config = project / "configs" / "cvt_ner.cfg"
@@ -138,6 +140,7 @@ def test_a_changed_config_or_training_version_marks_the_rows_stale(recorded, tmp
     assert stale() == ["today's config cannot be composed: configs/cvt_ner.cfg, today's config of cvt on ner, is missing"]
 
 
+@pytest.mark.slow
 def test_a_recorded_runs_choices_are_its_own(recorded, tmp_path):
     """A run's budget, seed and data are its choices, not the project's: the same run recorded with
     another budget and seed is still current (the table shows its budget)."""
@@ -170,6 +173,7 @@ def three_seeds(project: Path) -> Path:
     return folder
 
 
+@pytest.mark.slow
 def test_mean_sd_and_n_over_the_recorded_seeds(recorded, tmp_path):
     project = copy_project(recorded, tmp_path)
     three_seeds(project)
@@ -189,6 +193,7 @@ def test_mean_sd_and_n_over_the_recorded_seeds(recorded, tmp_path):
     assert (project / "docs" / "results" / "ner.png").read_bytes()[:4] == b"\x89PNG"
 
 
+@pytest.mark.slow
 def test_missing_fields_are_a_dash_or_an_error_that_names_the_file(recorded, tmp_path):
     project = copy_project(recorded, tmp_path)
     folder = three_seeds(project)
@@ -223,6 +228,7 @@ def test_no_recorded_runs_say_so_for_every_task(tmp_path):
         report.with_block("no markers here", "block")
 
 
+@pytest.mark.slow
 def test_record_refuses_what_it_cannot_keep(recorded, tmp_path):
     project = tmp_path / "project"
     shutil.copytree(recorded, project, ignore=shutil.ignore_patterns("results"))
@@ -251,6 +257,7 @@ def test_record_refuses_what_it_cannot_keep(recorded, tmp_path):
         record.check("ner", "trf-base", 1, ["trf-base"], project / "metrics", project / "training", project / "results")
 
 
+@pytest.mark.slow
 def test_record_keeps_a_teachers_step_records_with_it_and_guards_the_shared_one(recorded, tmp_path):
     """A taught system's step records live partly in its teacher's folder (trf/silver/...): recording
     both, in either order, keeps them; a shared record (augment's) that another recorded taught
