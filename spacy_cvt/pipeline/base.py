@@ -143,6 +143,11 @@ class CVTComponent(BuildThenLoad, TrainablePipe):
         self.cfg["labels"].append(label)
         return 1
 
+    def check_pipeline(self, nlp: Language) -> None:
+        """A task's check of the pipeline it is initialized in (the tagger's score weights); none here.
+        A hook rather than an override of initialize, whose signature spaCy validates
+        [initialize.components] against."""
+
     def initialize(
         self,
         get_examples: Callable[[], Iterable[Example]],
@@ -160,6 +165,8 @@ class CVTComponent(BuildThenLoad, TrainablePipe):
             text and also train the primary module on the teacher's labels.
         """
         validate_get_examples(get_examples, f"{type(self).__name__}.initialize")
+        if nlp is not None:
+            self.check_pipeline(nlp)
         if labels is None:
             found = set()
             for example in get_examples():

@@ -60,11 +60,10 @@ class CVTTagger(CVTComponent):
         for token, tag in zip(doc, tags):
             setattr(token, f"{self.attr}_", tag)
 
-    def initialize(self, get_examples: Callable[[], Iterable[Example]], *, nlp: Optional[Language] = None, **kwargs) -> None:
-        """``CVTComponent.initialize``, after checking that a POS tagger's score is weighted."""
-        if self.attr == "pos" and nlp is not None:
+    def check_pipeline(self, nlp: Language) -> None:
+        """A POS tagger's score must be weighted, or spacy train never selects by it."""
+        if self.attr == "pos":
             check_pos_accuracy_is_weighted(self.name, nlp)
-        super().initialize(get_examples, nlp=nlp, **kwargs)
 
 
 @cvt_factory(
