@@ -23,6 +23,9 @@ DATA_DIR = Path(os.environ.get("SPACY_CVT_DATA", REPO.parent / "shared" / "data"
 # processes tests start find it from any folder, as `spacy project run` does from the project's.
 os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
 PROJECT_CLI = ["-m", "spacy_cvt_project"]  # `python -m spacy_cvt_project COMMAND ...`
+# The processes tests start run torch on one thread too (see use_one_torch_thread): on a shared 2-core
+# machine two OpenMP threads of a tiny network wait for each other more than they compute.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 # Small enough that a test trains in seconds on 2 CPU cores.
 TINY_MODEL: Dict[str, object] = {
