@@ -100,8 +100,9 @@ def no_processes(nodeid: str) -> Iterator[None]:
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_setup(item: pytest.Item):
-    """The guard covers a test's fixtures too, module- and session-scoped ones included: a
-    function-scoped autouse fixture would be set up after them and miss what they start."""
+    """The guard around a test's setup, call and teardown (the same wrapper for each): it covers
+    the test's fixtures too, module- and session-scoped ones included, which a function-scoped
+    autouse fixture would be set up after and miss."""
     if starts_processes(item):
         yield
         return
@@ -109,22 +110,8 @@ def pytest_runtest_setup(item: pytest.Item):
         yield
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_call(item: pytest.Item):
-    if starts_processes(item):
-        yield
-        return
-    with no_processes(item.nodeid):
-        yield
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_teardown(item: pytest.Item):
-    if starts_processes(item):
-        yield
-        return
-    with no_processes(item.nodeid):
-        yield
+pytest_runtest_call = pytest_runtest_setup
+pytest_runtest_teardown = pytest_runtest_setup
 
 
 def run_python(args: List[str], **kwargs) -> subprocess.CompletedProcess:
