@@ -16,7 +16,7 @@ apply`.
 """
 import random
 from pathlib import Path
-from typing import Dict, Iterable, Iterator, List, NamedTuple, Sequence, Tuple
+from typing import Dict, Iterable, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy
 import spacy
@@ -67,7 +67,7 @@ def augment_cli(
 def augment(
     inputs: Sequence[Path],
     output: Path,
-    vectors: Path,
+    vectors: Optional[Path],
     *,
     copies: int = 4,
     p_mask: float = 0.1,
@@ -80,13 +80,15 @@ def augment(
 ) -> Augmented:
     """Write each input sentence, then its distinct rewrites, as pre-tokenized docs to
     ``output``. Blank sentences are left out; the same inputs and seed give the same file.
+    Without ``vectors`` (a teacher with none, in `cvt-distill`) words are masked and cut, never swapped.
 
     Raises typer.BadParameter, naming the argument, for an input that is neither .spacy nor
     .jsonl of {"text": ...} lines, or ``vectors`` that are no pipeline with word vectors.
     """
     nlp = spacy.blank("en")
     sentences = [tokens for tokens in read_sentences(inputs, nlp) if "".join(w for w, _ in tokens).strip()]
-    neighbours = nearest_words(vectors, [w for tokens in sentences for w, _ in tokens], neighbours_n)
+    words = [w for tokens in sentences for w, _ in tokens]
+    neighbours = nearest_words(vectors, words, neighbours_n) if vectors is not None else {}
     rng = random.Random(seed)
     seen, db = set(), DocBin(store_user_data=False)
     for tokens in sentences:
