@@ -148,6 +148,25 @@ def evaluate(
         write_size(Path(f"training/{task}/{system}/seed0/model-best"), Path(f"metrics/{task}/{system}/size.json"))
 
 
+def annotate(
+    teacher: Path = typer.Argument(..., help="the teacher pipeline, e.g. training/ner/trf/seed0/model-best"),
+    docs: Path = typer.Argument(..., help="the sentences to annotate (.spacy: `augment`'s output)"),
+    output: Path = typer.Argument(..., help="the teacher corpus to write (.spacy)"),
+    batch_size: int = typer.Option(128, help="nlp.pipe batch size (spacy apply's default of 1 is about 3x slower)"),
+    gpu_id: int = typer.Option(-1, help="-1: CPU"),
+) -> None:
+    """The teacher's annotation of the transfer set, by the code `spacy cvt-distill` runs
+    (spacy_cvt.cli.distill.annotate: `spacy apply`'s output without the transformer's tensors)."""
+    import spacy
+    from spacy.cli._util import setup_gpu
+
+    from spacy_cvt.cli.distill import annotate as annotate_docs
+
+    setup_gpu(gpu_id)
+    count = annotate_docs(spacy.load(teacher), docs, output, batch_size=batch_size, silent=False)
+    typer.echo(f"{teacher} annotated {count:,} docs -> {output}")
+
+
 def recorded_choices(command: Sequence[str]) -> Dict[str, Any]:
     """A recorded `spacy train` command's config overrides."""
     from spacy.cli._util import parse_config_overrides
