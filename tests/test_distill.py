@@ -98,6 +98,7 @@ def run(teacher, data, output, **kwargs):
 
 
 @pytest.mark.slow
+@pytest.mark.e2e  # about 3.5 minutes on 2 cores: CI runs it with the other end-to-end runs
 def test_the_student_learns_the_teachers_entities_and_a_rerun_resumes(teacher, data, tmp_path):
     output = tmp_path / "distilled"
     done = run(teacher, data, output)
