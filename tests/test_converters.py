@@ -523,3 +523,40 @@ def test_the_shipped_books_read_as_the_original_books(tmp_path):
     shipped, _ = unlabeled.collect_chunks([REPO / "data" / "raw_text_public_domain"], False, False, "*.txt")
     chunks, _ = unlabeled.collect_chunks([original], False, False, "*.txt")
     assert len(chunks) > 10_000 and [text for _, text in shipped] == [text for _, text in chunks]
+
+
+def test_spacy_project_assets_lay_out_what_every_task_converts(tmp_path):
+    """With internet, `spacy project assets` fetches each data set into assets/ (project.yml's
+    URLs and checksums): here that tree is laid out from the local copies, each file checked
+    against its checksum, and every task converts from it as from ../shared/data."""
+    import gzip
+    import hashlib
+
+    from weasel.util import load_project_config
+
+    from spacy_cvt_project.convert import convert_task
+
+    if not (DATA_DIR / "conll2000").is_dir():
+        unavailable(f"{ABSENT_DATA}: {DATA_DIR}, the local copies of every task's data set")
+    assets = load_project_config(REPO)["assets"]
+    for asset in assets:
+        source = DATA_DIR / Path(asset["dest"]).relative_to("assets")
+        target = tmp_path / asset["dest"]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not source.exists() and source.suffix == ".gz":  # CoNLL-2000 comes gzipped; the copy is unpacked
+            target.write_bytes(gzip.compress(source.with_suffix("").read_bytes()))
+        else:
+            target.write_bytes(source.read_bytes())
+        if "checksum" in asset:  # what `spacy project assets` verifies after downloading
+            assert hashlib.md5(target.read_bytes()).hexdigest() == asset["checksum"], asset["dest"]
+    from spacy_cvt_project.convert import ud
+    from spacy_cvt_project.data import find_dataset, find_file
+
+    ewt = find_dataset("ud_english_ewt", tmp_path / "assets")  # converting all of EWT twice takes a minute
+    assert all(find_file(ewt, name) for name in ud.SPLITS.values())
+    for task in ("ner", "chunk", "aspect"):
+        convert_task(task, tmp_path / "assets", tmp_path / "from_assets" / task)
+        convert_task(task, DATA_DIR, tmp_path / "from_copies" / task)
+        for split in ("train", "dev", "test"):
+            made = (tmp_path / "from_assets" / task / f"{split}.spacy").read_bytes()
+            assert made == (tmp_path / "from_copies" / task / f"{split}.spacy").read_bytes(), (task, split)
