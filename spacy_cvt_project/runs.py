@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Sequence
+from typing import Any, Dict, List
 
 import typer
 
@@ -106,6 +106,16 @@ def check_encoder(system: str, encoder: str) -> None:
             param_hint="--encoder")
 
 
+def known_system(task: str, system: str) -> str:
+    """The system's kind, after checking that the task and the system exist: a usage error naming
+    what the project knows otherwise."""
+    try:
+        catalog.known_task(task)
+        return catalog.system_kind(system)
+    except ValueError as err:
+        raise typer.BadParameter(str(err))
+
+
 def train(
     system: str = typer.Argument(..., help=f"one of {', '.join(catalog.ORDER)}"),
     task: str = typer.Option(catalog.DEFAULT_TASK, help=f"one of {', '.join(catalog.TASKS)}"),
@@ -119,8 +129,7 @@ def train(
 ) -> None:
     """Train a system on a task once per seed, each run recorded (wall time, energy, provenance)
     in metrics/TASK/SYSTEM/seedK/train.json; a taught system's decoding is then tuned on dev."""
-    catalog.known_task(task)
-    kind = catalog.system_kind(system)
+    kind = known_system(task, system)
     check_encoder(system, encoder)
     choices = Choices(task, steps, eval_frequency, vectors, transformer)
     record = f"metrics/{task}/{system}/seed{SEED}/"
@@ -139,9 +148,8 @@ def evaluate(
 ) -> None:
     """`spacy evaluate` every seed of each system on the test set (metrics/TASK/SYSTEM/seedK/
     evaluate.json), and seed 0's parameters and size on disk (metrics/TASK/SYSTEM/size.json)."""
-    catalog.known_task(task)
     for system in systems:
-        catalog.system_kind(system)
+        known_system(task, system)
         code = run_seeds(evaluate_command(system, task, SEED, gpu_id), seeds)
         if code:
             raise typer.Exit(code)
@@ -165,12 +173,3 @@ def annotate(
     setup_gpu(gpu_id)
     count = annotate_docs(spacy.load(teacher), docs, output, batch_size=batch_size, silent=False)
     typer.echo(f"{teacher} annotated {count:,} docs -> {output}")
-
-
-def recorded_choices(command: Sequence[str]) -> Dict[str, Any]:
-    """A recorded `spacy train` command's config overrides."""
-    from spacy.cli._util import parse_config_overrides
-
-    from .results import split_train_args, train_args
-
-    return parse_config_overrides(split_train_args(train_args(list(command)))[1], env_var=None)

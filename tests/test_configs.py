@@ -393,3 +393,11 @@ def test_check_stops_a_budget_that_ends_between_dev_evaluations(capsys):
     with pytest.raises(typer.BadParameter, match="NAME=STEPS"):
         check.main("ner", eval_frequency=100, budget=["trf_steps"])
     check.main("ner", eval_frequency=100, budget=["trf_steps=300"])
+
+
+def test_train_names_an_unknown_system_or_task_as_a_usage_error():
+    with pytest.raises(typer.BadParameter, match="unknown system 'nope': the project knows cvt, bilstm"):
+        runs.known_system("ner", "nope")
+    with pytest.raises(typer.BadParameter, match="unknown task 'nope'"):
+        runs.known_system("nope", "cvt")
+    assert runs.known_system("aspect", "cvt-teacher-base") == "cvt-teacher"
