@@ -20,12 +20,12 @@ from typing import Annotated, Dict, List, Optional
 import typer
 
 from . import catalog, own_corpus
+from .catalog import Task
 
 
-def missing_teacher(task: str, corpus: str = "", head: str = "") -> Optional[str]:
-    """What to tell the user when the task's cvt head has no teacher config; else None. A user's
-    corpus (`corpus`) is inspected, since `all` checks this before `convert` adopts it."""
-    spec = own_corpus.inspect(Path(corpus), head or None) if corpus else catalog.known_task(task)
+def missing_teacher(task: str, spec: Task, corpus: str = "") -> Optional[str]:
+    """What to tell the user when the task's cvt head has no teacher config; else None. `corpus`:
+    the user's corpus folder the task runs on, for the command to run instead."""
     if spec.teacher:
         return None
     with_teacher = [name for name, other in catalog.TASKS.items() if other.teacher]
@@ -95,17 +95,12 @@ def main(
     taught_system: Annotated[str, typer.Option(help="vars.taught_system")] = "cvt-teacher",
 ) -> None:
     """Stop a run whose choices do not fit together, before anything trains."""
-    try:
-        if corpus:  # checked whole before anything trains
-            if task in catalog.TASKS:
-                raise ValueError(f"task {task!r} is built in: name your corpus's task otherwise (--vars.task mine)")
-            own_corpus.inspect(Path(corpus), head or None)
-        else:
-            catalog.known_task(task)
+    try:  # a user's corpus is checked whole here, before anything trains (`all` runs this before `convert`)
+        spec = own_corpus.task_of(task, Path(corpus), head or None) if corpus else catalog.known_task(task)
     except ValueError as err:
         typer.echo(str(err), err=True)
         raise typer.Exit(1)
-    message = missing_teacher(task, corpus, head) if teacher else None
+    message = missing_teacher(task, spec, corpus) if teacher else None
     if not message and budget:
         message = unevaluated_budgets(parse_budgets(budget), eval_frequency)
     if not message and encoder:

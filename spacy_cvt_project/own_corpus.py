@@ -93,12 +93,17 @@ def inspect(folder: Path, head: Optional[str] = None) -> Task:
     return Task(str(folder), f"your corpus {folder}", cvt_head, spacy_head, score_key, teacher=chosen == "ner")
 
 
-def adopt(task: str, folder: Path, output_dir: Path, head: Optional[str] = None) -> Task:
-    """Check the corpus, copy it to output_dir (corpus/TASK) and write its task.json there."""
+def task_of(task: str, folder: Path, head: Optional[str] = None) -> Task:
+    """The user's task `task` on the corpus in `folder`, checked whole; its name may not be a built-in task's."""
     if task in TASKS:
         raise CorpusError(f"task {task!r} is a built-in task with its own data set: name your corpus's task "
                           f"otherwise (--vars.task mine)")
-    spec = inspect(folder, head)
+    return inspect(folder, head)
+
+
+def adopt(task: str, folder: Path, output_dir: Path, head: Optional[str] = None) -> Task:
+    """Check the corpus, copy it to output_dir (corpus/TASK) and write its task.json there."""
+    spec = task_of(task, folder, head)
     output_dir.mkdir(parents=True, exist_ok=True)
     for split in SPLITS:
         (output_dir / f"{split}.spacy").write_bytes((folder / f"{split}.spacy").read_bytes())

@@ -361,7 +361,7 @@ def test_train_refuses_a_transformer_system_of_another_encoder():
 
 
 def test_check_stops_all_before_training_where_the_task_has_no_teacher(capsys):
-    message = check.missing_teacher("pos")
+    message = check.missing_teacher("pos", catalog.TASKS["pos"])
     assert "configs/cvt-teacher_tagger.cfg" in message and "the tasks with one: ner, aspect" in message
     assert "spacy project run all-but-teacher . --vars.task pos" in message
     with pytest.raises(typer.Exit) as stopped:  # `all`'s first step

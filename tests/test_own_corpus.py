@@ -82,6 +82,9 @@ def test_convert_adopts_the_corpus_and_every_command_reads_its_task(tmp_path, mo
     check.main("mine", teacher=True, corpus="my_corpus")  # all's first step: entities have a teacher
     with pytest.raises(CorpusError, match="'ner' is a built-in task"):
         own_corpus.adopt("ner", tmp_path / "my_corpus", tmp_path / "corpus" / "ner")
+    with pytest.raises(typer.Exit):  # `all`'s first step says the same
+        check.main("ner", teacher=True, corpus="my_corpus")
+    assert "'ner' is a built-in task" in capsys.readouterr().err
     own_corpus.adopt("mine", tmp_path / "my_corpus", tmp_path / "corpus" / "mine")
     assert json.loads((tmp_path / "corpus" / "mine" / "task.json").read_text())["cvt_head"] == "ner"
     assert (tmp_path / "corpus" / "mine" / "dev.spacy").read_bytes() == (tmp_path / "my_corpus" / "dev.spacy").read_bytes()
