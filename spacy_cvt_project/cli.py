@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from . import check, compare, convert, glove, model_size, per_seed, raw_text, record, report, runs, seen_unseen, transformer
+from . import check, compare, convert, glove, main_job, model_size, per_seed, raw_text, record, report, runs, seen_unseen, transformer
 from .bench import overhead as bench_overhead
 from .bench import train as bench_train
 from .convert import conll2000, semeval14, ud, wnut17
@@ -33,6 +33,7 @@ app.command("model-size")(model_size.main)
 app.command("compare")(compare.main)
 app.command("record")(record.main)
 app.command("report")(report.main)
+app.command("main-job", context_settings=PASS_THROUGH)(main_job.main)
 app.command("seen-unseen")(seen_unseen.main)
 app.command("bench-train", context_settings=PASS_THROUGH)(bench_train.main)
 app.command("bench-overhead", context_settings=PASS_THROUGH)(bench_overhead.main)
