@@ -68,7 +68,9 @@ def scores(comparison: Dict[str, Any]) -> Dict[str, Dict[str, Optional[float]]]:
     return out
 
 
-def record(weasel_args: List[str], seconds: float, project: Path, comparison: Dict[str, Any]) -> Dict[str, Any]:
+def record(weasel_args: List[str], seconds: float, project: Path, comparison: Dict[str, Any],
+           provenance: Dict[str, Any]) -> Dict[str, Any]:
+    """The record of one timed run; provenance: results.provenance()'s date, commit and versions."""
     return {
         "command": ["python", "-m", "spacy", "project", "run", "all", *weasel_args],
         "task": comparison["task"],
@@ -76,7 +78,7 @@ def record(weasel_args: List[str], seconds: float, project: Path, comparison: Di
         "wall_seconds": round(seconds, 1),
         "machine": f"{cpu_model()}, {os.cpu_count()} CPUs",
         "shared_beside": (project.resolve().parent / "shared").is_dir(),
-        **results.provenance(),
+        **provenance,
         "scores": scores(comparison),
     }
 
@@ -114,7 +116,7 @@ def main(
         typer.echo(f"main-job: `spacy project run all` failed (exit {code}) after {seconds / 60:.0f} min; nothing recorded.", err=True)
         raise typer.Exit(code)
     comparison = results.read_json(project / "metrics" / task / "comparison.json")
-    data = record(weasel_args, seconds, project, comparison)
+    data = record(weasel_args, seconds, project, comparison, results.provenance())
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     typer.echo(sentence(data))

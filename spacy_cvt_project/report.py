@@ -18,6 +18,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import typer
 
 from . import catalog, compare
+from . import main_job as main_job_module
 from . import results
 
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
@@ -142,8 +143,9 @@ def one_seed_minutes(rows: List[Dict[str, Any]]) -> float:
     return seconds / 60
 
 
-def summary_block(rows: Dict[str, List[Dict[str, Any]]]) -> str:
-    """README's block, markers included: the test score, cost, speed and budget of every recorded system."""
+def summary_block(rows: Dict[str, List[Dict[str, Any]]], main_job: Optional[Dict[str, Any]] = None) -> str:
+    """README's block, markers included: the test score, cost, speed and budget of every recorded system,
+    and the main job's recorded time (results/main-job.json) where there is one."""
     lines = [BEGIN, f"<!-- {GENERATED} -->", "", "### Recorded results", ""]
     recorded = {task: task_rows_ for task, task_rows_ in rows.items() if task_rows_}
     if recorded:
@@ -166,6 +168,8 @@ def summary_block(rows: Dict[str, List[Dict[str, Any]]]) -> str:
                   + "; setup, evaluation and the comparison add a few minutes.", "",
                   "Trained " + "; ".join(f"{task}: {machines(task_rows_)}" for task, task_rows_ in recorded.items())
                   + f" ({MACHINES_NOTE}).", ""]
+    if main_job is not None:
+        lines += [main_job_module.sentence(main_job), ""]
     missing = [task for task, task_rows_ in rows.items() if not task_rows_]
     if missing:
         lines += [f"No recorded runs yet for {', '.join(missing)}: docs/results.md says how to record them.", ""]
@@ -188,7 +192,9 @@ def render(results_dir: Path, project: Path, docs: Path, readme: str) -> Tuple[s
     """docs/results.md's text, README's text and the rows behind them (for the charts)."""
     rows = task_rows(results_dir, project)
     charts = {task: path.relative_to(docs).as_posix() for task, path in chart_paths(rows, docs).items()}
-    return docs_markdown(rows, charts), with_block(readme, summary_block(rows)), rows
+    main_job_path = results_dir / main_job_module.RECORD.name
+    main_job = results.read_json(main_job_path) if main_job_path.is_file() else None
+    return docs_markdown(rows, charts), with_block(readme, summary_block(rows, main_job)), rows
 
 
 def draw(rows: Dict[str, List[Dict[str, Any]]], docs: Path) -> None:
