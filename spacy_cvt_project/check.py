@@ -87,7 +87,7 @@ def main(
     task: str = typer.Argument(..., help="vars.task"),
     teacher: Annotated[bool, typer.Option(help="also require a teacher config for the task (`all` trains cvt-teacher)")] = False,
     corpus: Annotated[str, typer.Option(help="vars.corpus: your own corpus folder (train/dev/test.spacy)")] = "",
-    head: Annotated[str, typer.Option(help="vars.head: with --corpus, ner or tagger where the files annotate both")] = "",
+    head: Annotated[str, typer.Option(help="vars.head: with --corpus, what the systems learn where the files annotate several: ner, tagger, spans or spans:KEY")] = "",
     eval_frequency: Annotated[int, typer.Option(help="vars.eval_frequency: with --budget, each budget must be a multiple")] = 0,
     budget: Annotated[Optional[List[str]], typer.Option(help="NAME=STEPS, a step budget (vars.cvt_steps ...); repeat it")] = None,
     encoder: Annotated[Optional[str], typer.Option(help="vars.encoder: with it, the two names below must be its")] = None,

@@ -35,7 +35,7 @@ def test_entities_train_the_ner_heads_and_tags_the_tagger_heads(tmp_path):
     spec = own_corpus.inspect(write_corpus(tmp_path / "tags", tags=True, ents=False))
     assert (spec.cvt_head, spec.spacy_head, spec.score_key, spec.teacher) == ("tagger", "tagger", "tag_acc", False)
     both = write_corpus(tmp_path / "both", tags=True)
-    with pytest.raises(CorpusError, match=r"both/train.spacy annotates both entities and tags: .*--vars.head ner"):
+    with pytest.raises(CorpusError, match=r"both/train.spacy annotates entities and tags: .*--vars.head ner or --vars.head tagger"):
         own_corpus.inspect(both)
     assert own_corpus.inspect(both, "tagger").cvt_head == "tagger"
     # `spacy convert -c ner` writes "-" as every tag where the file has no POS column: no tags
@@ -49,7 +49,7 @@ def test_entities_train_the_ner_heads_and_tags_the_tagger_heads(tmp_path):
 
 @pytest.mark.parametrize("problem,match", [
     ("missing", r"test.spacy is missing: a corpus folder holds train.spacy, dev.spacy, test.spacy"),
-    ("no annotation", r"train.spacy annotates neither entities \(doc.ents\) nor tags"),
+    ("no annotation", r"train.spacy annotates neither entities \(doc.ents\), tags \(token.tag_\) nor spans \(doc.spans\)"),
     ("unseen label", r"dev.spacy uses labels that train never has: ORG"),
     ("too small", r"dev.spacy holds 3 sentences: too few to evaluate on \(at least 10\)"),
     ("not a docbin", r"train.spacy is not a spaCy DocBin"),
@@ -95,3 +95,56 @@ def test_convert_adopts_the_corpus_and_every_command_reads_its_task(tmp_path, mo
     with pytest.raises(typer.Exit):
         check.main("tagged", teacher=True, corpus="tagged")
     assert "all-but-teacher . --vars.task tagged --vars.corpus tagged" in capsys.readouterr().err
+
+
+def write_span_corpus(folder: Path, keys=("sc",), overlap_in: str = "", ents: bool = False) -> Path:
+    """Spans under each of `keys` (spancat's format): 'Alice' PER and 'Bob' LOC; `overlap_in` names the
+    split whose last doc also has 'met Bob' (overlapping 'Bob')."""
+    nlp = spacy.blank("en")
+    folder.mkdir(parents=True, exist_ok=True)
+    for split in ("train", "dev", "test"):
+        docs = []
+        for i in range(12):
+            made = doc(nlp, ["Alice", "met", "Bob", str(i)], [(0, 1, "PER")] if ents else ())
+            for key in keys:
+                made.spans[key] = [Span(made, 0, 1, "PER"), Span(made, 2, 3, "LOC")]
+            if split == overlap_in and i == 11:
+                made.spans[keys[0]] = list(made.spans[keys[0]]) + [Span(made, 1, 3, "EVENT")]
+            docs.append(made)
+        DocBin(docs=docs).to_disk(folder / f"{split}.spacy")
+    return folder
+
+
+def test_spans_under_a_key_are_learned_as_entities_by_every_system(tmp_path):
+    folder = write_span_corpus(tmp_path / "spans")
+    spec = own_corpus.adopt("mine", folder, tmp_path / "corpus" / "mine")
+    assert (spec.cvt_head, spec.spacy_head, spec.score_key, spec.teacher) == ("ner", "ner", "ents_f", True)
+    assert "spans under 'sc', learned as entities" in spec.description
+    nlp = spacy.blank("en")
+    for split in ("train", "dev", "test"):
+        docs = list(DocBin().from_disk(tmp_path / "corpus" / "mine" / f"{split}.spacy").get_docs(nlp.vocab))
+        assert [[(e.start, e.end, e.label_) for e in d.ents] for d in docs] == [[(0, 1, "PER"), (2, 3, "LOC")]] * 12
+        assert all([(s.start, s.end) for s in d.spans["sc"]] == [(0, 1), (2, 3)] for d in docs)  # kept as they were
+
+
+@pytest.mark.parametrize("corpus, head, match", [
+    (dict(overlap_in="test"), None,
+     r"test.spacy, doc 11: spans under 'sc' overlap \('met Bob' EVENT and 'Bob' LOC\); .*filter_spans.*spancat"),
+    (dict(keys=("sc", "other")), None,
+     r"train.spacy annotates spans under 'sc' and spans under 'other': .*--vars.head spans:sc or --vars.head spans:other"),
+    (dict(keys=("sc", "other")), "spans", r"spans under 2 keys \(sc, other\): name the key with --vars.head spans:KEY"),
+    (dict(ents=True), None, r"annotates entities and spans under 'sc': .*--vars.head ner or --vars.head spans:sc"),
+    (dict(), "spans:nope", r"train.spacy has no spans under 'nope' for head 'spans:nope'"),
+])
+def test_spans_that_a_tagger_cannot_learn_or_an_unclear_key_stop_before_training(tmp_path, corpus, head, match):
+    folder = write_span_corpus(tmp_path / "spans", **corpus)
+    with pytest.raises(CorpusError, match=match):
+        own_corpus.inspect(folder, head)
+
+
+def test_the_key_given_or_the_only_one_is_learned(tmp_path):
+    two = write_span_corpus(tmp_path / "two", keys=("sc", "other"))
+    assert "spans under 'other'" in own_corpus.inspect(two, "spans:other").description
+    assert "spans under 'sc'" in own_corpus.inspect(write_span_corpus(tmp_path / "one"), "spans").description
+    both = write_span_corpus(tmp_path / "both", ents=True)
+    assert own_corpus.inspect(both, "ner").description == f"your corpus {both}"
