@@ -17,7 +17,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import typer
 
-from . import catalog, compare
+from . import catalog, compare, curves
 from . import main_job as main_job_module
 from . import results
 
@@ -34,8 +34,14 @@ MACHINES_NOTE = "train time, energy and words/s compare only between rows of one
 
 
 def task_rows(results_dir: Path, project: Path) -> Dict[str, List[Dict[str, Any]]]:
-    """Every task's recorded rows, in compare's task order; [] for a task with none."""
-    return {task: compare.recorded_rows(results_dir, task, project) for task in TASKS}
+    """Every task's recorded rows, in compare's task order; [] for a task with none. Each row carries
+    its dev curves ("curves": one a seed that kept its log, spacy_cvt_project/curves.py)."""
+    rows = {task: compare.recorded_rows(results_dir, task, project) for task in TASKS}
+    for task, task_rows_ in rows.items():
+        found = curves.task_curves(results_dir / task, [row["system"] for row in task_rows_])
+        for row in task_rows_:
+            row["curves"] = found.get(row["system"], [])
+    return rows
 
 
 def optional(s: Optional[compare.Stat], scale: float = 100, digits: int = 1) -> str:
@@ -71,8 +77,21 @@ def machines(rows: List[Dict[str, Any]]) -> str:
     return "; ".join(f"{', '.join(names)} on {machine}" for machine, names in systems.items())
 
 
+def curves_text(task: str, rows: List[Dict[str, Any]], chart: str) -> List[str]:
+    """The dev curves' chart and which systems have none, where any run kept its log."""
+    without = [row["system"] for row in rows if not row.get("curves")]
+    if len(without) == len(rows):
+        return []
+    lines = ["", f"![{task}: dev score against training time]({chart})", "",
+             "Dev score against training time (log axis), a line per seed: where a curve still rises at the end, "
+             "that system was still learning when its budget ended."]
+    if without:
+        lines[-1] += f" No curve for {', '.join(without)}: recorded before runs kept their log.jsonl."
+    return lines
+
+
 def task_table(task: str, rows: List[Dict[str, Any]], chart: str) -> List[str]:
-    """A task's section of docs/results.md: the table, its notes, the chart, the provenance."""
+    """A task's section of docs/results.md: the table, its notes, the charts, the provenance."""
     if not rows:
         return [f"## {task}", "", no_runs(task), ""]
     notes = [note for note in map(compare.stale_note, rows) if note]
@@ -95,7 +114,9 @@ def task_table(task: str, rows: List[Dict[str, Any]], chart: str) -> List[str]:
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", *[f"- [{i}] {note}" for i, note in enumerate(notes, 1)]] if notes else []
     lines += ["", f"Trained {machines(rows)}: {MACHINES_NOTE}."]
-    lines += ["", f"![{task}: score against training energy and words/s]({chart})", "", "Where and how each trained:", ""]
+    lines += ["", f"![{task}: score against training energy and words/s]({chart})"]
+    lines += curves_text(task, rows, curve_chart(chart))
+    lines += ["", "Where and how each trained:", ""]
     for row in rows:
         p = row["provenance"]
         lines.append(
@@ -188,6 +209,11 @@ def chart_paths(rows: Dict[str, List[Dict[str, Any]]], docs: Path) -> Dict[str, 
     return {task: docs / "results" / f"{task}.png" for task, task_rows_ in rows.items() if task_rows_}
 
 
+def curve_chart(chart: str) -> str:
+    """The dev curves' chart beside a task's chart (results/ner.png -> results/ner-curves.png)."""
+    return chart[:-len(".png")] + "-curves.png"
+
+
 def render(results_dir: Path, project: Path, docs: Path, readme: str) -> Tuple[str, str, Dict[str, List]]:
     """docs/results.md's text, README's text and the rows behind them (for the charts)."""
     rows = task_rows(results_dir, project)
@@ -203,6 +229,11 @@ def draw(rows: Dict[str, List[Dict[str, Any]]], docs: Path) -> None:
         devices = sorted({d for row in rows[task] for d in row["provenance"]["evaluated_on"]})
         compare.plot(compare.spread_title(task, [row["n"] for row in rows[task]]), " / ".join(devices),
                      rows[task], path)
+        task_curves = {row["system"]: row["curves"] for row in rows[task] if row.get("curves")}
+        if task_curves:  # the colours of the chart above: compare.plot's, by row
+            colours = {row["system"]: f"C{i}" for i, row in enumerate(rows[task])}
+            curves.plot(f"{task}: dev score against training time", task_curves, colours,
+                        Path(curve_chart(str(path))))
 
 
 def main(
