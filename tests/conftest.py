@@ -279,7 +279,7 @@ def glove_path(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def raw_text_file(tmp_path_factory) -> Path:
+def unlabeled_text_file(tmp_path_factory) -> Path:
     """3,000 non-blank lines of a public-domain book (latin-1 safe), one text a line."""
     source = data_file("raw_text_public_domain", "gutenberg", "austen-emma.txt")
     lines = [line.strip() for line in source.read_text(encoding="utf-8", errors="replace").splitlines()]
@@ -294,7 +294,7 @@ RAW_SHUFFLE_WINDOW = 128
 
 def make_nlp(
     factory: str = "cvt_ner",
-    raw_path: Path = None,
+    unlabeled_path: Path = None,
     model: Dict[str, object] = None,
     **settings,
 ) -> Language:
@@ -309,9 +309,9 @@ def make_nlp(
     nlp = spacy.blank("en")
     config = {"model": {**TINY_MODEL, **(model or {})}, **settings}
     nlp.add_pipe(factory, name=factory, config=config)
-    if raw_path is not None:
+    if unlabeled_path is not None:
         nlp.config["corpora"] = {
-            "unlabeled": {"@readers": "spacy-cvt.PlainTextCorpus.v1", "path": str(raw_path)}
+            "unlabeled": {"@readers": "spacy-cvt.PlainTextCorpus.v1", "path": str(unlabeled_path)}
         }
         nlp.config["initialize"]["components"][factory] = {"unlabeled_corpus": "corpora.unlabeled"}
     return nlp

@@ -40,7 +40,7 @@ def corpus(wnut_sentences, tmp_path_factory):
 
 
 @pytest.mark.parametrize("system", ["cvt", "bilstm", "cvt-teacher", "cvt_ner_paper.cfg"])
-def test_shipped_configs_pass_debug_config(system, corpus, raw_text_file, monkeypatch):
+def test_shipped_configs_pass_debug_config(system, corpus, unlabeled_text_file, monkeypatch):
     """The project's CVT systems for NER (config and overrides as `train` composes them) and the paper
     config, through spaCy's command line in this process (typer's CliRunner), from the project's folder."""
     from typer.testing import CliRunner
@@ -57,7 +57,7 @@ def test_shipped_configs_pass_debug_config(system, corpus, raw_text_file, monkey
     if system == "cvt-teacher":
         paths += ["--paths.silver", str(corpus / "dev.spacy")]  # annotated docs stand in for a teacher's
     elif system != "bilstm":
-        paths += ["--paths.raw", str(raw_text_file)]
+        paths += ["--paths.raw", str(unlabeled_text_file)]
     result = CliRunner().invoke(app, ["debug", "config", config, *paths, *overrides])
     assert result.exit_code == 0 and "Config is valid" in result.stdout, result.output
 
@@ -84,7 +84,7 @@ def test_spacy_train_with_a_teacher_corpus_from_the_shipped_config(corpus, tmp_p
     assert "TEACH CVT_NER" in result.stdout
     last = json.loads(log.read_text().splitlines()[-1])
     assert last["losses"]["cvt_ner_teacher"] > 0 and last["losses"]["cvt_ner_unlabeled"] > 0
-    assert 12 * 8 <= last["raw_docs_seen"] <= 12 * 16  # 40 docs a pass: batches of 16, 16 and 8
+    assert 12 * 8 <= last["unlabeled_docs_seen"] <= 12 * 16  # 40 docs a pass: batches of 16, 16 and 8
 
 
 @pytest.mark.parametrize("overwrite", [False, True])
@@ -107,12 +107,12 @@ def test_the_logger_keeps_or_replaces_a_log_that_exists(overwrite, tmp_path):
 
 
 @pytest.mark.slow
-def test_spacy_train_with_raw_text_saves_a_loadable_pipeline(corpus, raw_text_file, tmp_path):
+def test_spacy_train_with_raw_text_saves_a_loadable_pipeline(corpus, unlabeled_text_file, tmp_path):
     log = tmp_path / "log.jsonl"
     result = spacy_cli(
         "train", "configs/cvt_ner.cfg", "--output", str(tmp_path / "out"),
         "--paths.train", str(corpus / "train.spacy"), "--paths.dev", str(corpus / "dev.spacy"),
-        "--paths.raw", str(raw_text_file), "--training.logger.output_file", str(log), *TINY_OVERRIDES,
+        "--paths.raw", str(unlabeled_text_file), "--training.logger.output_file", str(log), *TINY_OVERRIDES,
     )
     assert "UNLAB CVT_NER" in result.stdout and "ENTS_F" in result.stdout
     records = [json.loads(line) for line in log.read_text().splitlines()]
@@ -150,20 +150,20 @@ def test_missing_raw_text_path_says_which_setting(corpus, tmp_path, monkeypatch)
 
 
 @pytest.mark.slow
-def test_accumulate_gradient_runs_one_cvt_step_per_optimizer_step(corpus, raw_text_file, tmp_path):
+def test_accumulate_gradient_runs_one_cvt_step_per_optimizer_step(corpus, unlabeled_text_file, tmp_path):
     """spaCy splits each batch in two and calls finish_update once: so one raw-text batch per step."""
     log = tmp_path / "log.jsonl"
     spacy_cli(
         "train", "configs/cvt_ner.cfg", "--output", str(tmp_path / "out"),
         "--paths.train", str(corpus / "train.spacy"), "--paths.dev", str(corpus / "dev.spacy"),
-        "--paths.raw", str(raw_text_file), "--training.logger.output_file", str(log),
+        "--paths.raw", str(unlabeled_text_file), "--training.logger.output_file", str(log),
         "--training.accumulate_gradient=2", *TINY_OVERRIDES,
     )
     records = [json.loads(line) for line in log.read_text().splitlines()]
     assert records[-1]["step"] == 12 and records[-1]["losses"]["cvt_ner_unlabeled"] > 0
     component = spacy.load(tmp_path / "out" / "model-last").get_pipe("cvt_ner")
     # 13 optimizer steps (0-12) of 16 raw docs; the 200-doc shuffle window's 13th batch has 8
-    assert component.cfg["raw_docs_seen"] == 12 * 16 + 8
+    assert component.cfg["unlabeled_docs_seen"] == 12 * 16 + 8
 
 
 @pytest.mark.slow

@@ -202,7 +202,7 @@ def write_vectors(words, path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def project(conll2000_train, raw_text_file, tmp_path_factory):
+def project(conll2000_train, unlabeled_text_file, tmp_path_factory):
     """A folder laid out as the project's: corpus/TASK/{train,dev,trf_silver}.spacy for every task
     (the silver corpus, a teacher's annotation, is dev's), corpus/unlabeled.txt, the word vectors
     at vars.vectors and corpus/TASK/trf_teacher_vectors, and configs/."""
@@ -220,7 +220,7 @@ def project(conll2000_train, raw_text_file, tmp_path_factory):
             DocBin(docs=docs, store_user_data=True).to_disk(corpus / f"{name}.spacy")
         if task in TEACHER_TASKS:
             write_vectors(words, corpus / "trf_teacher_vectors")
-    (folder / "corpus" / "unlabeled.txt").write_text(raw_text_file.read_text(encoding="utf-8"), encoding="utf-8")
+    (folder / "corpus" / "unlabeled.txt").write_text(unlabeled_text_file.read_text(encoding="utf-8"), encoding="utf-8")
     return folder
 
 

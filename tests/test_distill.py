@@ -52,10 +52,10 @@ def annotated(teacher: Path, sentences, path: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def data(teacher, wnut_sentences, raw_text_file, tmp_path_factory):
+def data(teacher, wnut_sentences, unlabeled_text_file, tmp_path_factory):
     folder = tmp_path_factory.mktemp("gold")
     raw = folder / "raw.txt"
-    raw.write_text("\n".join(raw_text_file.read_text(encoding="utf-8").splitlines()[:300]) + "\n", encoding="utf-8")
+    raw.write_text("\n".join(unlabeled_text_file.read_text(encoding="utf-8").splitlines()[:300]) + "\n", encoding="utf-8")
     return (annotated(teacher, wnut_sentences[:200], folder / "train.spacy"),
             annotated(teacher, wnut_sentences[200:300], folder / "dev.spacy"), raw)
 

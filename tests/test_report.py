@@ -38,7 +38,7 @@ def tiny_config(config: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def recorded(tmp_path_factory, wnut_sentences, raw_text_file):
+def recorded(tmp_path_factory, wnut_sentences, unlabeled_text_file):
     """A project folder whose results/ner/cvt holds one real recorded run."""
     require_module("codecarbon", "pip install -e .[project]")
     project = tmp_path_factory.mktemp("project")
@@ -50,7 +50,7 @@ def recorded(tmp_path_factory, wnut_sentences, raw_text_file):
     examples = ner_examples(spacy.blank("en"), wnut_sentences[:120])
     for name, part in (("train", examples[:60]), ("dev", examples[60:90]), ("test", examples[90:])):
         DocBin(docs=[eg.reference for eg in part]).to_disk(project / "corpus" / "ner" / f"{name}.spacy")
-    (project / "corpus" / "unlabeled.txt").write_text("\n".join(raw_text_file.read_text().splitlines()[:200]) + "\n")
+    (project / "corpus" / "unlabeled.txt").write_text("\n".join(unlabeled_text_file.read_text().splitlines()[:200]) + "\n")
     run_python([*PROJECT_CLI, "train", "cvt", "--task", "ner", "--seeds", "1", "--steps", "2", "--eval-frequency", "1",
                 "--vectors", "null"], cwd=project, timeout=600)
     run_python([*PROJECT_CLI, "evaluate", "cvt", "--task", "ner", "--seeds", "1"], cwd=project, timeout=300)

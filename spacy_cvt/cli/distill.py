@@ -231,7 +231,7 @@ def check_raw(raw: Union[str, Path]) -> None:
 def raw_docs(raw: Union[str, Path], max_words: int, nlp: Language) -> List[Doc]:
     """The first ``max_words`` words of RAW as docs: a .spacy file's, a .jsonl file's "text"
     lines, or text read as CVT's raw-text reader reads it (files, folders, globs, .gz)."""
-    from ..unlabeled import RawTextCorpus
+    from ..unlabeled import PlainTextCorpus
     from .augment import jsonl_text
 
     path = Path(str(raw))
@@ -240,7 +240,7 @@ def raw_docs(raw: Union[str, Path], max_words: int, nlp: Language) -> List[Doc]:
     elif path.suffix == ".jsonl":
         docs = (nlp.make_doc(jsonl_text(line, path, i)) for i, line in enumerate(srsly.read_jsonl(path), 1))
     else:
-        docs = RawTextCorpus(raw).docs(nlp)
+        docs = PlainTextCorpus(raw).docs(nlp)
     out, n_words = [], 0
     for doc in docs:
         if n_words >= max_words:

@@ -27,7 +27,7 @@ from spacy.cli._util import Arg, Opt, app
 from wasabi import Printer
 
 from ..glove import glove_data_dir, load_glove, with_cased_variants, write_word2vec
-from ..unlabeled import RawTextCorpus, text_files
+from ..unlabeled import PlainTextCorpus, text_files
 
 
 class TrfVectors(NamedTuple):
@@ -111,11 +111,11 @@ def trf_vectors(
 
 
 def read_sentences(path: Union[str, Path], max_words: int) -> List[List[str]]:
-    """The raw text as CVT's raw-text reader gives it to the tagger (RawTextCorpus: spaCy
+    """The raw text as CVT's raw-text reader gives it to the tagger (PlainTextCorpus: spaCy
     English tokens, files or folders, .gz, long lines split into pieces), up to ``max_words``
     words: the transformer reads the same words the tagger will look up."""
     sentences, n_words = [], 0
-    for doc in RawTextCorpus(path).docs(spacy.blank("en")):
+    for doc in PlainTextCorpus(path).docs(spacy.blank("en")):
         sentences.append([token.text for token in doc])
         n_words += len(doc)
         if n_words >= max_words:

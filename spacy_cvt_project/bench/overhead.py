@@ -12,7 +12,7 @@ handling, torch's dispatch of many small ops, the optimizer's per-parameter call
   holds Python's GIL, it still slows the wall time);
 - the split of both by stage, from a window of steps under torch.profiler: spacy-cvt marks its
   stages with `torch.profiler.record_function("spacy_cvt.<stage>")` (featurize, to_device,
-  forward, backward, optimizer, raw_text); what no stage covers is spaCy's Example handling, gold
+  forward, backward, optimizer, unlabeled_text); what no stage covers is spaCy's Example handling, gold
   alignment and the losses. Times under the profiler are larger than without it.
 
     python -m spacy_cvt_project bench-overhead configs/cvt_ner.cfg --paths.train corpus/ner/train.spacy \\

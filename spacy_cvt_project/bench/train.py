@@ -4,7 +4,7 @@ Runs `spacy train` for each config on the same data for 10·N steps (one after t
 torch processes on a small machine slow each other many times over), with spacy-cvt's logger
 writing a JSONL record every N steps, and prints for each run:
 - labeled words/s and its ratio to the first config's (the price of CVT's raw-text steps),
-- raw sentences/s (the docs CVT steps read),
+- unlabeled sentences/s (the docs CVT steps read),
 - peak resident memory at step N and at step 10·N.
 Speeds are taken between the records at N and 10·N, so start-up and the first steps do not count;
 they include one evaluation per record, which `--corpora.dev.limit` keeps small.
@@ -42,7 +42,7 @@ def summarize(records: List[Dict], steps: int) -> Dict[str, float]:
     seconds = last["seconds"] - first["seconds"]
     return {
         "words_per_second": (last["words"] - first["words"]) / seconds,
-        "raw_sentences_per_second": (last["raw_docs_seen"] - first["raw_docs_seen"]) / seconds,
+        "unlabeled_sentences_per_second": (last["unlabeled_docs_seen"] - first["unlabeled_docs_seen"]) / seconds,
         "peak_rss_mib_at_n": first["peak_rss_mib"],
         "peak_rss_mib_at_10n": last["peak_rss_mib"],
     }
@@ -59,9 +59,9 @@ def main(
     output.mkdir(parents=True, exist_ok=True)
     results = {config.stem: summarize(train(config, output, steps, ctx.args, raw), steps) for config in configs}
     reference = next(iter(results.values()))["words_per_second"]
-    print(f"\nsteps {steps}..{10 * steps}: labeled words/s, ratio to {configs[0].stem}, raw sentences/s, "
+    print(f"\nsteps {steps}..{10 * steps}: labeled words/s, ratio to {configs[0].stem}, unlabeled sentences/s, "
           f"peak RSS (MiB) at step {steps} and {10 * steps}")
     for name, result in results.items():
         print(f"  {name:<14} {result['words_per_second']:>8,.0f}  {result['words_per_second'] / reference:>5.2f}x"
-              f"  {result['raw_sentences_per_second']:>7,.1f}"
+              f"  {result['unlabeled_sentences_per_second']:>7,.1f}"
               f"  {result['peak_rss_mib_at_n']:>7,.0f}  {result['peak_rss_mib_at_10n']:>7,.0f}")
