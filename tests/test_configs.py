@@ -41,18 +41,18 @@ TRAINED = [
 ]
 CHOICES = {"steps": 800, "eval_frequency": 100, "vectors": "corpus/vectors", "transformer": "assets/minilm"}
 # What each system trains, written out: (config, overrides beyond the data, seed, budget and log
-# that every run sets). bilstm is cvt without raw text; trf trains at MiniLM's rate.
+# that every run sets). bilstm is cvt without unlabeled text; trf trains at MiniLM's rate.
 EXPECTED = {
-    ("ner", "cvt"): ("configs/cvt_ner.cfg", {"paths.raw": "corpus/unlabeled.txt", "paths.vectors": "corpus/vectors"}),
+    ("ner", "cvt"): ("configs/cvt_ner.cfg", {"paths.unlabeled": "corpus/unlabeled.txt", "paths.vectors": "corpus/vectors"}),
     ("pos", "bilstm"): ("configs/cvt_tagger.cfg", {
         "paths.vectors": "corpus/vectors", "components.cvt_tagger.unlabeled_steps": 0,
         "initialize.components.cvt_tagger.unlabeled_corpus": None}),
-    ("chunk", "cvt"): ("configs/cvt_chunker.cfg", {"paths.raw": "corpus/unlabeled.txt", "paths.vectors": "corpus/vectors"}),
+    ("chunk", "cvt"): ("configs/cvt_chunker.cfg", {"paths.unlabeled": "corpus/unlabeled.txt", "paths.vectors": "corpus/vectors"}),
     ("chunk", "cnn"): ("configs/cnn_ner.cfg", {"paths.vectors": "corpus/vectors"}),
     ("pos", "trf"): ("configs/trf_tagger.cfg", {"paths.transformer": "assets/minilm",
                                                 "training.optimizer.learn_rate.initial_rate": 5e-05}),
     ("aspect", "cvt-teacher"): ("configs/cvt-teacher_ner.cfg", {
-        "paths.silver": "corpus/aspect/trf_silver.spacy", "paths.vectors": "corpus/aspect/trf_teacher_vectors"}),
+        "paths.teacher_corpus": "corpus/aspect/trf_silver.spacy", "paths.vectors": "corpus/aspect/trf_teacher_vectors"}),
 }
 
 
@@ -165,14 +165,14 @@ def test_every_system_and_task_builds_as_the_project_composes_it(task, system):
     assert filled["training"]["score_weights"].get(compare.score_key(task, system)), filled["training"]["score_weights"]
     if system in CVT_SYSTEMS:
         (name,) = nlp.pipe_names
-        raw_text = filled["initialize"]["components"][name]
+        reads = filled["initialize"]["components"][name]
         steps = filled["components"][name]["unlabeled_steps"]
         expected = {
             "cvt": ("corpora.unlabeled", None, 1),
             "bilstm": (None, None, 0),
-            "cvt-teacher": (None, "corpora.silver", 1),
+            "cvt-teacher": (None, "corpora.teacher", 1),
         }[system]
-        assert (raw_text.get("unlabeled_corpus"), raw_text.get("teacher_corpus"), steps) == expected
+        assert (reads.get("unlabeled_corpus"), reads.get("teacher_corpus"), steps) == expected
 
 
 def tiny_doc(vocab, sentence, task: str) -> Doc:
@@ -274,17 +274,17 @@ def filled_config(name: str) -> Dict:
     return spacy.util.load_model_from_config(config, auto_fill=True, validate=True).config
 
 
-def test_the_teacher_config_is_the_cvt_config_reading_the_silver_corpus():
+def test_the_teacher_config_is_the_cvt_config_reading_the_teacher_corpus():
     """configs/cvt-teacher_ner.cfg repeats cvt_ner.cfg (a config cannot include another, and an
-    override cannot add the [corpora.silver] it needs): filled, the two may differ only in where
-    CVT's raw text comes from."""
+    override cannot add the [corpora.teacher] it needs): filled, the two may differ only in what
+    CVT steps read."""
     teacher, cvt = filled_config("cvt-teacher_ner.cfg"), filled_config("cvt_ner.cfg")
-    raw_text = teacher["initialize"]["components"].pop("cvt_ner")
-    assert raw_text == {"unlabeled_corpus": None, "teacher_corpus": "corpora.silver"}
+    reads = teacher["initialize"]["components"].pop("cvt_ner")
+    assert reads == {"unlabeled_corpus": None, "teacher_corpus": "corpora.teacher"}
     assert cvt["initialize"]["components"].pop("cvt_ner") == {"unlabeled_corpus": "corpora.unlabeled"}
-    silver = teacher["corpora"].pop("silver")
-    assert silver["@readers"] == "spacy.Corpus.v1" and silver["path"] == "${paths.silver}"
-    assert teacher["paths"].pop("silver") is None and cvt["paths"].pop("raw") is None
+    teacher_corpus = teacher["corpora"].pop("teacher")
+    assert teacher_corpus["@readers"] == "spacy.Corpus.v1" and teacher_corpus["path"] == "${paths.teacher_corpus}"
+    assert teacher["paths"].pop("teacher_corpus") is None and cvt["paths"].pop("unlabeled") is None
     del cvt["corpora"]["unlabeled"]
     assert teacher == cvt
 

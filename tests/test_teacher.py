@@ -78,8 +78,8 @@ def silver_path(teacher_path, tmp_path_factory):
 
 
 def with_corpus(nlp, path, key):
-    nlp.config["corpora"] = {"silver": {"@readers": "spacy.Corpus.v1", "path": str(path), "gold_preproc": False}}
-    nlp.config["initialize"]["components"]["cvt_ner"] = {key: "corpora.silver"}
+    nlp.config["corpora"] = {"teacher": {"@readers": "spacy.Corpus.v1", "path": str(path), "gold_preproc": False}}
+    nlp.config["initialize"]["components"]["cvt_ner"] = {key: "corpora.teacher"}
     return nlp
 
 
@@ -143,7 +143,7 @@ def test_a_teacher_corpus_without_annotation_is_an_error(tmp_path):
     nlp = spacy.blank("en")
     path = tmp_path / "plain.spacy"
     DocBin(docs=[nlp.make_doc(t.format(c)) for c in SILVER_CITIES for t in TEMPLATES]).to_disk(path)
-    with pytest.raises(ValueError, match="teacher corpus 'corpora.silver' has no entity labels"):
+    with pytest.raises(ValueError, match="teacher corpus 'corpora.teacher' has no entity labels"):
         train(with_corpus(make_nlp(), path, "teacher_corpus"), steps=1)
 
 
@@ -173,7 +173,7 @@ def test_a_label_the_student_lacks_late_in_the_teacher_corpus_fails_at_initializ
     """The whole teacher corpus is checked before step 1, not its first batch only."""
     corpus = late_label_corpus(tmp_path / "silver.spacy", distributions=targets == "distributions")
     nlp = with_corpus(make_nlp(teacher_targets=targets, unlabeled_batch_size=4, shuffle_window=8), corpus, "teacher_corpus")
-    with pytest.raises(ValueError, match=r"doc 24 \('I work at Acme now \.'\) of the teacher corpus 'corpora.silver' has .*ORG"):
+    with pytest.raises(ValueError, match=r"doc 24 \('I work at Acme now \.'\) of the teacher corpus 'corpora.teacher' has .*ORG"):
         nlp.initialize(lambda: city_examples(nlp, GOLD_CITIES))
 
 
@@ -182,7 +182,7 @@ def test_a_teacher_corpus_needs_unlabeled_steps_and_excludes_plain_raw_text(tmp_
     with pytest.raises(ValueError, match="unlabeled_steps = 0: the teacher's labels are learned"):
         train(with_corpus(make_nlp(unlabeled_steps=0), corpus, "teacher_corpus"), steps=1)
     nlp = with_corpus(make_nlp(), corpus, "teacher_corpus")
-    nlp.config["initialize"]["components"]["cvt_ner"]["unlabeled_corpus"] = "corpora.silver"
+    nlp.config["initialize"]["components"]["cvt_ner"]["unlabeled_corpus"] = "corpora.teacher"
     with pytest.raises(ValueError, match="sets both unlabeled_corpus"):
         train(nlp, steps=1)
 
@@ -258,7 +258,7 @@ def test_soft_targets_move_the_model_towards_the_teacher(soft_silver_path, tmp_p
 
 def test_soft_targets_from_a_corpus_without_distributions_are_an_error(tmp_path):
     nlp = with_corpus(make_nlp(teacher_targets="distributions"), city_corpus(tmp_path / "silver.spacy"), "teacher_corpus")
-    with pytest.raises(ValueError, match="teacher corpus 'corpora.silver' has no label distributions.*store_distributions = true"):
+    with pytest.raises(ValueError, match="teacher corpus 'corpora.teacher' has no label distributions.*store_distributions = true"):
         train(nlp, steps=1)
 
 

@@ -10,7 +10,7 @@ and ``from_bytes`` read the weights into the model as it is, hence this mixin.
 The saved cfg gives what training learned (labels, shapes, ``unlabeled_docs_seen``); the training
 settings are the pipeline's config's (``config_settings``): ``spacy.load(path, config=...)``
 then changes them as it changes any setting, and a further save keeps the new values. A cfg
-saved under an earlier name of a key (``RENAMED_CFG_KEYS``) is read under today's.
+saved under an earlier name of a key (``renamed.RENAMED_CFG_KEYS``) is read under today's.
 """
 
 from pathlib import Path
@@ -22,9 +22,7 @@ from spacy.vocab import Vocab
 from thinc.api import Model
 
 from ..model.tagger import clear_gradients
-
-# cfg keys of pipelines saved before a rename: {old name: today's name}
-RENAMED_CFG_KEYS = {"raw_docs_seen": "unlabeled_docs_seen"}  # renamed 2026-12 (issue 46)
+from ..renamed import RENAMED_CFG_KEYS
 
 
 class BuildThenLoad:

@@ -19,6 +19,7 @@ from spacy.vocab import Vocab
 from thinc.api import Model
 
 from ..model.tagger import forward_view_sees_later_tokens, reads_a_listener
+from ..renamed import upgraded_paths
 from ..unlabeled import unlabeled_batches
 
 logger = logging.getLogger("spacy_cvt")
@@ -146,9 +147,14 @@ def chosen_corpus(
 def resolve_corpus(nlp: Language, corpus_name: str, component: str) -> Callable[[Language], Iterable[Example]]:
     """Resolve a dot name like "corpora.unlabeled" in the pipeline's config.
 
-    The config is interpolated first so that ``${paths.unlabeled}`` becomes the path.
+    The config is interpolated first so that ``${paths.unlabeled}`` becomes the path; where
+    [paths] leaves it unset but sets its earlier name (``--paths.raw FILE``), the path is that
+    one's value (``renamed.upgraded_paths``, with a warning).
     """
-    config = nlp.config.interpolate()
+    config = nlp.config.copy()
+    if isinstance(config.get("paths"), dict):
+        config["paths"] = upgraded_paths(config["paths"])
+    config = config.interpolate()
     section: Any = config
     for part in corpus_name.split("."):
         if not isinstance(section, dict) or part not in section:

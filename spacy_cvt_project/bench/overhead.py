@@ -16,7 +16,7 @@ handling, torch's dispatch of many small ops, the optimizer's per-parameter call
   alignment and the losses. Times under the profiler are larger than without it.
 
     python -m spacy_cvt_project bench-overhead configs/cvt_ner.cfg --paths.train corpus/ner/train.spacy \\
-        --paths.dev corpus/ner/dev.spacy --paths.raw corpus/unlabeled.txt
+        --paths.dev corpus/ner/dev.spacy --paths.unlabeled corpus/unlabeled.txt
 
 Options it does not know (`--paths.train ...`) are config overrides, as with `spacy train`.
 `--widths config` keeps the config's widths (the arithmetic of the real model).

@@ -29,8 +29,8 @@ def train(config: Path, output: Path, steps: int, overrides: List[str], raw: Opt
     """10·steps of `spacy train`, a record every `steps`."""
     from spacy.util import load_config
 
-    if raw is not None and "raw" in load_config(config)["paths"]:  # the supervised configs have none
-        overrides = [*overrides, "--paths.raw", str(raw)]
+    if raw is not None and "unlabeled" in load_config(config)["paths"]:  # the supervised configs have none
+        overrides = [*overrides, "--paths.unlabeled", str(raw)]
     shutil.rmtree(output / config.stem, ignore_errors=True)
     return logged_train(config, output / config.stem, 10 * steps, steps, ["--training.patience", "0", *overrides])
 
