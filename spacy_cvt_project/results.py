@@ -279,8 +279,8 @@ def todays_config(project: Path, task: str, system: str, recorded_command: List[
     if not path.is_file():
         raise FileNotFoundError(f"{config_path}, today's config of {system} on {task}, is missing")
     overrides = todays_overrides(task, system, recorded_command)
-    raw = load_config(path, overrides=overrides, interpolate=False)
-    return load_model_from_config(raw, auto_fill=True, validate=False).config.interpolate()
+    loaded = load_config(path, overrides=overrides, interpolate=False)
+    return load_model_from_config(loaded, auto_fill=True, validate=False).config.interpolate()
 
 
 def stale_reasons(project: Path, task: str, system: str, run: Path, most: int = 4) -> List[str]:

@@ -54,7 +54,7 @@ def chosen_overrides(system: str, choices: Choices, seed: Any) -> Dict[str, Any]
         "unlabeled": {"paths.unlabeled": choices.unlabeled},
         "vectors": {"paths.vectors": choices.vectors},
         "transformer": {"paths.transformer": choices.transformer},
-        "teacher": {"paths.teacher_corpus": f"corpus/{task}/{teacher}_silver.spacy",
+        "teacher": {"paths.teacher_corpus": f"corpus/{task}/{teacher}_teacher_corpus.spacy",
                     "paths.vectors": f"corpus/{task}/{teacher}_teacher_vectors"},
     }
     for name in spec.inputs:

@@ -52,7 +52,7 @@ EXPECTED = {
     ("pos", "trf"): ("configs/trf_tagger.cfg", {"paths.transformer": "assets/minilm",
                                                 "training.optimizer.learn_rate.initial_rate": 5e-05}),
     ("aspect", "cvt-teacher"): ("configs/cvt-teacher_ner.cfg", {
-        "paths.teacher_corpus": "corpus/aspect/trf_silver.spacy", "paths.vectors": "corpus/aspect/trf_teacher_vectors"}),
+        "paths.teacher_corpus": "corpus/aspect/trf_teacher_corpus.spacy", "paths.vectors": "corpus/aspect/trf_teacher_vectors"}),
 }
 
 
@@ -147,7 +147,7 @@ def test_no_two_configs_differ_only_in_comments():
 def test_every_system_and_task_builds_as_the_project_composes_it(task, system):
     """Each system's config and overrides for the task build the task's head, read the task's
     data, and choose model-best by the score compare reports; the CVT systems differ only in
-    their raw text."""
+    what their CVT steps read."""
     if system == "trf":
         require_module("spacy_transformers", "pip install -e .[transformers]")
     config, overrides = train_command(task, system)
@@ -203,8 +203,8 @@ def write_vectors(words, path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def project(conll2000_train, unlabeled_text_file, tmp_path_factory):
-    """A folder laid out as the project's: corpus/TASK/{train,dev,trf_silver}.spacy for every task
-    (the silver corpus, a teacher's annotation, is dev's), corpus/unlabeled.txt, the word vectors
+    """A folder laid out as the project's: corpus/TASK/{train,dev,trf_teacher_corpus}.spacy for every task
+    (the teacher corpus, a teacher's annotation, is dev's), corpus/unlabeled.txt, the word vectors
     at vars.vectors and corpus/TASK/trf_teacher_vectors, and configs/."""
     folder = tmp_path_factory.mktemp("project")
     (folder / "configs").symlink_to(REPO / "configs")
@@ -215,7 +215,7 @@ def project(conll2000_train, unlabeled_text_file, tmp_path_factory):
     for task in TASKS:
         corpus = folder / "corpus" / task
         corpus.mkdir()
-        for name, sentences in [("train", train), ("dev", dev), ("trf_silver", dev)]:
+        for name, sentences in [("train", train), ("dev", dev), ("trf_teacher_corpus", dev)]:
             docs = [tiny_doc(vocab, sentence, task) for sentence in sentences]
             DocBin(docs=docs, store_user_data=True).to_disk(corpus / f"{name}.spacy")
         if task in TEACHER_TASKS:
@@ -325,11 +325,33 @@ def test_the_workflows_are_all_without_the_teachers_or_the_small_systems_steps()
     from weasel.util import load_project_config
 
     workflows = load_project_config(REPO, interpolate=False)["workflows"]
-    teacher_steps = ["check-teacher", "augment", "silver", "teacher-vectors", "train-cvt-teacher", "evaluate-cvt-teacher"]
+    teacher_steps = ["check-teacher", "augment", "teacher-corpus", "teacher-vectors", "train-cvt-teacher", "evaluate-cvt-teacher"]
     assert workflows["all"][0] == "check-teacher"
     assert [step for step in workflows["all"] if step not in teacher_steps] == workflows["all-but-teacher"]
     others = ["train-cvt", "train-bilstm", "train-cnn", "evaluate"]
     assert [step for step in workflows["all"] if step not in others] == workflows["teacher"]
+
+
+@pytest.mark.parametrize("var", ["unlabeled", "raw"])
+def test_your_own_unlabeled_text_reaches_the_unlabeled_command_under_either_name(var):
+    """--vars.unlabeled FILE, or --vars.raw FILE as before 2026-12 (issue 46): weasel would add an
+    unknown var silently, so project.yml keeps `raw` and passes both to `unlabeled-text`."""
+    from weasel.util import load_project_config, split_command
+
+    config = load_project_config(REPO, overrides={f"vars.{var}": "my_text.txt"})
+    (script,) = {c["name"]: c for c in config["commands"]}["unlabeled"]["script"]
+    args = split_command(script)
+    assert args[:4] == ["python", "-m", "spacy_cvt_project", "unlabeled-text"] and args[4:6] == ["my_text.txt", "--sources"]
+
+
+def test_the_unlabeled_text_command_keeps_its_earlier_name():
+    from typer.testing import CliRunner
+
+    from spacy_cvt_project.cli import app
+
+    for name in ("unlabeled-text", "raw-text"):
+        result = CliRunner().invoke(app, [name, "--help"])
+        assert result.exit_code == 0 and "--jsonl-max-words" in result.output, name
 
 
 def test_each_encoder_trains_under_its_own_names():

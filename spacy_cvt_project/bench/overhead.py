@@ -3,11 +3,11 @@
 Trains a CVT config in this process with spaCy's own training loop
 (`spacy.training.loop.train_while_improving`, evaluation stubbed out) after shrinking every width
 of its CVT models to a few units (`TINY`): the arithmetic is then near zero, and what a step still
-costs is per-step work: reading and tokenizing raw text, featurizing Docs, Example and gold
+costs is per-step work: reading and tokenizing unlabeled text, featurizing Docs, Example and gold
 handling, torch's dispatch of many small ops, the optimizer's per-parameter calls. It prints:
 - ms per step, per labeled step (the step without its CVT steps) and per CVT step (the component's
   `unlabeled_step`), as wall time and as the training thread's CPU time: other processes on a
-  shared machine stretch the wall time, not the CPU time, and the thread that reads raw text ahead
+  shared machine stretch the wall time, not the CPU time, and the thread that reads unlabeled text ahead
   is not counted (with a free core it runs beside the step; on a busy one, or while the step
   holds Python's GIL, it still slows the wall time);
 - the split of both by stage, from a window of steps under torch.profiler: spacy-cvt marks its
