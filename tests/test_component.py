@@ -9,12 +9,12 @@ import torch
 
 from spacy_cvt.pipeline.unlabeled_optimizer import STATE_SUFFIX
 
-from .conftest import AUX, PRIMARY, RAW_SHUFFLE_WINDOW, changed, live_tensors, make_nlp, ner_examples, pos_examples, weights
+from .conftest import AUX, PRIMARY, UNLABELED_SHUFFLE_WINDOW, changed, live_tensors, make_nlp, ner_examples, pos_examples, weights
 
 
 # test_cvt_steps_teach_every_auxiliary_view_to_agree_with_the_primary's sizes and bounds
 AGREEMENT_TRAIN, AGREEMENT_PHASE_UPDATES = 320, 30  # labeled sentences; labeled updates of 16, in each phase
-AGREEMENT_BATCH, AGREEMENT_HELD_OUT = 32, 200  # raw sentences per CVT step; held-out raw sentences
+AGREEMENT_BATCH, AGREEMENT_HELD_OUT = 32, 200  # unlabeled sentences per CVT step; held-out unlabeled sentences
 # measured (seed 0): argmax agreement rose by 0.29 (past) to 0.65 (backward), mean KL fell to 0.75 of
 # its value; with the CVT gradient cut to zero, agreement rose by at most 0.05 and mean KL grew 1.5-fold
 AGREEMENT_KL_RATIO, AGREEMENT_GAIN = 0.85, 0.15
@@ -189,8 +189,8 @@ def agreement(component, docs) -> dict:
 def test_cvt_steps_teach_every_auxiliary_view_to_agree_with_the_primary(conll2000_train, unlabeled_text_file):
     """The claim CVT rests on, checked where the unlabeled loss cannot stand in for it (it also
     falls when only the primary view sharpens): once the primary view has learned from labels,
-    training on with CVT steps on raw text brings each auxiliary view's predictions closer to the
-    primary's on held-out raw sentences (labeled steps alone leave the auxiliary modules as they
+    training on with CVT steps on unlabeled text brings each auxiliary view's predictions closer to the
+    primary's on held-out unlabeled sentences (labeled steps alone leave the auxiliary modules as they
     are). With the CVT loss's gradient cut to zero, it fails: the views stay as far as before."""
     random.seed(0)
     torch.manual_seed(0)
@@ -201,8 +201,8 @@ def test_cvt_steps_teach_every_auxiliary_view_to_agree_with_the_primary(conll200
     tagger.cfg["unlabeled_steps"] = 0
     optimizer.learn_rate = 0.005
     lines = unlabeled_text_file.read_text(encoding="utf-8").splitlines()
-    # the raw corpus is read from its start: these last lines are not reached in the steps below
-    assert AGREEMENT_PHASE_UPDATES * AGREEMENT_BATCH + 2 * RAW_SHUFFLE_WINDOW < len(lines) - AGREEMENT_HELD_OUT
+    # the unlabeled corpus is read from its start: these last lines are not reached in the steps below
+    assert AGREEMENT_PHASE_UPDATES * AGREEMENT_BATCH + 2 * UNLABELED_SHUFFLE_WINDOW < len(lines) - AGREEMENT_HELD_OUT
     held_out = [nlp.make_doc(line) for line in lines[-AGREEMENT_HELD_OUT:]]
 
     def train_on(updates: int) -> None:
@@ -242,7 +242,7 @@ def primary_tags(component, docs) -> numpy.ndarray:
 
 @pytest.mark.slow
 def test_cvt_tagger_learns_on_real_data_and_beats_the_majority_baseline(conll2000_train, conll2000_test, unlabeled_text_file):
-    """500 CoNLL-2000 sentences (WSJ POS tags) + raw text; held-out test sentences."""
+    """500 CoNLL-2000 sentences (WSJ POS tags) + unlabeled text; held-out test sentences."""
     random.seed(0)
     torch.manual_seed(0)
     nlp = make_nlp("cvt_tagger", unlabeled_text_file)

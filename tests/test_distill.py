@@ -54,10 +54,10 @@ def annotated(teacher: Path, sentences, path: Path) -> Path:
 @pytest.fixture(scope="module")
 def data(teacher, wnut_sentences, unlabeled_text_file, tmp_path_factory):
     folder = tmp_path_factory.mktemp("gold")
-    raw = folder / "raw.txt"
-    raw.write_text("\n".join(unlabeled_text_file.read_text(encoding="utf-8").splitlines()[:300]) + "\n", encoding="utf-8")
+    unlabeled = folder / "unlabeled.txt"
+    unlabeled.write_text("\n".join(unlabeled_text_file.read_text(encoding="utf-8").splitlines()[:300]) + "\n", encoding="utf-8")
     return (annotated(teacher, wnut_sentences[:200], folder / "train.spacy"),
-            annotated(teacher, wnut_sentences[200:300], folder / "dev.spacy"), raw)
+            annotated(teacher, wnut_sentences[200:300], folder / "dev.spacy"), unlabeled)
 
 
 def chance_f(dev: Path, seed: int = 0) -> float:
@@ -91,9 +91,9 @@ def deadline(seconds: int):
 
 
 def run(teacher, data, output, **kwargs):
-    train, dev, raw = data
+    train, dev, unlabeled = data
     with deadline(240):
-        return cli.distill(teacher, train, dev, raw, output, overrides=TINY, copies=1, max_words=3000, trials=6,
+        return cli.distill(teacher, train, dev, unlabeled, output, overrides=TINY, copies=1, max_words=3000, trials=6,
                            **kwargs)
 
 

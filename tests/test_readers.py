@@ -201,7 +201,7 @@ def test_a_file_cut_inside_a_character_is_an_error(tmp_path, nlp):
 
 
 class CountingCorpus(PlainTextCorpus):
-    """Raw text that counts the lines read from it, and can fail at a given line."""
+    """Unlabeled text that counts the lines read from it, and can fail at a given line."""
 
     def __init__(self, path, fail_at=None):
         super().__init__(path)

@@ -74,7 +74,7 @@ def test_the_projects_tagger_config_keeps_its_explicit_weights():
     assert dict(config["training"]["score_weights"]) == {"tag_acc": 1.0, "pos_acc": None}
 
 
-def test_a_tagger_reads_raw_text_from_its_initialize_settings(unlabeled_text_file):
+def test_a_tagger_reads_unlabeled_text_from_its_initialize_settings(unlabeled_text_file):
     """[initialize.components.cvt_tagger] takes the same settings as every CVT component's: spaCy
     validates them against initialize's signature, so the tagger's check of its score weights
     may not hide them (a `**kwargs` signature refused `unlabeled_corpus`)."""

@@ -28,7 +28,7 @@ def nlp_with_tok2vec(tok2vec, unlabeled_path=None, upstream=False):
 LISTENER = {"@architectures": "spacy.Tok2VecListener.v1", "width": 16, "upstream": "*"}
 
 
-def test_a_token_local_embedding_layer_trains_with_raw_text(wnut_sentences, unlabeled_text_file, tmp_path):
+def test_a_token_local_embedding_layer_trains_with_unlabeled_text(wnut_sentences, unlabeled_text_file, tmp_path):
     nlp = nlp_with_tok2vec(EMBED, unlabeled_text_file)
     examples = ner_examples(nlp, wnut_sentences[:32])
     optimizer = nlp.initialize(lambda: examples)
@@ -52,7 +52,7 @@ def test_a_listener_with_an_unlabeled_corpus_is_a_clear_error(wnut_sentences, un
         nlp.initialize(lambda: examples)
 
 
-def test_a_listener_without_raw_text_trains_supervised(wnut_sentences):
+def test_a_listener_without_unlabeled_text_trains_supervised(wnut_sentences):
     nlp = nlp_with_tok2vec(LISTENER, upstream=True)
     examples = ner_examples(nlp, wnut_sentences[:16])
     optimizer = nlp.initialize(lambda: examples)
@@ -61,7 +61,7 @@ def test_a_listener_without_raw_text_trains_supervised(wnut_sentences):
     nlp("Going to London")
 
 
-def test_an_encoder_that_mixes_tokens_is_refused_with_raw_text(wnut_sentences, unlabeled_text_file):
+def test_an_encoder_that_mixes_tokens_is_refused_with_unlabeled_text(wnut_sentences, unlabeled_text_file):
     encoder = {"@architectures": "spacy.Tok2Vec.v2", "embed": EMBED, "encode": ENCODER}
     nlp = nlp_with_tok2vec(encoder, unlabeled_text_file)
     examples = ner_examples(nlp, wnut_sentences[:16])
@@ -69,7 +69,7 @@ def test_an_encoder_that_mixes_tokens_is_refused_with_raw_text(wnut_sentences, u
         nlp.initialize(lambda: examples)
 
 
-def test_a_window_one_depth_one_encoder_is_refused_with_raw_text(wnut_sentences, unlabeled_text_file):
+def test_a_window_one_depth_one_encoder_is_refused_with_unlabeled_text(wnut_sentences, unlabeled_text_file):
     """With window 1 and depth 1 the forward view at t sees token t + 1 only (the very token
     the future view at t predicts), not t + 2: the leak probe must change every later token."""
     encoder = {"@architectures": "spacy.Tok2Vec.v2", "embed": EMBED, "encode": {**ENCODER, "depth": 1}}

@@ -149,7 +149,7 @@ def test_a_seen_word_gets_its_mean_state_in_context_and_an_unseen_word_its_state
     assert not numpy.allclose(in_context[0]["bank"], in_context[1]["bank"], atol=1e-3)
 
 
-def test_the_transformer_reads_the_raw_text_as_cvt_training_does(trf_vectors, tmp_path):
+def test_the_transformer_reads_the_unlabeled_text_as_cvt_training_does(trf_vectors, tmp_path):
     from spacy_cvt.unlabeled import PlainTextCorpus
 
     module = trf_vectors[0]
