@@ -5,9 +5,10 @@ from ``losses[component_name]``. A CVT component also reports the loss of its
 unlabeled steps as ``losses["<name>_unlabeled"]`` (and, with a teacher corpus,
 the loss on the teacher's labels as ``losses["<name>_teacher"]``); this logger adds
 a column for each (``UNLAB <name>``, ``TEACH <name>``) and writes them to the JSONL log, so a user can watch
-CVT learn from raw text. The JSONL records also carry spaCy's ``words`` and
-``seconds`` counters, from which training words/second follow, the raw docs CVT
-steps have read so far (``raw_docs_seen``, for raw sentences/second), and the peak
+CVT learn from unlabeled text. The JSONL records also carry spaCy's ``words`` and
+``seconds`` counters, from which training words/second follow, the unlabeled docs CVT
+steps have read so far (``unlabeled_docs_seen``, for unlabeled sentences/second; logs
+written before 2026-12 call it ``raw_docs_seen``), and the peak
 resident memory so far (``peak_rss_mib``), which shows memory growth over steps. Everything else
 (progress bar, columns, JSONL format) is spaCy's ConsoleLogger.v3. Like it, the logger leaves a
 log that exists alone and logs nothing, unless ``overwrite`` is true: the project's configs set
@@ -33,7 +34,7 @@ def loss_columns(nlp: Language) -> List[Tuple[str, str]]:
     for name, component in nlp.pipeline:
         if getattr(component, "is_trainable", False):
             columns.append((name, f"Loss {name}"))
-        if isinstance(component, CVTComponent) and component.trains_on_raw_text:
+        if isinstance(component, CVTComponent) and component.trains_on_unlabeled:
             columns.append((component.unlabeled_loss_key, f"Unlab {name}"))
         if isinstance(component, CVTComponent) and component.learns_from_teacher:
             columns.append((component.teacher_loss_key, f"Teach {name}"))
@@ -89,7 +90,7 @@ def cvt_console_logger(
                         "score": float(info["score"]),
                         "words": info["words"],  # labeled words trained on so far
                         "seconds": info["seconds"],  # since training started, evaluation included
-                        "raw_docs_seen": raw_docs_seen(nlp),
+                        "unlabeled_docs_seen": unlabeled_docs_seen(nlp),
                         "peak_rss_mib": peak_rss_mib(),
                     }
                     log_file.write(srsly.json_dumps(record) + "\n")
@@ -106,9 +107,9 @@ def cvt_console_logger(
     return setup_printer
 
 
-def raw_docs_seen(nlp: Language) -> int:
-    """Raw docs the pipeline's CVT components have trained on (0 without raw text)."""
-    return sum(pipe.cfg["raw_docs_seen"] for _, pipe in nlp.pipeline if isinstance(pipe, CVTComponent))
+def unlabeled_docs_seen(nlp: Language) -> int:
+    """Unlabeled docs the pipeline's CVT components have trained on (0 without unlabeled text)."""
+    return sum(pipe.cfg["unlabeled_docs_seen"] for _, pipe in nlp.pipeline if isinstance(pipe, CVTComponent))
 
 
 def peak_rss_mib() -> Optional[float]:

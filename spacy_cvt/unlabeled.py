@@ -1,4 +1,4 @@
-"""Readers for unlabeled raw text, and the endless shuffled stream CVT trains on.
+"""Readers for unlabeled text, and the endless shuffled stream CVT trains on.
 
 The readers are registered like spaCy's own (``[corpora.unlabeled]`` with
 ``@readers = "spacy-cvt.PlainTextCorpus.v1"``) and return Examples whose
@@ -44,20 +44,20 @@ def text_files(path: Union[str, Path, None], reader: str) -> List[Path]:
     if path is None:
         raise ValueError(
             f"{reader}: no path given. Set the corpus path in the config, e.g. "
-            "`--paths.raw assets/raw.txt` on the `spacy train` command line."
+            "`--paths.unlabeled assets/unlabeled.txt` on the `spacy train` command line."
         )
     if any(char in str(path) for char in "*?["):
         files = sorted(Path(p) for p in glob.glob(str(path), recursive=True) if Path(p).is_file())
         if not files:
             raise FileNotFoundError(
-                f"{reader}: the pattern '{path}' matches no files. Check [paths] raw (or the "
+                f"{reader}: the pattern '{path}' matches no files. Check [paths] unlabeled (or the "
                 "path of your unlabeled corpus) in the config; `**` matches sub-folders."
             )
         return files
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(
-            f"{reader}: the unlabeled text '{path}' does not exist. Check [paths] raw "
+            f"{reader}: the unlabeled text '{path}' does not exist. Check [paths] unlabeled "
             "(or the path of your unlabeled corpus) in the config."
         )
     if path.is_dir():
@@ -130,7 +130,7 @@ def without_nul(text: str, path: Path, line_number: int, errors: str) -> str:
     return text.replace("\x00", "\ufffd" if errors == "replace" else "")
 
 
-class RawTextCorpus:
+class PlainTextCorpus:
     """Iterate unlabeled docs, one per non-blank line, from a file or folder.
 
     Long lines are cut into consecutive docs of at most ``max_length`` tokens
@@ -184,7 +184,7 @@ class RawTextCorpus:
             yield unlabeled_example(doc)
 
 
-class PretokenizedTextCorpus(RawTextCorpus):
+class PretokenizedTextCorpus(PlainTextCorpus):
     """One sentence a line, tokens separated by whitespace (the 1B-word benchmark format)."""
 
     reader_name = "spacy-cvt.PretokenizedCorpus.v1"
@@ -192,6 +192,9 @@ class PretokenizedTextCorpus(RawTextCorpus):
     def make_doc(self, nlp: Language, line: str) -> Doc:
         words = line.split()
         return Doc(nlp.vocab, words=words, spaces=[True] * (len(words) - 1) + [False])
+
+
+RawTextCorpus = PlainTextCorpus  # its name before 2026-12 (issue 46), for code that imports it
 
 
 def unlabeled_example(doc: Doc) -> Example:
@@ -216,10 +219,10 @@ def create_plain_text_reader(
     encoding: str = "utf-8",
     errors: str = "strict",
 ) -> Callable[[Language], Iterable[Example]]:
-    """Raw text, one text a line, tokenized by the pipeline's tokenizer.
+    """Unlabeled text, one text a line, tokenized by the pipeline's tokenizer.
 
     path: a file, a folder whose files are all read (sorted by name), or a glob such as
-        "raw/news.en-*-of-00100" or "raw/**/*.txt.gz"; .gz, .bz2 and .xz files are
+        "news/news.en-*-of-00100" or "texts/**/*.txt.gz"; .gz, .bz2 and .xz files are
         decompressed as they are read.
     max_length: cut longer texts into pieces of this many tokens (0 = never).
     limit: read at most this many lines (0 = all).
@@ -227,7 +230,7 @@ def create_plain_text_reader(
         undecodable line or NUL character and names it, "replace" or "ignore" decode
         anyway (NUL becomes U+FFFD or is dropped).
     """
-    return RawTextCorpus(path, max_length=max_length, limit=limit, encoding=encoding, errors=errors)
+    return PlainTextCorpus(path, max_length=max_length, limit=limit, encoding=encoding, errors=errors)
 
 
 @registry.readers("spacy-cvt.PretokenizedCorpus.v1")
@@ -270,8 +273,8 @@ def unlabeled_batches(
     Other readers (spacy.Corpus.v1 reading a DocBin, e.g. a teacher corpus) make
     Docs as they read, so they are read here too, without a thread.
     """
-    if isinstance(corpus, RawTextCorpus):
-        read_pass = read_ahead_passes(corpus, nlp, lines_ahead=shuffle_window, name=f"raw text '{corpus_name}'")
+    if isinstance(corpus, PlainTextCorpus):
+        read_pass = read_ahead_passes(corpus, nlp, lines_ahead=shuffle_window, name=f"unlabeled text '{corpus_name}'")
     else:
         read_pass = functools.partial(corpus, nlp)
     windows = shuffled_windows(read_pass, batch_size=batch_size, shuffle_window=shuffle_window, seed=seed, corpus_name=corpus_name)
@@ -309,7 +312,7 @@ END_OF_PASS = None  # the item that ends a pass in the stream of lines ``line_pa
 
 
 def read_ahead_passes(
-    corpus: RawTextCorpus, nlp: Language, *, lines_ahead: int, name: str
+    corpus: PlainTextCorpus, nlp: Language, *, lines_ahead: int, name: str
 ) -> Callable[[], Iterator[Example]]:
     """A function that reads the next pass over ``corpus``, whose lines a thread reads ahead.
 
@@ -327,7 +330,7 @@ def read_ahead_passes(
     return read_pass
 
 
-def line_passes(corpus: RawTextCorpus, chunk_size: int, stop: threading.Event) -> Iterator[List[Optional[str]]]:
+def line_passes(corpus: PlainTextCorpus, chunk_size: int, stop: threading.Event) -> Iterator[List[Optional[str]]]:
     """Endless passes over the corpus's lines in chunks, each pass ended by ``END_OF_PASS``."""
     while not stop.is_set():
         yield from minibatch(corpus.texts(), chunk_size)
@@ -343,7 +346,7 @@ class ReadAhead(Iterator[T]):
     that would have returned its items. The thread is stopped when this iterator is
     garbage collected, and stopped and joined at exit, so that interpreter shutdown
     never cuts a daemon thread off in the middle of a read. Reads show in
-    torch.profiler as ``spacy_cvt.raw_text`` (what a step waited for).
+    torch.profiler as ``spacy_cvt.unlabeled_text`` (what a step waited for).
     """
 
     POLL_SECONDS = 0.1  # how often a waiting thread checks whether it should stop
@@ -364,7 +367,7 @@ class ReadAhead(Iterator[T]):
         thread.start()
 
     def __next__(self) -> T:
-        with record_function("spacy_cvt.raw_text"):
+        with record_function("spacy_cvt.unlabeled_text"):
             while True:
                 item = next(self._items, _END)
                 if item is not _END:

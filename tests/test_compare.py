@@ -162,13 +162,13 @@ def test_missing_files_and_failed_training_are_errors_that_say_what_to_run(real,
 
 def teacher_tree(root: Path, real: dict) -> Path:
     """All five systems over two seeds, and the teacher's steps' records: `augment`'s, the
-    `silver` command's spacy apply run, `teacher-vectors`'s two (building, `spacy init vectors`)."""
+    `teacher-corpus` command's spacy apply run, `teacher-vectors`'s two (building, `spacy init vectors`)."""
     runs = {system: [(0.3, 10_000, 60, 0.001), (0.3, 10_000, 60, 0.001)] for system in ("cvt", "bilstm", "cnn")}
     runs["trf"] = [(0.40, 1_000, 600, 0.020), (0.42, 1_000, 660, 0.022)]  # seed 0 is the teacher
     runs["cvt-teacher"] = [(0.34, 20_000, 300, 0.010), (0.36, 22_000, 360, 0.012)]
     metrics = metrics_tree(root, real, "ner", runs, {"trf": BERT_BASE})
     write(metrics / "ner" / "augment" / "run.json", {**real["train"], "seconds": 30, "energy_kwh": 0.001})
-    write(metrics / "ner" / "trf" / "silver" / "apply.json", {**real["train"], "seconds": 60, "energy_kwh": 0.003})
+    write(metrics / "ner" / "trf" / "teacher-corpus" / "apply.json", {**real["train"], "seconds": 60, "energy_kwh": 0.003})
     write(metrics / "ner" / "trf" / "teacher-vectors" / "build.json", {**real["train"], "seconds": 110, "energy_kwh": 0.005})
     write(metrics / "ner" / "trf" / "teacher-vectors" / "init.json", {**real["train"], "seconds": 10, "energy_kwh": 0.001})
     for seed in (0, 1):  # train-cvt-teacher's choice of outside_weight on dev
@@ -191,7 +191,7 @@ def test_cvt_teacher_costs_its_training_plus_the_teachers_the_annotation_and_the
     assert (
         "[2] cvt-teacher: train time and energy add its teacher's to each seed's own: trf seed 0's training "
         "(10.0 min, 0.0200 kWh), `augment`, rewriting the sentences it annotates (30 s, 0.00100 kWh), "
-        "`silver`, its `spacy apply` over them (60 s, 0.00300 kWh), "
+        "`teacher-corpus`, its `spacy apply` over them (60 s, 0.00300 kWh), "
         "`teacher-vectors`, its last layer's states averaged into word vectors (2.0 min, 0.00600 kWh). "
         "Its own training and `outside_weight` tuning on dev alone: 6.0 ± 0.7 min, 0.0115 ± 0.0014 kWh; its "
         "pretraining cell is the teacher's encoder's."
@@ -199,7 +199,7 @@ def test_cvt_teacher_costs_its_training_plus_the_teachers_the_annotation_and_the
     row = json.loads((metrics / "ner" / "comparison.json").read_text())["rows"][4]
     assert row["train_seconds"]["values"] == [1140, 1200]
     assert row["energy_kwh"]["values"] == pytest.approx([0.0405, 0.0425])
-    assert row["teacher"]["own_train_seconds"]["values"] == [330, 390] and row["teacher"]["silver_kwh"] == 0.003
+    assert row["teacher"]["own_train_seconds"]["values"] == [330, 390] and row["teacher"]["teacher-corpus_kwh"] == 0.003
     assert row["teacher"]["teacher-vectors_seconds"] == 120
     assert row["words_per_second"]["values"] == [20_000, 22_000]  # its own evaluate.json: the teacher is not run
 
@@ -215,7 +215,7 @@ def test_cvt_teachers_missing_files_name_the_teacher_commands(real, tmp_path):
         ("cvt-teacher/seed1/evaluate.json", "evaluate-cvt-teacher"), ("cvt-teacher/size.json", "evaluate-cvt-teacher"),
         ("cvt-teacher/seed1/train.json", "train-cvt-teacher"), ("cvt-teacher/seed0/tune.json", "train-cvt-teacher"),
         ("trf/seed0/train.json", "train-trf"),
-        ("augment/run.json", "augment"), ("trf/silver/apply.json", "silver"), ("trf/teacher-vectors/init.json", "teacher-vectors"),
+        ("augment/run.json", "augment"), ("trf/teacher-corpus/apply.json", "teacher-corpus"), ("trf/teacher-vectors/init.json", "teacher-vectors"),
     ]
     for name, command in missing:
         saved = (folder / name).read_bytes()
@@ -224,8 +224,8 @@ def test_cvt_teachers_missing_files_name_the_teacher_commands(real, tmp_path):
             compare.compare("ner", 2, metrics)
         (folder / name).write_bytes(saved)
     compare.compare("ner", 2, metrics)  # all back: no error
-    write(folder / "trf" / "silver" / "apply.json", {**real["train"], "returncode": 1})
-    with pytest.raises(ValueError, match=r"silver/apply.json: the run exited with 1; rerun `spacy project run silver`"):
+    write(folder / "trf" / "teacher-corpus" / "apply.json", {**real["train"], "returncode": 1})
+    with pytest.raises(ValueError, match=r"teacher-corpus/apply.json: the run exited with 1; rerun `spacy project run teacher-corpus`"):
         compare.compare("ner", 2, metrics)
 
 
@@ -235,13 +235,13 @@ MPNET = {"model_type": "mpnet", "num_hidden_layers": 12, "hidden_size": 768}
 @pytest.mark.slow
 def test_each_teacher_teaches_its_own_system_with_its_own_steps(real, tmp_path):
     """`base` after `all`: trf-base and cvt-teacher-base join the table, and cvt-teacher-base's cost
-    is trf-base's training and trf-base's silver and vectors (metrics/TASK/trf-base/...), with the
+    is trf-base's training and trf-base's teacher corpus and vectors (metrics/TASK/trf-base/...), with the
     shared `augment`; cvt-teacher's stays trf's."""
     metrics = teacher_tree(tmp_path, real)
     base = metrics_tree(tmp_path, real, "ner", {"trf-base": [(0.50, 300, 3_000, 0.100), (0.52, 300, 3_600, 0.120)],
                                                 "cvt-teacher-base": [(0.44, 20_000, 300, 0.010), (0.46, 20_000, 360, 0.012)]},
                         {"trf-base": MPNET})
-    write(base / "ner" / "trf-base" / "silver" / "apply.json", {**real["train"], "seconds": 600, "energy_kwh": 0.03})
+    write(base / "ner" / "trf-base" / "teacher-corpus" / "apply.json", {**real["train"], "seconds": 600, "energy_kwh": 0.03})
     write(base / "ner" / "trf-base" / "teacher-vectors" / "build.json", {**real["train"], "seconds": 1_000, "energy_kwh": 0.05})
     write(base / "ner" / "trf-base" / "teacher-vectors" / "init.json", {**real["train"], "seconds": 20, "energy_kwh": 0.001})
     for seed in (0, 1):
@@ -249,13 +249,13 @@ def test_each_teacher_teaches_its_own_system_with_its_own_steps(real, tmp_path):
     compare.compare("ner", 2, metrics)
     rows = {row["system"]: row for row in json.loads((metrics / "ner" / "comparison.json").read_text())["rows"]}
     assert list(rows) == ["cvt", "bilstm", "cnn", "trf", "cvt-teacher", "trf-base", "cvt-teacher-base"]
-    # 300/360 own + 30 tuning + 3,000 s of trf-base seed 0 + 30 augment + 600 silver + 1,020 vectors
+    # 300/360 own + 30 tuning + 3,000 s of trf-base seed 0 + 30 augment + 600 teacher corpus + 1,020 vectors
     assert rows["cvt-teacher-base"]["train_seconds"]["values"] == [4_980, 5_040]
     assert rows["cvt-teacher-base"]["teacher"]["system"] == "trf-base"
     assert rows["cvt-teacher-base"]["pretraining"]["cell"] == "not published"  # MPNet-base's
     assert rows["cvt-teacher"]["train_seconds"]["values"] == [1_140, 1_200]  # as with trf alone
-    (base / "ner" / "trf-base" / "silver" / "apply.json").unlink()
-    with pytest.raises(FileNotFoundError, match=r"trf-base/silver/apply.json is missing: `spacy project run silver "
+    (base / "ner" / "trf-base" / "teacher-corpus" / "apply.json").unlink()
+    with pytest.raises(FileNotFoundError, match=r"trf-base/teacher-corpus/apply.json is missing: `spacy project run teacher-corpus "
                                                  r"--vars.encoder mpnet-base --vars.trf_system trf-base"):
         compare.compare("ner", 2, metrics)
     shutil.rmtree(metrics / "ner")

@@ -9,28 +9,28 @@ import torch
 
 from spacy_cvt.pipeline.unlabeled_optimizer import STATE_SUFFIX
 
-from .conftest import AUX, PRIMARY, RAW_SHUFFLE_WINDOW, changed, live_tensors, make_nlp, ner_examples, pos_examples, weights
+from .conftest import AUX, PRIMARY, UNLABELED_SHUFFLE_WINDOW, changed, live_tensors, make_nlp, ner_examples, pos_examples, weights
 
 
 # test_cvt_steps_teach_every_auxiliary_view_to_agree_with_the_primary's sizes and bounds
 AGREEMENT_TRAIN, AGREEMENT_PHASE_UPDATES = 320, 30  # labeled sentences; labeled updates of 16, in each phase
-AGREEMENT_BATCH, AGREEMENT_HELD_OUT = 32, 200  # raw sentences per CVT step; held-out raw sentences
+AGREEMENT_BATCH, AGREEMENT_HELD_OUT = 32, 200  # unlabeled sentences per CVT step; held-out unlabeled sentences
 # measured (seed 0): argmax agreement rose by 0.29 (past) to 0.65 (backward), mean KL fell to 0.75 of
 # its value; with the CVT gradient cut to zero, agreement rose by at most 0.05 and mean KL grew 1.5-fold
 AGREEMENT_KL_RATIO, AGREEMENT_GAIN = 0.85, 0.15
 
 
 @pytest.fixture
-def trained_ner(wnut_sentences, raw_text_file):
-    nlp = make_nlp("cvt_ner", raw_text_file)
+def trained_ner(wnut_sentences, unlabeled_text_file):
+    nlp = make_nlp("cvt_ner", unlabeled_text_file)
     examples = ner_examples(nlp, wnut_sentences[:64])
     optimizer = nlp.initialize(lambda: examples)
     return nlp, nlp.get_pipe("cvt_ner"), examples, optimizer
 
 
 @pytest.mark.parametrize("include_full", [False, True])
-def test_unlabeled_step_trains_encoder_and_auxiliary_views_but_not_primary(wnut_sentences, raw_text_file, include_full):
-    nlp = make_nlp("cvt_ner", raw_text_file, model={"include_full": include_full})
+def test_unlabeled_step_trains_encoder_and_auxiliary_views_but_not_primary(wnut_sentences, unlabeled_text_file, include_full):
+    nlp = make_nlp("cvt_ner", unlabeled_text_file, model={"include_full": include_full})
     ner = nlp.get_pipe("cvt_ner")
     optimizer = nlp.initialize(lambda: ner_examples(nlp, wnut_sentences[:64]))
     before = weights(ner)
@@ -79,8 +79,8 @@ def test_unlabeled_steps_keep_their_own_optimizer_state_and_ramp_up(trained_ner)
     assert not {key for key, _ in labeled} & unlabeled_keys
 
 
-def test_learn_rate_scale_multiplies_the_rate_of_both_kinds_of_step(wnut_sentences, raw_text_file):
-    nlp = make_nlp("cvt_ner", raw_text_file, learn_rate_scale=40.0, unlabeled_warmup_steps=4)
+def test_learn_rate_scale_multiplies_the_rate_of_both_kinds_of_step(wnut_sentences, unlabeled_text_file):
+    nlp = make_nlp("cvt_ner", unlabeled_text_file, learn_rate_scale=40.0, unlabeled_warmup_steps=4)
     examples = ner_examples(nlp, wnut_sentences[:64])
     recorder = RecordingOptimizer(nlp.initialize(lambda: examples))
     nlp.update(examples[:4], sgd=recorder)  # the labeled step, then one unlabeled step (ramp 1/4)
@@ -186,23 +186,23 @@ def agreement(component, docs) -> dict:
     return result
 
 
-def test_cvt_steps_teach_every_auxiliary_view_to_agree_with_the_primary(conll2000_train, raw_text_file):
+def test_cvt_steps_teach_every_auxiliary_view_to_agree_with_the_primary(conll2000_train, unlabeled_text_file):
     """The claim CVT rests on, checked where the unlabeled loss cannot stand in for it (it also
     falls when only the primary view sharpens): once the primary view has learned from labels,
-    training on with CVT steps on raw text brings each auxiliary view's predictions closer to the
-    primary's on held-out raw sentences (labeled steps alone leave the auxiliary modules as they
+    training on with CVT steps on unlabeled text brings each auxiliary view's predictions closer to the
+    primary's on held-out unlabeled sentences (labeled steps alone leave the auxiliary modules as they
     are). With the CVT loss's gradient cut to zero, it fails: the views stay as far as before."""
     random.seed(0)
     torch.manual_seed(0)
-    nlp = make_nlp("cvt_tagger", raw_text_file, unlabeled_warmup_steps=0, unlabeled_batch_size=AGREEMENT_BATCH)
+    nlp = make_nlp("cvt_tagger", unlabeled_text_file, unlabeled_warmup_steps=0, unlabeled_batch_size=AGREEMENT_BATCH)
     tagger = nlp.get_pipe("cvt_tagger")
     train = pos_examples(nlp, conll2000_train[:AGREEMENT_TRAIN])
     optimizer = nlp.initialize(lambda: train)
     tagger.cfg["unlabeled_steps"] = 0
     optimizer.learn_rate = 0.005
-    lines = raw_text_file.read_text(encoding="utf-8").splitlines()
-    # the raw corpus is read from its start: these last lines are not reached in the steps below
-    assert AGREEMENT_PHASE_UPDATES * AGREEMENT_BATCH + 2 * RAW_SHUFFLE_WINDOW < len(lines) - AGREEMENT_HELD_OUT
+    lines = unlabeled_text_file.read_text(encoding="utf-8").splitlines()
+    # the unlabeled corpus is read from its start: these last lines are not reached in the steps below
+    assert AGREEMENT_PHASE_UPDATES * AGREEMENT_BATCH + 2 * UNLABELED_SHUFFLE_WINDOW < len(lines) - AGREEMENT_HELD_OUT
     held_out = [nlp.make_doc(line) for line in lines[-AGREEMENT_HELD_OUT:]]
 
     def train_on(updates: int) -> None:
@@ -217,7 +217,7 @@ def test_cvt_steps_teach_every_auxiliary_view_to_agree_with_the_primary(conll200
     tagger.cfg["unlabeled_steps"] = 1
     train_on(AGREEMENT_PHASE_UPDATES)  # as many labeled steps, each followed by a CVT step
     after = agreement(tagger, held_out)
-    assert tagger.cfg["raw_docs_seen"] == AGREEMENT_PHASE_UPDATES * AGREEMENT_BATCH
+    assert tagger.cfg["unlabeled_docs_seen"] == AGREEMENT_PHASE_UPDATES * AGREEMENT_BATCH
     # the primary view still tells tags apart: agreeing with it is more than copying its commonest tag
     primary = primary_tags(tagger, held_out)
     commonest = numpy.bincount(primary).max() / len(primary)
@@ -241,11 +241,11 @@ def primary_tags(component, docs) -> numpy.ndarray:
 
 
 @pytest.mark.slow
-def test_cvt_tagger_learns_on_real_data_and_beats_the_majority_baseline(conll2000_train, conll2000_test, raw_text_file):
-    """500 CoNLL-2000 sentences (WSJ POS tags) + raw text; held-out test sentences."""
+def test_cvt_tagger_learns_on_real_data_and_beats_the_majority_baseline(conll2000_train, conll2000_test, unlabeled_text_file):
+    """500 CoNLL-2000 sentences (WSJ POS tags) + unlabeled text; held-out test sentences."""
     random.seed(0)
     torch.manual_seed(0)
-    nlp = make_nlp("cvt_tagger", raw_text_file)
+    nlp = make_nlp("cvt_tagger", unlabeled_text_file)
     train = pos_examples(nlp, conll2000_train[:500])
     held_out = pos_examples(nlp, conll2000_test[:200])
     optimizer = nlp.initialize(lambda: train)

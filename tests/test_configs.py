@@ -41,18 +41,18 @@ TRAINED = [
 ]
 CHOICES = {"steps": 800, "eval_frequency": 100, "vectors": "corpus/vectors", "transformer": "assets/minilm"}
 # What each system trains, written out: (config, overrides beyond the data, seed, budget and log
-# that every run sets). bilstm is cvt without raw text; trf trains at MiniLM's rate.
+# that every run sets). bilstm is cvt without unlabeled text; trf trains at MiniLM's rate.
 EXPECTED = {
-    ("ner", "cvt"): ("configs/cvt_ner.cfg", {"paths.raw": "corpus/unlabeled.txt", "paths.vectors": "corpus/vectors"}),
+    ("ner", "cvt"): ("configs/cvt_ner.cfg", {"paths.unlabeled": "corpus/unlabeled.txt", "paths.vectors": "corpus/vectors"}),
     ("pos", "bilstm"): ("configs/cvt_tagger.cfg", {
         "paths.vectors": "corpus/vectors", "components.cvt_tagger.unlabeled_steps": 0,
         "initialize.components.cvt_tagger.unlabeled_corpus": None}),
-    ("chunk", "cvt"): ("configs/cvt_chunker.cfg", {"paths.raw": "corpus/unlabeled.txt", "paths.vectors": "corpus/vectors"}),
+    ("chunk", "cvt"): ("configs/cvt_chunker.cfg", {"paths.unlabeled": "corpus/unlabeled.txt", "paths.vectors": "corpus/vectors"}),
     ("chunk", "cnn"): ("configs/cnn_ner.cfg", {"paths.vectors": "corpus/vectors"}),
     ("pos", "trf"): ("configs/trf_tagger.cfg", {"paths.transformer": "assets/minilm",
                                                 "training.optimizer.learn_rate.initial_rate": 5e-05}),
     ("aspect", "cvt-teacher"): ("configs/cvt-teacher_ner.cfg", {
-        "paths.silver": "corpus/aspect/trf_silver.spacy", "paths.vectors": "corpus/aspect/trf_teacher_vectors"}),
+        "paths.teacher_corpus": "corpus/aspect/trf_teacher_corpus.spacy", "paths.vectors": "corpus/aspect/trf_teacher_vectors"}),
 }
 
 
@@ -147,7 +147,7 @@ def test_no_two_configs_differ_only_in_comments():
 def test_every_system_and_task_builds_as_the_project_composes_it(task, system):
     """Each system's config and overrides for the task build the task's head, read the task's
     data, and choose model-best by the score compare reports; the CVT systems differ only in
-    their raw text."""
+    what their CVT steps read."""
     if system == "trf":
         require_module("spacy_transformers", "pip install -e .[transformers]")
     config, overrides = train_command(task, system)
@@ -165,14 +165,14 @@ def test_every_system_and_task_builds_as_the_project_composes_it(task, system):
     assert filled["training"]["score_weights"].get(compare.score_key(task, system)), filled["training"]["score_weights"]
     if system in CVT_SYSTEMS:
         (name,) = nlp.pipe_names
-        raw_text = filled["initialize"]["components"][name]
+        reads = filled["initialize"]["components"][name]
         steps = filled["components"][name]["unlabeled_steps"]
         expected = {
             "cvt": ("corpora.unlabeled", None, 1),
             "bilstm": (None, None, 0),
-            "cvt-teacher": (None, "corpora.silver", 1),
+            "cvt-teacher": (None, "corpora.teacher", 1),
         }[system]
-        assert (raw_text.get("unlabeled_corpus"), raw_text.get("teacher_corpus"), steps) == expected
+        assert (reads.get("unlabeled_corpus"), reads.get("teacher_corpus"), steps) == expected
 
 
 def tiny_doc(vocab, sentence, task: str) -> Doc:
@@ -202,9 +202,9 @@ def write_vectors(words, path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def project(conll2000_train, raw_text_file, tmp_path_factory):
-    """A folder laid out as the project's: corpus/TASK/{train,dev,trf_silver}.spacy for every task
-    (the silver corpus, a teacher's annotation, is dev's), corpus/unlabeled.txt, the word vectors
+def project(conll2000_train, unlabeled_text_file, tmp_path_factory):
+    """A folder laid out as the project's: corpus/TASK/{train,dev,trf_teacher_corpus}.spacy for every task
+    (the teacher corpus, a teacher's annotation, is dev's), corpus/unlabeled.txt, the word vectors
     at vars.vectors and corpus/TASK/trf_teacher_vectors, and configs/."""
     folder = tmp_path_factory.mktemp("project")
     (folder / "configs").symlink_to(REPO / "configs")
@@ -215,12 +215,12 @@ def project(conll2000_train, raw_text_file, tmp_path_factory):
     for task in TASKS:
         corpus = folder / "corpus" / task
         corpus.mkdir()
-        for name, sentences in [("train", train), ("dev", dev), ("trf_silver", dev)]:
+        for name, sentences in [("train", train), ("dev", dev), ("trf_teacher_corpus", dev)]:
             docs = [tiny_doc(vocab, sentence, task) for sentence in sentences]
             DocBin(docs=docs, store_user_data=True).to_disk(corpus / f"{name}.spacy")
         if task in TEACHER_TASKS:
             write_vectors(words, corpus / "trf_teacher_vectors")
-    (folder / "corpus" / "unlabeled.txt").write_text(raw_text_file.read_text(encoding="utf-8"), encoding="utf-8")
+    (folder / "corpus" / "unlabeled.txt").write_text(unlabeled_text_file.read_text(encoding="utf-8"), encoding="utf-8")
     return folder
 
 
@@ -274,17 +274,17 @@ def filled_config(name: str) -> Dict:
     return spacy.util.load_model_from_config(config, auto_fill=True, validate=True).config
 
 
-def test_the_teacher_config_is_the_cvt_config_reading_the_silver_corpus():
+def test_the_teacher_config_is_the_cvt_config_reading_the_teacher_corpus():
     """configs/cvt-teacher_ner.cfg repeats cvt_ner.cfg (a config cannot include another, and an
-    override cannot add the [corpora.silver] it needs): filled, the two may differ only in where
-    CVT's raw text comes from."""
+    override cannot add the [corpora.teacher] it needs): filled, the two may differ only in what
+    CVT steps read."""
     teacher, cvt = filled_config("cvt-teacher_ner.cfg"), filled_config("cvt_ner.cfg")
-    raw_text = teacher["initialize"]["components"].pop("cvt_ner")
-    assert raw_text == {"unlabeled_corpus": None, "teacher_corpus": "corpora.silver"}
+    reads = teacher["initialize"]["components"].pop("cvt_ner")
+    assert reads == {"unlabeled_corpus": None, "teacher_corpus": "corpora.teacher"}
     assert cvt["initialize"]["components"].pop("cvt_ner") == {"unlabeled_corpus": "corpora.unlabeled"}
-    silver = teacher["corpora"].pop("silver")
-    assert silver["@readers"] == "spacy.Corpus.v1" and silver["path"] == "${paths.silver}"
-    assert teacher["paths"].pop("silver") is None and cvt["paths"].pop("raw") is None
+    teacher_corpus = teacher["corpora"].pop("teacher")
+    assert teacher_corpus["@readers"] == "spacy.Corpus.v1" and teacher_corpus["path"] == "${paths.teacher_corpus}"
+    assert teacher["paths"].pop("teacher_corpus") is None and cvt["paths"].pop("unlabeled") is None
     del cvt["corpora"]["unlabeled"]
     assert teacher == cvt
 
@@ -325,11 +325,33 @@ def test_the_workflows_are_all_without_the_teachers_or_the_small_systems_steps()
     from weasel.util import load_project_config
 
     workflows = load_project_config(REPO, interpolate=False)["workflows"]
-    teacher_steps = ["check-teacher", "augment", "silver", "teacher-vectors", "train-cvt-teacher", "evaluate-cvt-teacher"]
+    teacher_steps = ["check-teacher", "augment", "teacher-corpus", "teacher-vectors", "train-cvt-teacher", "evaluate-cvt-teacher"]
     assert workflows["all"][0] == "check-teacher"
     assert [step for step in workflows["all"] if step not in teacher_steps] == workflows["all-but-teacher"]
     others = ["train-cvt", "train-bilstm", "train-cnn", "evaluate"]
     assert [step for step in workflows["all"] if step not in others] == workflows["teacher"]
+
+
+@pytest.mark.parametrize("var", ["unlabeled", "raw"])
+def test_your_own_unlabeled_text_reaches_the_unlabeled_command_under_either_name(var):
+    """--vars.unlabeled FILE, or --vars.raw FILE as before 2026-12 (issue 46): weasel would add an
+    unknown var silently, so project.yml keeps `raw` and passes both to `unlabeled-text`."""
+    from weasel.util import load_project_config, split_command
+
+    config = load_project_config(REPO, overrides={f"vars.{var}": "my_text.txt"})
+    (script,) = {c["name"]: c for c in config["commands"]}["unlabeled"]["script"]
+    args = split_command(script)
+    assert args[:4] == ["python", "-m", "spacy_cvt_project", "unlabeled-text"] and args[4:6] == ["my_text.txt", "--sources"]
+
+
+def test_the_unlabeled_text_command_keeps_its_earlier_name():
+    from typer.testing import CliRunner
+
+    from spacy_cvt_project.cli import app
+
+    for name in ("unlabeled-text", "raw-text"):
+        result = CliRunner().invoke(app, [name, "--help"])
+        assert result.exit_code == 0 and "--jsonl-max-words" in result.output, name
 
 
 def test_each_encoder_trains_under_its_own_names():

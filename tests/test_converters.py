@@ -22,7 +22,7 @@ from spacy_cvt import glove
 
 from .conftest import ABSENT_DATA, DATA_DIR, REPO, data_file, unavailable
 
-from spacy_cvt_project import raw_text as unlabeled
+from spacy_cvt_project import unlabeled_text as unlabeled
 from spacy_cvt_project.convert import conll2000 as c2000
 from spacy_cvt_project.convert import semeval14 as semeval
 from spacy_cvt_project.convert import wnut17 as wnut
@@ -516,7 +516,7 @@ def test_the_shipped_data_converts_as_the_original_files_do(tmp_path):
 
 
 def test_the_shipped_books_read_as_the_original_books(tmp_path):
-    """The raw text's books, compressed in data/, give the same texts in the same order."""
+    """The unlabeled text's books, compressed in data/, give the same texts in the same order."""
     original = DATA_DIR / "raw_text_public_domain"
     if not original.is_dir():
         unavailable(f"{ABSENT_DATA}: the original books in {original}, to compare data/'s copy with")

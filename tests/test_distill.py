@@ -52,12 +52,12 @@ def annotated(teacher: Path, sentences, path: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def data(teacher, wnut_sentences, raw_text_file, tmp_path_factory):
+def data(teacher, wnut_sentences, unlabeled_text_file, tmp_path_factory):
     folder = tmp_path_factory.mktemp("gold")
-    raw = folder / "raw.txt"
-    raw.write_text("\n".join(raw_text_file.read_text(encoding="utf-8").splitlines()[:300]) + "\n", encoding="utf-8")
+    unlabeled = folder / "unlabeled.txt"
+    unlabeled.write_text("\n".join(unlabeled_text_file.read_text(encoding="utf-8").splitlines()[:300]) + "\n", encoding="utf-8")
     return (annotated(teacher, wnut_sentences[:200], folder / "train.spacy"),
-            annotated(teacher, wnut_sentences[200:300], folder / "dev.spacy"), raw)
+            annotated(teacher, wnut_sentences[200:300], folder / "dev.spacy"), unlabeled)
 
 
 def chance_f(dev: Path, seed: int = 0) -> float:
@@ -91,9 +91,9 @@ def deadline(seconds: int):
 
 
 def run(teacher, data, output, **kwargs):
-    train, dev, raw = data
+    train, dev, unlabeled = data
     with deadline(240):
-        return cli.distill(teacher, train, dev, raw, output, overrides=TINY, copies=1, max_words=3000, trials=6,
+        return cli.distill(teacher, train, dev, unlabeled, output, overrides=TINY, copies=1, max_words=3000, trials=6,
                            **kwargs)
 
 
@@ -110,7 +110,7 @@ def test_the_student_learns_the_teachers_entities_and_a_rerun_resumes(teacher, d
     assert done.comparison["teacher"]["dev_score"] == 1.0
     assert set(spacy.load(output / "student").get_pipe("cvt_ner").labels) == {"NUM", "TITLE"}
     assert 0 < student["parameters"] and student["disk_bytes"] > 0 and student["words_per_second"] > 0
-    outputs = [output / name for name in ("transfer.spacy", "silver.spacy", "training", "student", "distill.json")]
+    outputs = [output / name for name in ("transfer.spacy", "teacher_corpus.spacy", "training", "student", "distill.json")]
     mtimes = [path.stat().st_mtime_ns for path in outputs]
 
     again = run(teacher, data, output)
@@ -133,8 +133,8 @@ def test_a_failed_step_leaves_no_output_a_rerun_takes_as_done(teacher, data, tmp
     monkeypatch.setattr(cli, "annotate", killed)
     with pytest.raises(KeyboardInterrupt):
         run(teacher, data, output)
-    assert (output / "transfer.spacy").exists() and (output / "silver.spacy.partial").exists()
-    assert not (output / "silver.spacy").exists()  # so a rerun annotates again
+    assert (output / "transfer.spacy").exists() and (output / "teacher_corpus.spacy.partial").exists()
+    assert not (output / "teacher_corpus.spacy").exists()  # so a rerun annotates again
 
 
 def test_a_step_runs_when_its_output_is_missing_and_so_does_every_later_one(tmp_path):
@@ -153,7 +153,7 @@ def test_a_step_runs_when_its_output_is_missing_and_so_does_every_later_one(tmp_
 
 def test_help_names_the_arguments():
     text = spacy_command(["cvt-distill", "--help"])
-    for name in ("{teacher} {train} {dev} {raw}", "{output}", "--config", "--head", "--gpu-id", "--copies", "--max-words"):
+    for name in ("{teacher} {train} {dev} {unlabeled}", "{output}", "--config", "--head", "--gpu-id", "--copies", "--max-words"):
         assert name in text, name
 
 
@@ -166,11 +166,11 @@ def test_a_teacher_that_sets_no_entities_or_tags_is_an_error_naming_what_it_sets
     assert not (tmp_path / "out").exists()
 
 
-def test_a_missing_raw_file_or_teacher_is_an_error_naming_it(teacher, data, tmp_path):
+def test_a_missing_unlabeled_file_or_teacher_is_an_error_naming_it(teacher, data, tmp_path):
     train, dev, _ = data
     with pytest.raises(typer.BadParameter, match="no file, folder of files or glob") as error:
         cli.distill(teacher, train, dev, tmp_path / "missing.txt", tmp_path / "out")
-    assert error.value.param_hint == "RAW" and "missing.txt" in str(error.value)
+    assert error.value.param_hint == "UNLABELED" and "missing.txt" in str(error.value)
     with pytest.raises(typer.BadParameter, match="cannot load") as error:
         cli.distill(tmp_path / "nothing", train, dev, data[2], tmp_path / "out")
     assert error.value.param_hint == "TEACHER_MODEL"
@@ -213,11 +213,11 @@ def test_the_head_follows_what_the_teacher_sets():
 @pytest.mark.parametrize("head", [Head("pos"), Head("spans", "aspects"), Head("ents")])
 def test_the_student_config_learns_the_head_with_the_teachers_labels(head, tmp_path):
     config = cli.student_config(head, ["A", "B"], train=Path("t.spacy"), dev=Path("d.spacy"),
-                                silver=Path("s.spacy"), vectors=None)
+                                teacher_corpus=Path("s.spacy"), vectors=None)
     name = head.factory
-    assert config["initialize"]["components"][name] == {"unlabeled_corpus": None, "teacher_corpus": "corpora.silver",
+    assert config["initialize"]["components"][name] == {"unlabeled_corpus": None, "teacher_corpus": "corpora.teacher",
                                                         "labels": ["A", "B"]}
-    assert config["paths"]["silver"] == "s.spacy" and config["paths"]["vectors"] is None
+    assert config["paths"]["teacher_corpus"] == "s.spacy" and config["paths"]["vectors"] is None
     nlp = spacy.util.load_model_from_config(config, auto_fill=True, validate=True)
     weighted = {key for key, weight in nlp.config["training"]["score_weights"].items() if weight}
     assert weighted == {head.score_key}
@@ -236,12 +236,12 @@ def test_the_shipped_ner_student_is_the_projects_teacher_config_but_for_paths():
 
 
 @pytest.mark.parametrize("head", ["tagger", "chunker"])
-def test_the_shipped_tagger_and_chunker_students_are_the_cvt_configs_reading_the_silver_corpus(head):
+def test_the_shipped_tagger_and_chunker_students_are_the_cvt_configs_reading_the_teacher_corpus(head):
     """As configs/cvt-teacher_ner.cfg is cvt_ner.cfg (tests/test_configs.py)."""
     shipped, cvt = filled(cli.CONFIGS[f"cvt_{head}"]), filled(REPO / "configs" / f"cvt_{head}.cfg")
-    assert shipped["initialize"]["components"].pop(f"cvt_{head}") == {"unlabeled_corpus": None, "teacher_corpus": "corpora.silver"}
+    assert shipped["initialize"]["components"].pop(f"cvt_{head}") == {"unlabeled_corpus": None, "teacher_corpus": "corpora.teacher"}
     assert cvt["initialize"]["components"].pop(f"cvt_{head}") == {"unlabeled_corpus": "corpora.unlabeled"}
-    assert shipped["corpora"].pop("silver")["path"] == "${paths.silver}"
+    assert shipped["corpora"].pop("teacher")["path"] == "${paths.teacher_corpus}"
     del cvt["corpora"]["unlabeled"]
-    assert shipped["paths"].pop("silver") is None and cvt["paths"].pop("raw") is None
+    assert shipped["paths"].pop("teacher_corpus") is None and cvt["paths"].pop("unlabeled") is None
     assert shipped == cvt

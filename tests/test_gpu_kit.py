@@ -48,7 +48,7 @@ def test_kit_installs_offline_in_a_fresh_venv_and_the_check_runs_on_cpu(tmp_path
     kit = tmp_path / "kit"
     python = f"{sys.version_info.major}.{sys.version_info.minor}"
     run([sys.executable, *PROJECT_CLI, "gpu-kit", kit, "--part", "cvt", "--python", python,
-         "--data-dir", data_dir, "--raw-words", "3000", "--vector-rows", "2000"], cwd=REPO)
+         "--data-dir", data_dir, "--unlabeled-words", "3000", "--vector-rows", "2000"], cwd=REPO)
     part = kit / "cvt"
     manifest = json.loads((part / "kit.json").read_text())
     assert manifest["size_bytes"] <= PART_LIMIT

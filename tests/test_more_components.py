@@ -56,8 +56,8 @@ def losses_over(nlp, examples, epochs):
 
 
 @pytest.mark.slow
-def test_cvt_chunker_trains_saves_and_loads(conll2000_train, raw_text_file, tmp_path):
-    nlp = make_nlp("cvt_chunker", raw_text_file, unlabeled_batch_size=16)
+def test_cvt_chunker_trains_saves_and_loads(conll2000_train, unlabeled_text_file, tmp_path):
+    nlp = make_nlp("cvt_chunker", unlabeled_text_file, unlabeled_batch_size=16)
     examples = chunk_examples(nlp, conll2000_train[:160])
     history = losses_over(nlp, examples, epochs=4)
     scores = nlp.evaluate(examples[:80])

@@ -67,8 +67,8 @@ def run_or_fail(args, timeout: int) -> str:
 
 
 @pytest.fixture(scope="module")
-def pipeline_path(tmp_path_factory, wnut_sentences, raw_text_file):
-    nlp = make_nlp(raw_path=raw_text_file, unlabeled_batch_size=8, outside_weight=0.0)
+def pipeline_path(tmp_path_factory, wnut_sentences, unlabeled_text_file):
+    nlp = make_nlp(unlabeled_path=unlabeled_text_file, unlabeled_batch_size=8, outside_weight=0.0)
     examples = ner_examples(nlp, wnut_sentences[:64])
     optimizer = nlp.initialize(lambda: examples)
     for start in range(0, 64, 16):

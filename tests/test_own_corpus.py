@@ -90,7 +90,7 @@ def test_convert_adopts_the_corpus_and_every_command_reads_its_task(tmp_path, mo
     assert (tmp_path / "corpus" / "mine" / "dev.spacy").read_bytes() == (tmp_path / "my_corpus" / "dev.spacy").read_bytes()
     assert catalog.score_key("mine", "cvt") == "ents_f" and catalog.config_path("mine", "bilstm") == "configs/cvt_ner.cfg"
     command = runs.train_command("cvt-teacher", runs.Choices("mine", 800, 100), 0, -1)
-    assert command[4] == "configs/cvt-teacher_ner.cfg" and "corpus/mine/trf_silver.spacy" in command
+    assert command[4] == "configs/cvt-teacher_ner.cfg" and "corpus/mine/trf_teacher_corpus.spacy" in command
     write_corpus(tmp_path / "tagged", tags=True, ents=False)
     with pytest.raises(typer.Exit):
         check.main("tagged", teacher=True, corpus="tagged")

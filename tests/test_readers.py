@@ -11,7 +11,7 @@ import spacy
 from spacy.tokens import Doc
 from spacy.training import Example
 
-from spacy_cvt.unlabeled import PretokenizedTextCorpus, RawTextCorpus, unlabeled_batches
+from spacy_cvt.unlabeled import PretokenizedTextCorpus, PlainTextCorpus, unlabeled_batches
 
 
 @pytest.fixture(scope="module")
@@ -26,13 +26,13 @@ def texts(corpus, nlp):
 def test_one_doc_per_non_blank_line_with_crlf_and_folders(tmp_path, nlp):
     (tmp_path / "a.txt").write_bytes(b"First line here.\r\n\r\n  \r\nSecond one!\r\n")
     (tmp_path / "b.txt").write_text("Third.\n", encoding="utf-8")
-    assert texts(RawTextCorpus(tmp_path / "a.txt"), nlp) == ["First line here.", "Second one!"]
-    assert texts(RawTextCorpus(tmp_path), nlp) == ["First line here.", "Second one!", "Third."]
+    assert texts(PlainTextCorpus(tmp_path / "a.txt"), nlp) == ["First line here.", "Second one!"]
+    assert texts(PlainTextCorpus(tmp_path), nlp) == ["First line here.", "Second one!", "Third."]
 
 
 def test_examples_are_unannotated_copies(tmp_path, nlp):
     (tmp_path / "a.txt").write_text("Emoji 🙂 and ünïcödé ☃ text\n", encoding="utf-8")
-    example = next(iter(RawTextCorpus(tmp_path / "a.txt")(nlp)))
+    example = next(iter(PlainTextCorpus(tmp_path / "a.txt")(nlp)))
     assert example.predicted.text == example.reference.text
     assert example.predicted is not example.reference
     assert not example.reference.ents
@@ -41,7 +41,7 @@ def test_examples_are_unannotated_copies(tmp_path, nlp):
 def test_long_lines_are_split_not_dropped(tmp_path, nlp):
     words = [f"w{i}" for i in range(250)]
     (tmp_path / "a.txt").write_text(" ".join(words) + "\n", encoding="utf-8")
-    docs = list(RawTextCorpus(tmp_path / "a.txt", max_length=100).docs(nlp))
+    docs = list(PlainTextCorpus(tmp_path / "a.txt", max_length=100).docs(nlp))
     assert [len(doc) for doc in docs] == [100, 100, 50]
     assert [t.text for doc in docs for t in doc] == words
 
@@ -54,35 +54,35 @@ def test_pretokenized_keeps_the_given_tokens(tmp_path, nlp):
 
 def test_limit(tmp_path, nlp):
     (tmp_path / "a.txt").write_text("a\nb\nc\n", encoding="utf-8")
-    assert texts(RawTextCorpus(tmp_path / "a.txt", limit=2), nlp) == ["a", "b"]
+    assert texts(PlainTextCorpus(tmp_path / "a.txt", limit=2), nlp) == ["a", "b"]
 
 
 def test_missing_path_and_unset_path(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
-        RawTextCorpus(tmp_path / "nope.txt")
-    unset = RawTextCorpus(None)  # an unused corpus in a config may have no path
-    with pytest.raises(ValueError, match="paths.raw"):
+        PlainTextCorpus(tmp_path / "nope.txt")
+    unset = PlainTextCorpus(None)  # an unused corpus in a config may have no path
+    with pytest.raises(ValueError, match="paths.unlabeled"):
         texts(unset, spacy.blank("en"))
     (tmp_path / "empty_dir").mkdir()
     with pytest.raises(ValueError, match="holds no files"):
-        RawTextCorpus(tmp_path / "empty_dir")
+        PlainTextCorpus(tmp_path / "empty_dir")
 
 
 def test_undecodable_bytes_name_the_file_and_line(tmp_path, nlp):
     path = tmp_path / "latin.txt"
     path.write_bytes("good line\nna\xefve caf\xe9\n".encode("latin-1"))
     with pytest.raises(ValueError, match=r"latin\.txt, line 2.*latin-1"):
-        texts(RawTextCorpus(path), nlp)
-    assert texts(RawTextCorpus(path, encoding="latin-1"), nlp)[1] == "naïve café"
-    assert "\ufffd" in texts(RawTextCorpus(path, errors="replace"), nlp)[1]
+        texts(PlainTextCorpus(path), nlp)
+    assert texts(PlainTextCorpus(path, encoding="latin-1"), nlp)[1] == "naïve café"
+    assert "\ufffd" in texts(PlainTextCorpus(path, errors="replace"), nlp)[1]
     with pytest.raises(ValueError, match="errors must be one of"):
-        RawTextCorpus(path, errors="skip")
+        PlainTextCorpus(path, errors="skip")
 
 
 def test_empty_corpus_is_an_error_not_an_endless_loop(tmp_path, nlp):
     path = tmp_path / "blank.txt"
     path.write_text("\n   \n\t\n", encoding="utf-8")
-    batches = unlabeled_batches(RawTextCorpus(path), nlp, batch_size=4, shuffle_window=10, seed=0, corpus_name="corpora.unlabeled")
+    batches = unlabeled_batches(PlainTextCorpus(path), nlp, batch_size=4, shuffle_window=10, seed=0, corpus_name="corpora.unlabeled")
     with pytest.raises(ValueError, match="corpora.unlabeled' yielded no documents"):
         next(batches)
 
@@ -92,7 +92,7 @@ def test_stream_is_endless_shuffled_and_reproducible(tmp_path, nlp):
     path.write_text("".join(f"line {i}\n" for i in range(10)), encoding="utf-8")
 
     def first_batches(seed):
-        stream = unlabeled_batches(RawTextCorpus(path), nlp, batch_size=4, shuffle_window=10, seed=seed, corpus_name="x")
+        stream = unlabeled_batches(PlainTextCorpus(path), nlp, batch_size=4, shuffle_window=10, seed=seed, corpus_name="x")
         return [[eg.predicted.text for eg in batch] for batch in itertools.islice(stream, 6)]
 
     batches = first_batches(0)
@@ -108,7 +108,7 @@ def test_stream_batches_docs_of_similar_length(tmp_path, nlp):
     path = tmp_path / "a.txt"
     lines = [" ".join(["w"] * n) for n in [1, 9, 2, 8, 3, 7, 4, 6, 5, 10, 1, 9]]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    stream = unlabeled_batches(RawTextCorpus(path), nlp, batch_size=4, shuffle_window=12, seed=0, corpus_name="x")
+    stream = unlabeled_batches(PlainTextCorpus(path), nlp, batch_size=4, shuffle_window=12, seed=0, corpus_name="x")
     batches = [sorted(len(eg.predicted) for eg in batch) for batch in itertools.islice(stream, 3)]
     assert sorted(batches) == [[1, 1, 2, 3], [4, 5, 6, 7], [8, 9, 9, 10]]
     assert batches != sorted(batches)  # the order of the batches is shuffled (for this seed)
@@ -137,15 +137,15 @@ def test_glob_of_shards_in_order_compressed_and_empty(tmp_path, nlp):
     (shards / "news-00003-of-00004.bz2").write_bytes(bz2.compress("fourth, bz2.\n".encode()))
     (shards / "other.xz").write_bytes(lzma.compress("xz too.\n".encode()))
     pattern = str(shards / "news-*-of-00004*")
-    assert texts(RawTextCorpus(pattern), nlp) == ["first shard.", "third, gzip.", "more.", "fourth, bz2."]
-    assert texts(RawTextCorpus(shards / "other.xz"), nlp) == ["xz too."]
+    assert texts(PlainTextCorpus(pattern), nlp) == ["first shard.", "third, gzip.", "more.", "fourth, bz2."]
+    assert texts(PlainTextCorpus(shards / "other.xz"), nlp) == ["xz too."]
     docs = list(PretokenizedTextCorpus(str(tmp_path / "**" / "*.gz")).docs(nlp))
     assert [[t.text for t in doc] for doc in docs] == [["third,", "gzip."], ["more."]]
 
 
 def test_a_glob_that_matches_nothing_names_the_pattern(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"the pattern '.*news-\*' matches no files"):
-        RawTextCorpus(str(tmp_path / "news-*"))
+        PlainTextCorpus(str(tmp_path / "news-*"))
 
 
 def test_a_50_mb_line_is_read_in_pieces_never_whole(tmp_path):
@@ -188,20 +188,20 @@ def test_nul_bytes_follow_the_errors_policy(tmp_path, nlp, errors, expected):
     path = tmp_path / "a.txt"
     path.write_bytes(b"good line\nanother\nbad\x00line\nlast\n")
     with pytest.raises(ValueError, match=r"a\.txt, line 3: a NUL character"):
-        texts(RawTextCorpus(path), nlp)
-    assert texts(RawTextCorpus(path, errors=errors), nlp) == ["good line", "another", expected, "last"]
+        texts(PlainTextCorpus(path), nlp)
+    assert texts(PlainTextCorpus(path, errors=errors), nlp) == ["good line", "another", expected, "last"]
 
 
 def test_a_file_cut_inside_a_character_is_an_error(tmp_path, nlp):
     path = tmp_path / "a.txt"
     path.write_bytes("fine\nends in ☃".encode("utf-8")[:-1])
     with pytest.raises(ValueError, match=r"a\.txt, line 2: cannot decode byte b'\\xe2'"):
-        texts(RawTextCorpus(path), nlp)
-    assert texts(RawTextCorpus(path, errors="replace"), nlp) == ["fine", "ends in \ufffd"]
+        texts(PlainTextCorpus(path), nlp)
+    assert texts(PlainTextCorpus(path, errors="replace"), nlp) == ["fine", "ends in \ufffd"]
 
 
-class CountingCorpus(RawTextCorpus):
-    """Raw text that counts the lines read from it, and can fail at a given line."""
+class CountingCorpus(PlainTextCorpus):
+    """Unlabeled text that counts the lines read from it, and can fail at a given line."""
 
     def __init__(self, path, fail_at=None):
         super().__init__(path)
@@ -267,7 +267,7 @@ def test_docs_are_made_on_the_training_thread_only(tmp_path, monkeypatch):
     nlp.tokenizer = recorded(nlp.tokenizer)
     monkeypatch.setattr(unlabeled, "Doc", recorded(unlabeled.Doc))
     monkeypatch.setattr(unlabeled, "Example", recorded(unlabeled.Example))
-    for corpus in (RawTextCorpus(path), PretokenizedTextCorpus(path)):
+    for corpus in (PlainTextCorpus(path), PretokenizedTextCorpus(path)):
         stream = unlabeled_batches(corpus, nlp, batch_size=5, shuffle_window=20, seed=0, corpus_name="x")
         batches = list(itertools.islice(stream, 60))  # 300 docs: windows read ahead, and a second pass
         assert sum(len(batch) for batch in batches) == 300
@@ -293,15 +293,15 @@ def test_a_corpus_of_docs_is_read_on_the_training_thread(nlp):
 # digest of their tokens, and how many docs): the same config and data must give the same
 # batches, or recorded results would no longer follow from their configs.
 RECORDED_BATCHES = {
-    RawTextCorpus: ("054ae5eae89ef16ae0ff3d82f56c8039aa20c98ae87142db9bf45eed9dd7d837", 1683),
+    PlainTextCorpus: ("054ae5eae89ef16ae0ff3d82f56c8039aa20c98ae87142db9bf45eed9dd7d837", 1683),
     PretokenizedTextCorpus: ("bb5eed96d4accd4a37a6c77369da7af65bb341c4240ec24c135ebbd924756315", 1660),
 }
 
 
 @pytest.mark.parametrize("corpus_class", list(RECORDED_BATCHES))
-def test_the_same_seed_gives_the_recorded_batches(raw_text_file, nlp, corpus_class):
+def test_the_same_seed_gives_the_recorded_batches(unlabeled_text_file, nlp, corpus_class):
     """Several passes over 300 lines, long ones cut in pieces of 12 tokens."""
-    corpus = corpus_class(raw_text_file, max_length=12, limit=300)
+    corpus = corpus_class(unlabeled_text_file, max_length=12, limit=300)
     stream = unlabeled_batches(corpus, nlp, batch_size=16, shuffle_window=100, seed=7, corpus_name="x")
     batches = [[[token.text for token in eg.predicted] for eg in batch] for batch in itertools.islice(stream, 120)]
     digest = hashlib.sha256(repr(batches).encode()).hexdigest()
@@ -311,10 +311,18 @@ def test_the_same_seed_gives_the_recorded_batches(raw_text_file, nlp, corpus_cla
 def test_the_reading_thread_stops_when_the_stream_is_dropped(tmp_path, nlp):
     path = tmp_path / "a.txt"
     path.write_text("".join(f"line {i}\n" for i in range(100)), encoding="utf-8")
-    stream = unlabeled_batches(RawTextCorpus(path), nlp, batch_size=5, shuffle_window=10, seed=0, corpus_name="dropped")
+    stream = unlabeled_batches(PlainTextCorpus(path), nlp, batch_size=5, shuffle_window=10, seed=0, corpus_name="dropped")
     next(stream)
     reading = lambda: any("'dropped'" in thread.name for thread in threading.enumerate())  # noqa: E731
     assert reading()
     del stream
     gc.collect()
     assert wait_for(lambda: not reading())
+
+
+def test_the_reader_class_keeps_its_earlier_name():
+    """PlainTextCorpus was RawTextCorpus before 2026-12 (issue 46): code that imports it still runs."""
+    import spacy_cvt
+    from spacy_cvt.unlabeled import RawTextCorpus
+
+    assert RawTextCorpus is PlainTextCorpus is spacy_cvt.RawTextCorpus is spacy_cvt.PlainTextCorpus

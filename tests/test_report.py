@@ -38,7 +38,7 @@ def tiny_config(config: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def recorded(tmp_path_factory, wnut_sentences, raw_text_file):
+def recorded(tmp_path_factory, wnut_sentences, unlabeled_text_file):
     """A project folder whose results/ner/cvt holds one real recorded run."""
     require_module("codecarbon", "pip install -e .[project]")
     project = tmp_path_factory.mktemp("project")
@@ -50,7 +50,7 @@ def recorded(tmp_path_factory, wnut_sentences, raw_text_file):
     examples = ner_examples(spacy.blank("en"), wnut_sentences[:120])
     for name, part in (("train", examples[:60]), ("dev", examples[60:90]), ("test", examples[90:])):
         DocBin(docs=[eg.reference for eg in part]).to_disk(project / "corpus" / "ner" / f"{name}.spacy")
-    (project / "corpus" / "unlabeled.txt").write_text("\n".join(raw_text_file.read_text().splitlines()[:200]) + "\n")
+    (project / "corpus" / "unlabeled.txt").write_text("\n".join(unlabeled_text_file.read_text().splitlines()[:200]) + "\n")
     run_python([*PROJECT_CLI, "train", "cvt", "--task", "ner", "--seeds", "1", "--steps", "2", "--eval-frequency", "1",
                 "--vectors", "null"], cwd=project, timeout=600)
     run_python([*PROJECT_CLI, "evaluate", "cvt", "--task", "ner", "--seeds", "1"], cwd=project, timeout=300)
@@ -259,7 +259,7 @@ def test_record_refuses_what_it_cannot_keep(recorded, tmp_path):
 
 @pytest.mark.slow
 def test_record_keeps_a_teachers_step_records_with_it_and_guards_the_shared_one(recorded, tmp_path):
-    """A taught system's step records live partly in its teacher's folder (trf/silver/...): recording
+    """A taught system's step records live partly in its teacher's folder (trf/teacher-corpus/...): recording
     both, in either order, keeps them; a shared record (augment's) that another recorded taught
     system also cost is not replaced by a different one."""
     project = tmp_path / "project"
@@ -269,7 +269,7 @@ def test_record_keeps_a_teachers_step_records_with_it_and_guards_the_shared_one(
         shutil.copytree(metrics / "cvt", metrics / system)
         shutil.copytree(training / "cvt", training / system)
     shutil.copy(metrics / "cvt" / "seed0" / "train.json", metrics / "cvt-teacher" / "seed0" / "tune.json")
-    steps = ["augment/run.json", "trf/silver/apply.json", "trf/teacher-vectors/build.json", "trf/teacher-vectors/init.json"]
+    steps = ["augment/run.json", "trf/teacher-corpus/apply.json", "trf/teacher-vectors/build.json", "trf/teacher-vectors/init.json"]
     for name in steps:
         (metrics / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(metrics / "cvt" / "seed0" / "train.json", metrics / name)
@@ -282,13 +282,13 @@ def test_record_keeps_a_teachers_step_records_with_it_and_guards_the_shared_one(
     with pytest.raises(ValueError, match=r"augment/run.json, which the recorded cvt-teacher-base also cost, differs"
                                          r".* or keep the recorded one with --keep-shared"):
         record.record("ner", 1, project / "metrics", project / "training", results_dir, -1, ["trf", "cvt-teacher"])
-    assert (results_dir / "ner" / "trf" / "silver" / "apply.json").is_file()  # nothing replaced
+    assert (results_dir / "ner" / "trf" / "teacher-corpus" / "apply.json").is_file()  # nothing replaced
     kept = (results_dir / "ner" / "augment" / "run.json").read_bytes()
-    edit_json(metrics / "trf" / "silver" / "apply.json", seconds=2.0)
+    edit_json(metrics / "trf" / "teacher-corpus" / "apply.json", seconds=2.0)
     record.record("ner", 1, project / "metrics", project / "training", results_dir, -1, ["trf", "cvt-teacher"],
                   keep_shared=True)  # the other taught system's augment record stays; the teacher's own are new
     assert (results_dir / "ner" / "augment" / "run.json").read_bytes() == kept != (metrics / "augment" / "run.json").read_bytes()
-    assert json.loads((results_dir / "ner" / "trf" / "silver" / "apply.json").read_text())["seconds"] == 2.0
+    assert json.loads((results_dir / "ner" / "trf" / "teacher-corpus" / "apply.json").read_text())["seconds"] == 2.0
 
 
 def test_an_encoders_systems_train_as_their_kind_with_its_rate():
@@ -302,7 +302,7 @@ def test_an_encoders_systems_train_as_their_kind_with_its_rate():
     assert command[command.index("--paths.transformer") + 1] == "assets/mpnet-base"
     taught = runs.train_command("cvt-teacher-base", runs.Choices("aspect", 800, 100), 2, 0)
     assert taught[4] == "configs/cvt-teacher_ner.cfg" and taught[-2:] == ["--gpu-id", "0"]
-    assert taught[taught.index("--paths.silver") + 1] == "corpus/aspect/trf-base_silver.spacy"
+    assert taught[taught.index("--paths.teacher_corpus") + 1] == "corpus/aspect/trf-base_teacher_corpus.spacy"
     assert taught[taught.index("--paths.vectors") + 1] == "corpus/aspect/trf-base_teacher_vectors"
     assert compare.train_command("trf-base") == (
         "train-trf --vars.encoder mpnet-base --vars.trf_system trf-base --vars.taught_system cvt-teacher-base")
@@ -321,6 +321,18 @@ def test_a_transformer_run_at_another_rate_than_its_encoders_is_stale(monkeypatc
     encoder = catalog.ENCODERS["mpnet-base"]
     monkeypatch.setitem(catalog.ENCODERS, "mpnet-base", catalog.Encoder(*encoder.systems, 2e-4))
     assert f"config: {rate} 0.0001 → 0.0002" in results.stale_reasons(REPO, "ner", "trf-base", run)
+
+
+@pytest.mark.parametrize("task, system", [("ner", "cvt"), ("pos", "bilstm"), ("ner", "cvt-teacher"), ("aspect", "cvt-teacher-base")])
+def test_a_run_recorded_under_earlier_key_names_is_current(task, system):
+    """These runs were trained before issue 46's rename: their config.cfg and train command say
+    [paths] raw or silver and [corpora.silver]. Read under today's names (results.under_todays_names,
+    spacy_cvt/renamed.py), nothing but the names changed, so they are current; read as they are,
+    they would be stale."""
+    run = REPO / "results" / task / system / "seed0"
+    recorded = (run / "config.cfg").read_text(encoding="utf-8")
+    assert ("[corpora.silver]" in recorded) if "teacher" in system else ("\nraw = " in recorded)
+    assert results.stale_reasons(REPO, task, system, run) == []
 
 
 def test_the_tables_say_which_machine_each_row_trained_on():

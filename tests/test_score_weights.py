@@ -74,11 +74,11 @@ def test_the_projects_tagger_config_keeps_its_explicit_weights():
     assert dict(config["training"]["score_weights"]) == {"tag_acc": 1.0, "pos_acc": None}
 
 
-def test_a_tagger_reads_raw_text_from_its_initialize_settings(raw_text_file):
+def test_a_tagger_reads_unlabeled_text_from_its_initialize_settings(unlabeled_text_file):
     """[initialize.components.cvt_tagger] takes the same settings as every CVT component's: spaCy
     validates them against initialize's signature, so the tagger's check of its score weights
     may not hide them (a `**kwargs` signature refused `unlabeled_corpus`)."""
-    nlp = make_nlp("cvt_tagger", raw_text_file)
+    nlp = make_nlp("cvt_tagger", unlabeled_text_file)
     doc = Doc(nlp.vocab, words=["Alice", "runs"], tags=["NNP", "VBZ"])
     nlp.initialize(lambda: [Example(nlp.make_doc(doc.text), doc)])
     assert nlp.get_pipe("cvt_tagger").labels == ("NNP", "VBZ")

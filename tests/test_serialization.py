@@ -133,6 +133,8 @@ def test_a_pipeline_saved_by_an_earlier_version_loads_and_predicts_the_same():
         component = nlp.get_pipe(name)
         numpy.testing.assert_allclose(component.model.predict(docs)["primary"], expected["scores"][name], atol=1e-5)
         assert isinstance(component.model.attrs["settings"], ModelSettings)
+        # its cfg counts raw_docs_seen, read under today's name (RENAMED_CFG_KEYS)
+        assert "raw_docs_seen" not in component.cfg and component.cfg["unlabeled_docs_seen"] == 0
         assert component.model.attrs["settings"].hidden_size1 == 16
         assert component.cfg["unlabeled_steps"] == 0
         # every training setting, with its default; store_distributions is an attribute, read from the config
@@ -145,7 +147,7 @@ def test_a_load_time_config_value_for_a_training_setting_wins(trained, tmp_path)
     """spacy.load(path, config=...) used to leave every training setting as the saved cfg had it
     (only outside_weight, overwrite_ents and store_distributions escaped); the config a user
     passes is what the pipeline uses, and what a further save keeps. Learned state (labels,
-    shapes, raw_docs_seen) still comes from the saved cfg."""
+    shapes, unlabeled_docs_seen) still comes from the saved cfg."""
     _, path = trained
     overrides = {"unlabeled_steps": 3, "label_smoothing": 0.0, "teacher_weight": 0.5}
     loaded = spacy.load(path, config={"components": {"cvt_ner": overrides}})

@@ -1,4 +1,4 @@
-"""A teacher corpus: raw text annotated by another pipeline with `spacy apply`, learned in CVT steps."""
+"""A teacher corpus: unlabeled text annotated by another pipeline with `spacy apply`, learned in CVT steps."""
 
 import random
 
@@ -17,7 +17,7 @@ from .conftest import PRIMARY, changed, make_nlp, run_python, weights
 
 CITIES = ["Paris", "Berlin", "Rome", "Madrid", "Tokyo", "Lisbon", "Vienna", "Oslo", "Dublin", "Prague", "Athens", "Cairo"]
 TEMPLATES = ["I flew to {} yesterday .", "{} is lovely in spring .", "We met in {} last week .", "the trains in {} were late ."]
-GOLD_CITIES, SILVER_CITIES, HELD_OUT_CITIES = CITIES[:2], CITIES[2:8], CITIES[8:]
+GOLD_CITIES, TEACHER_CITIES, HELD_OUT_CITIES = CITIES[:2], CITIES[2:8], CITIES[8:]
 
 
 def city_examples(nlp, cities):
@@ -32,12 +32,12 @@ def city_examples(nlp, cities):
 
 
 def city_corpus(path, distributions: bool = False):
-    """What a teacher writes, made by hand: the silver cities' sentences with their cities as LOC
+    """What a teacher writes, made by hand: the teacher cities' sentences with their cities as LOC
     entities, and, with ``distributions``, the label distributions a CVT teacher would store."""
     nlp = spacy.blank("en")
     tag_names = ["O", "B-LOC", "I-LOC", "L-LOC", "U-LOC"]
     docs = []
-    for example in city_examples(nlp, SILVER_CITIES):
+    for example in city_examples(nlp, TEACHER_CITIES):
         doc = example.reference
         if distributions:
             tags = [f"U-{token.ent_type_}" if token.ent_type_ else "O" for token in doc]
@@ -67,19 +67,19 @@ def teacher_path(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def silver_path(teacher_path, tmp_path_factory):
-    """Raw sentences about the silver cities, annotated by the teacher with `spacy apply`."""
-    folder = tmp_path_factory.mktemp("silver")
-    raw = folder / "raw.jsonl"  # spacy apply reads a .txt file as one text, a .jsonl line as one
-    srsly.write_jsonl(raw, [{"text": t.format(city)} for city in SILVER_CITIES for t in TEMPLATES * 4])
-    silver = folder / "silver.spacy"
-    run_python(["-m", "spacy", "apply", str(teacher_path), str(raw), str(silver)], timeout=300)
-    return silver
+def teacher_corpus_path(teacher_path, tmp_path_factory):
+    """Raw sentences about the teacher cities' annotated by the teacher with `spacy apply`."""
+    folder = tmp_path_factory.mktemp("teacher_corpus")
+    unlabeled = folder / "unlabeled.jsonl"  # spacy apply reads a .txt file as one text, a .jsonl line as one
+    srsly.write_jsonl(unlabeled, [{"text": t.format(city)} for city in TEACHER_CITIES for t in TEMPLATES * 4])
+    teacher_corpus = folder / "teacher_corpus.spacy"
+    run_python(["-m", "spacy", "apply", str(teacher_path), str(unlabeled), str(teacher_corpus)], timeout=300)
+    return teacher_corpus
 
 
 def with_corpus(nlp, path, key):
-    nlp.config["corpora"] = {"silver": {"@readers": "spacy.Corpus.v1", "path": str(path), "gold_preproc": False}}
-    nlp.config["initialize"]["components"]["cvt_ner"] = {key: "corpora.silver"}
+    nlp.config["corpora"] = {"teacher": {"@readers": "spacy.Corpus.v1", "path": str(path), "gold_preproc": False}}
+    nlp.config["initialize"]["components"]["cvt_ner"] = {key: "corpora.teacher"}
     return nlp
 
 
@@ -94,22 +94,22 @@ def train(nlp, steps=60):
 
 
 def found_cities(nlp):
-    texts = [t.format(city) for city in HELD_OUT_CITIES + SILVER_CITIES for t in TEMPLATES]
+    texts = [t.format(city) for city in HELD_OUT_CITIES + TEACHER_CITIES for t in TEMPLATES]
     return sum(any(ent.text in CITIES and ent.label_ == "LOC" for ent in doc.ents) for doc in nlp.pipe(texts))
 
 
 @pytest.mark.slow  # trains a teacher, runs `spacy apply`
-def test_the_teacher_annotated_the_raw_text(silver_path, teacher_path):
-    docs = list(DocBin().from_disk(silver_path).get_docs(spacy.blank("en").vocab))
-    assert len(docs) == len(SILVER_CITIES) * len(TEMPLATES) * 4
+def test_the_teacher_annotated_the_unlabeled_text(teacher_corpus_path, teacher_path):
+    docs = list(DocBin().from_disk(teacher_corpus_path).get_docs(spacy.blank("en").vocab))
+    assert len(docs) == len(TEACHER_CITIES) * len(TEMPLATES) * 4
     assert sum(any(ent.label_ == "LOC" for ent in doc.ents) for doc in docs) > len(docs) * 0.9
 
 
 @pytest.mark.slow  # trains a teacher, runs `spacy apply`
-def test_a_teacher_corpus_moves_the_model_towards_the_teacher(silver_path, tmp_path):
+def test_a_teacher_corpus_moves_the_model_towards_the_teacher(teacher_corpus_path, tmp_path):
     settings = {"unlabeled_warmup_steps": 1, "unlabeled_batch_size": 16}
-    plain = with_corpus(make_nlp(**settings), silver_path, "unlabeled_corpus")  # the same text, labels unused
-    taught = with_corpus(make_nlp(**settings), silver_path, "teacher_corpus")
+    plain = with_corpus(make_nlp(**settings), teacher_corpus_path, "unlabeled_corpus")  # the same text, labels unused
+    taught = with_corpus(make_nlp(**settings), teacher_corpus_path, "teacher_corpus")
     plain_losses, taught_losses = train(plain), train(taught)
     assert "cvt_ner_teacher" not in plain_losses
     assert taught_losses["cvt_ner_teacher"] > 0 and taught_losses["cvt_ner_unlabeled"] > 0
@@ -125,7 +125,7 @@ def test_teacher_weight_zero_leaves_the_primary_module_to_gold(targets, tmp_path
     """In a CVT step on a teacher corpus, the teacher's gradient reaches the primary module times
     teacher_weight: at 0 its weights stay as they were (plain SGD without weight decay: no gradient,
     no change); at 1 they move, so the check can fail."""
-    corpus = city_corpus(tmp_path / "silver.spacy", distributions=True)
+    corpus = city_corpus(tmp_path / "teacher_corpus.spacy", distributions=True)
     moved = {}
     for weight in (0.0, 1.0):
         nlp = with_corpus(make_nlp(teacher_weight=weight, teacher_targets=targets, unlabeled_warmup_steps=1),
@@ -142,20 +142,20 @@ def test_teacher_weight_zero_leaves_the_primary_module_to_gold(targets, tmp_path
 def test_a_teacher_corpus_without_annotation_is_an_error(tmp_path):
     nlp = spacy.blank("en")
     path = tmp_path / "plain.spacy"
-    DocBin(docs=[nlp.make_doc(t.format(c)) for c in SILVER_CITIES for t in TEMPLATES]).to_disk(path)
-    with pytest.raises(ValueError, match="teacher corpus 'corpora.silver' has no entity labels"):
+    DocBin(docs=[nlp.make_doc(t.format(c)) for c in TEACHER_CITIES for t in TEMPLATES]).to_disk(path)
+    with pytest.raises(ValueError, match="teacher corpus 'corpora.teacher' has no entity labels"):
         train(with_corpus(make_nlp(), path, "teacher_corpus"), steps=1)
 
 
 def test_teacher_labels_outside_the_label_set_are_named(tmp_path):
-    nlp = with_corpus(make_nlp(), city_corpus(tmp_path / "silver.spacy"), "teacher_corpus")
+    nlp = with_corpus(make_nlp(), city_corpus(tmp_path / "teacher_corpus.spacy"), "teacher_corpus")
     nlp.config["initialize"]["components"]["cvt_ner"]["labels"] = ["PER"]
     with pytest.raises(ValueError, match=r"entity labels \['LOC'\] that are not among the component's labels \['PER'\]"):
         train(nlp, steps=1)
 
 
 def late_label_corpus(path, distributions: bool = False):
-    """The silver cities' docs, then one doc (index 24) whose city is an ORG: a label the
+    """The teacher cities' docs, then one doc (index 24) whose city is an ORG: a label the
     student, trained on LOC, does not know, far beyond the first batch and window."""
     city_corpus(path, distributions=distributions)
     nlp = spacy.blank("en")
@@ -171,18 +171,18 @@ def late_label_corpus(path, distributions: bool = False):
 @pytest.mark.parametrize("targets", ["labels", "distributions"])
 def test_a_label_the_student_lacks_late_in_the_teacher_corpus_fails_at_initialize(targets, tmp_path):
     """The whole teacher corpus is checked before step 1, not its first batch only."""
-    corpus = late_label_corpus(tmp_path / "silver.spacy", distributions=targets == "distributions")
+    corpus = late_label_corpus(tmp_path / "teacher_corpus.spacy", distributions=targets == "distributions")
     nlp = with_corpus(make_nlp(teacher_targets=targets, unlabeled_batch_size=4, shuffle_window=8), corpus, "teacher_corpus")
-    with pytest.raises(ValueError, match=r"doc 24 \('I work at Acme now \.'\) of the teacher corpus 'corpora.silver' has .*ORG"):
+    with pytest.raises(ValueError, match=r"doc 24 \('I work at Acme now \.'\) of the teacher corpus 'corpora.teacher' has .*ORG"):
         nlp.initialize(lambda: city_examples(nlp, GOLD_CITIES))
 
 
-def test_a_teacher_corpus_needs_unlabeled_steps_and_excludes_plain_raw_text(tmp_path):
-    corpus = city_corpus(tmp_path / "silver.spacy")
+def test_a_teacher_corpus_needs_unlabeled_steps_and_excludes_plain_unlabeled_text(tmp_path):
+    corpus = city_corpus(tmp_path / "teacher_corpus.spacy")
     with pytest.raises(ValueError, match="unlabeled_steps = 0: the teacher's labels are learned"):
         train(with_corpus(make_nlp(unlabeled_steps=0), corpus, "teacher_corpus"), steps=1)
     nlp = with_corpus(make_nlp(), corpus, "teacher_corpus")
-    nlp.config["initialize"]["components"]["cvt_ner"]["unlabeled_corpus"] = "corpora.silver"
+    nlp.config["initialize"]["components"]["cvt_ner"]["unlabeled_corpus"] = "corpora.teacher"
     with pytest.raises(ValueError, match="sets both unlabeled_corpus"):
         train(nlp, steps=1)
 
@@ -209,22 +209,22 @@ def cvt_teacher_path(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def soft_silver_path(cvt_teacher_path, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("soft_silver")
-    raw = folder / "raw.jsonl"
-    srsly.write_jsonl(raw, [{"text": t.format(city)} for city in SILVER_CITIES for t in TEMPLATES * 4])
-    silver = folder / "silver.spacy"
-    run_python(["-m", "spacy", "apply", str(cvt_teacher_path), str(raw), str(silver)], timeout=300)
-    return silver
+def soft_teacher_corpus_path(cvt_teacher_path, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("soft_teacher_corpus")
+    unlabeled = folder / "unlabeled.jsonl"
+    srsly.write_jsonl(unlabeled, [{"text": t.format(city)} for city in TEACHER_CITIES for t in TEMPLATES * 4])
+    teacher_corpus = folder / "teacher_corpus.spacy"
+    run_python(["-m", "spacy", "apply", str(cvt_teacher_path), str(unlabeled), str(teacher_corpus)], timeout=300)
+    return teacher_corpus
 
 
 @pytest.mark.slow  # trains a teacher, runs `spacy apply`
-def test_a_cvt_teacher_stores_its_distributions_through_spacy_apply(soft_silver_path, cvt_teacher_path):
+def test_a_cvt_teacher_stores_its_distributions_through_spacy_apply(soft_teacher_corpus_path, cvt_teacher_path):
     teacher = spacy.load(cvt_teacher_path)
-    assert found_cities(teacher) >= 0.9 * len(HELD_OUT_CITIES + SILVER_CITIES) * len(TEMPLATES)
+    assert found_cities(teacher) >= 0.9 * len(HELD_OUT_CITIES + TEACHER_CITIES) * len(TEMPLATES)
     tag_names = teacher.get_pipe("cvt_ner").tag_names
-    docs = list(DocBin().from_disk(soft_silver_path).get_docs(teacher.vocab))
-    assert len(docs) == len(SILVER_CITIES) * len(TEMPLATES) * 4
+    docs = list(DocBin().from_disk(soft_teacher_corpus_path).get_docs(teacher.vocab))
+    assert len(docs) == len(TEACHER_CITIES) * len(TEMPLATES) * 4
     for doc in docs:
         stored = doc._.cvt_distributions
         assert list(stored) == ["cvt_ner"]
@@ -242,10 +242,10 @@ def test_a_cvt_teacher_stores_its_distributions_through_spacy_apply(soft_silver_
 
 
 @pytest.mark.slow  # trains a teacher, runs `spacy apply`
-def test_soft_targets_move_the_model_towards_the_teacher(soft_silver_path, tmp_path):
+def test_soft_targets_move_the_model_towards_the_teacher(soft_teacher_corpus_path, tmp_path):
     settings = {"unlabeled_warmup_steps": 1, "unlabeled_batch_size": 16}
-    plain = with_corpus(make_nlp(**settings), soft_silver_path, "unlabeled_corpus")
-    soft = with_corpus(make_nlp(teacher_targets="distributions", **settings), soft_silver_path, "teacher_corpus")
+    plain = with_corpus(make_nlp(**settings), soft_teacher_corpus_path, "unlabeled_corpus")
+    soft = with_corpus(make_nlp(teacher_targets="distributions", **settings), soft_teacher_corpus_path, "teacher_corpus")
     plain_losses, soft_losses = train(plain), train(soft)
     assert soft_losses["cvt_ner_teacher"] > 0 and soft_losses["cvt_ner_unlabeled"] > 0
     assert found_cities(soft) > found_cities(plain) + 10
@@ -257,13 +257,13 @@ def test_soft_targets_move_the_model_towards_the_teacher(soft_silver_path, tmp_p
 
 
 def test_soft_targets_from_a_corpus_without_distributions_are_an_error(tmp_path):
-    nlp = with_corpus(make_nlp(teacher_targets="distributions"), city_corpus(tmp_path / "silver.spacy"), "teacher_corpus")
-    with pytest.raises(ValueError, match="teacher corpus 'corpora.silver' has no label distributions.*store_distributions = true"):
+    nlp = with_corpus(make_nlp(teacher_targets="distributions"), city_corpus(tmp_path / "teacher_corpus.spacy"), "teacher_corpus")
+    with pytest.raises(ValueError, match="teacher corpus 'corpora.teacher' has no label distributions.*store_distributions = true"):
         train(nlp, steps=1)
 
 
 def test_distributions_over_unknown_tags_are_named(tmp_path):
-    corpus = city_corpus(tmp_path / "silver.spacy", distributions=True)
+    corpus = city_corpus(tmp_path / "teacher_corpus.spacy", distributions=True)
     nlp = with_corpus(make_nlp(teacher_targets="distributions"), corpus, "teacher_corpus")
     nlp.config["initialize"]["components"]["cvt_ner"]["labels"] = ["PER"]
     with pytest.raises(ValueError, match=r"distributions over the tags \['B-LOC', 'I-LOC', 'L-LOC', 'U-LOC'\]"):

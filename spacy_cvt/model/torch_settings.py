@@ -21,7 +21,7 @@ should keep its environment and fork behaviour as they were.
 - **Freed memory goes back to the system** (``release_freed_memory``). Each batch has another
   number of tokens, so torch's CPU tensors come and go in ever different sizes, and glibc's
   malloc keeps much of the freed memory in its heap instead of returning it. Measured on
-  WNUT-17 (bilstm: `spacy train configs/cvt_ner.cfg` without raw text, 2 CPU cores, the oneDNN cache already off):
+  WNUT-17 (bilstm: `spacy train configs/cvt_ner.cfg` without unlabeled text, 2 CPU cores, the oneDNN cache already off):
   peak RSS rose by 204 MiB between steps 200 and 1,600 (862 to 1,066 MiB); with
   ``malloc_trim`` every 50 steps by 83 MiB (826 to 909), at the same speed (208 s against
   211 s). Fewer arenas (``MALLOC_ARENA_MAX=2``) did not help (+198 MiB); a fixed 128 KiB

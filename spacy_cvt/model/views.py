@@ -11,7 +11,7 @@
 
 Only the primary module is used for prediction; the others learn from unlabeled
 text to agree with it, and in doing so train the shared encoder. The auxiliary
-views read layer 1 only, so a CVT step on raw text never runs layer 2 for them.
+views read layer 1 only, so a CVT step on unlabeled text never runs layer 2 for them.
 """
 
 from typing import Dict, Iterable, Tuple

@@ -3,7 +3,7 @@
 from .base import CVTComponent
 from .chunker import CVTChunker, make_cvt_chunker
 from .ner import CVTEntityRecognizer, make_cvt_ner
-from .resume import make_resume_raw_text
+from .resume import make_resume_unlabeled
 from .tagger import CVTTagger, make_cvt_tagger
 
 __all__ = [
@@ -13,6 +13,6 @@ __all__ = [
     "CVTTagger",
     "make_cvt_chunker",
     "make_cvt_ner",
-    "make_resume_raw_text",
+    "make_resume_unlabeled",
     "make_cvt_tagger",
 ]

@@ -7,12 +7,12 @@ calls the same two. So:
 
 - ``update`` is the labeled half: primary module vs gold, gradients accumulate.
 - ``finish_update`` applies that step, then runs ``unlabeled_steps`` CVT steps on
-  raw text (``raw_text.py``), each applied with the optimizer at once: the strict
+  unlabeled text (``unlabeled_stream.py``), each applied with the optimizer at once: the strict
   alternation of the paper. Their loss is reported as ``<name>_unlabeled`` in the
   losses dict. They use their own Adam state and a learning rate that ramps up over
   ``unlabeled_warmup_steps`` (why: ``unlabeled_optimizer.py``).
-- With a teacher corpus (raw text annotated by another pipeline) instead of plain raw
-  text, each CVT step also trains the primary module on the teacher's labels or
+- With a teacher corpus (unlabeled text annotated by another pipeline) instead of plain
+  unlabeled text, each CVT step also trains the primary module on the teacher's labels or
   distributions (``teacher.py``), weighted by ``teacher_weight``; that loss is
   reported as ``<name>_teacher``.
 
@@ -38,7 +38,7 @@ from .component_settings import CVTSettings
 from .distributions import write_distributions
 from .gold import GoldTags, gold_tag_ids
 from .losses import cvt_loss, labeled_loss, softmax
-from .raw_text import RawTextStream, open_raw_text
+from .unlabeled_stream import UnlabeledStream, open_unlabeled_stream
 from .teacher import check_teacher_corpus, teacher_loss
 from .unlabeled_optimizer import ScaledOptimizer, unlabeled_phase, warmup_scale
 
@@ -74,10 +74,10 @@ class CVTComponent(BuildThenLoad, TrainablePipe):
             "n_vector_dims": None,
             "n_tok2vec_dims": None,  # known after initialize; a loaded model needs it before its weights
             **training_settings,
-            "raw_docs_seen": 0,  # raw docs CVT steps consumed: a sourced run goes on from there
+            "unlabeled_docs_seen": 0,  # unlabeled docs CVT steps consumed: a sourced run goes on from there
             **task_settings,
         }
-        self.raw_text: Optional[RawTextStream] = None  # opened by initialize or resume_unlabeled
+        self.unlabeled: Optional[UnlabeledStream] = None  # opened by initialize or resume_unlabeled
         self._step_losses: Optional[Dict[str, float]] = None
         self._n_unlabeled_steps = 0  # for the learning-rate ramp; restarts with the process
         self.loaded_not_initialized = False  # trained weights read from disk or bytes (build_then_load.py)
@@ -112,14 +112,14 @@ class CVTComponent(BuildThenLoad, TrainablePipe):
         return list(self.labels)
 
     @property
-    def trains_on_raw_text(self) -> bool:
+    def trains_on_unlabeled(self) -> bool:
         """Whether training runs CVT steps (an unlabeled corpus is open and steps > 0)."""
-        return self.raw_text is not None and self.cfg["unlabeled_steps"] > 0
+        return self.unlabeled is not None and self.cfg["unlabeled_steps"] > 0
 
     @property
     def learns_from_teacher(self) -> bool:
         """Whether CVT steps read a teacher corpus and train the primary module on its labels."""
-        return self.trains_on_raw_text and self.raw_text.is_teacher_corpus
+        return self.trains_on_unlabeled and self.unlabeled.is_teacher_corpus
 
     @property
     def unlabeled_loss_key(self) -> str:
@@ -157,12 +157,12 @@ class CVTComponent(BuildThenLoad, TrainablePipe):
         unlabeled_corpus: Optional[str] = None,
         teacher_corpus: Optional[str] = None,
     ) -> None:
-        """Read the labels, build the model, and open the raw text.
+        """Read the labels, build the model, and open the unlabeled text.
 
         unlabeled_corpus: dot name of a corpus in the config, e.g. "corpora.unlabeled".
-        teacher_corpus: instead of unlabeled_corpus, raw text a teacher pipeline has
-            annotated (``spacy apply``), e.g. "corpora.silver": CVT steps read it as raw
-            text and also train the primary module on the teacher's labels.
+        teacher_corpus: instead of unlabeled_corpus, unlabeled text a teacher pipeline has
+            annotated (``spacy apply``), e.g. "corpora.teacher": CVT steps read it as
+            unlabeled text and also train the primary module on the teacher's labels.
         """
         validate_get_examples(get_examples, f"{type(self).__name__}.initialize")
         if nlp is not None:
@@ -183,7 +183,7 @@ class CVTComponent(BuildThenLoad, TrainablePipe):
         self.cfg["labels"] = list(labels)
         self.cfg["n_vector_dims"] = int(self.vocab.vectors.shape[1])
         self.cfg["n_tok2vec_dims"] = None  # read from the tok2vec layer as the model is built
-        self.cfg["raw_docs_seen"] = 0
+        self.cfg["unlabeled_docs_seen"] = 0
         self.loaded_not_initialized = False
         self._build_model()
         fill_trained_vectors(self.model, self.vocab)
@@ -192,17 +192,17 @@ class CVTComponent(BuildThenLoad, TrainablePipe):
     def resume_unlabeled(
         self, nlp: Optional[Language], unlabeled_corpus: Optional[str], teacher_corpus: Optional[str] = None
     ) -> None:
-        """Open the raw text after the ``raw_docs_seen`` docs earlier CVT steps consumed
-        (none after ``initialize``; see ``RawTextStream.resume`` for a sourced component)."""
-        self.raw_text = None  # also where opening fails
+        """Open the unlabeled text after the ``unlabeled_docs_seen`` docs earlier CVT steps consumed
+        (none after ``initialize``; see ``UnlabeledStream.resume`` for a sourced component)."""
+        self.unlabeled = None  # also where opening fails
         self._n_unlabeled_steps = 0  # a new model starts its learning-rate ramp again
-        raw_text = open_raw_text(
+        stream = open_unlabeled_stream(
             nlp, self.model, component=self.name, unlabeled_corpus=unlabeled_corpus,
             teacher_corpus=teacher_corpus, cfg=self.cfg,
         )
-        if raw_text is not None and raw_text.is_teacher_corpus:
-            check_teacher_corpus(self, raw_text.read_corpus(), raw_text.corpus_name)
-        self.raw_text = raw_text
+        if stream is not None and stream.is_teacher_corpus:
+            check_teacher_corpus(self, stream.read_corpus(), stream.corpus_name)
+        self.unlabeled = stream
 
     def predict(self, docs: Iterable[Doc]) -> List[Tagging]:
         """Each doc's decoded tag ids, with the log probabilities they were decoded from."""
@@ -231,7 +231,7 @@ class CVTComponent(BuildThenLoad, TrainablePipe):
         if losses is None:
             losses = {}
         losses.setdefault(self.name, 0.0)
-        if self.trains_on_raw_text:
+        if self.trains_on_unlabeled:
             losses.setdefault(self.unlabeled_loss_key, 0.0)
         if self.learns_from_teacher:
             losses.setdefault(self.teacher_loss_key, 0.0)
@@ -261,11 +261,11 @@ class CVTComponent(BuildThenLoad, TrainablePipe):
         )
 
     def finish_update(self, sgd: Optimizer) -> None:
-        """Apply the labeled step, then ``unlabeled_steps`` CVT steps on raw text."""
+        """Apply the labeled step, then ``unlabeled_steps`` CVT steps on unlabeled text."""
         scale = self.cfg["learn_rate_scale"]
         self.model.finish_update(sgd if scale == 1.0 else ScaledOptimizer(sgd, scale))
         clear_gradients(self.model)
-        if not self.trains_on_raw_text:
+        if not self.trains_on_unlabeled:
             return
         for _ in range(self.cfg["unlabeled_steps"]):
             for key, loss in self.unlabeled_step(sgd).items():
@@ -278,16 +278,16 @@ class CVTComponent(BuildThenLoad, TrainablePipe):
         The teacher is the primary module without dropout or gradient; only the
         auxiliary modules and the shared encoder and embeddings are updated, with
         the phase's own optimizer state and ramped learning rate (see
-        ``unlabeled_optimizer``). When the raw text comes from a teacher corpus, the
+        ``unlabeled_optimizer``). When the unlabeled text comes from a teacher corpus, the
         primary module also learns the teacher's labels (``teacher_weight``).
-        ``batch``: docs or examples to use instead of the next raw-text batch.
+        ``batch``: docs or examples to use instead of the next unlabeled batch.
         Returns the losses, keyed as in the losses dict.
         """
         if batch is None:
-            if self.raw_text is None:
+            if self.unlabeled is None:
                 raise ValueError(f"{self.name}: no unlabeled corpus was set up at initialize.")
-            batch = self.raw_text.next_batch()
-            self.cfg["raw_docs_seen"] += len(batch)
+            batch = self.unlabeled.next_batch()
+            self.cfg["unlabeled_docs_seen"] += len(batch)
         examples = [eg if isinstance(eg, Example) else Example(eg, eg) for eg in batch]
         examples = [eg for eg in examples if len(eg.predicted)]
         if not examples:
@@ -300,9 +300,9 @@ class CVTComponent(BuildThenLoad, TrainablePipe):
         loss, d_scores = cvt_loss(ops, softmax(ops, teacher), students, [len(doc) for doc in docs])
         losses = {self.unlabeled_loss_key: loss}
         if self.learns_from_teacher:
-            silver_loss, d_primary = teacher_loss(self, examples, scores[PRIMARY], self.raw_text.corpus_name)
+            teacher_loss_value, d_primary = teacher_loss(self, examples, scores[PRIMARY], self.unlabeled.corpus_name)
             d_scores[PRIMARY] = d_primary * self.cfg["teacher_weight"]
-            losses[self.teacher_loss_key] = silver_loss * self.cfg["teacher_weight"]
+            losses[self.teacher_loss_key] = teacher_loss_value * self.cfg["teacher_weight"]
         backprop(d_scores)
         self._n_unlabeled_steps += 1
         scale = warmup_scale(self._n_unlabeled_steps, self.cfg["unlabeled_warmup_steps"])

@@ -7,9 +7,10 @@ cfg first, builds the module from it, then reads the weights: ``spacy.load`` in 
 process rebuilds exactly the module that was saved. ``TrainablePipe``'s own ``from_disk``
 and ``from_bytes`` read the weights into the model as it is, hence this mixin.
 
-The saved cfg gives what training learned (labels, shapes, ``raw_docs_seen``); the training
+The saved cfg gives what training learned (labels, shapes, ``unlabeled_docs_seen``); the training
 settings are the pipeline's config's (``config_settings``): ``spacy.load(path, config=...)``
-then changes them as it changes any setting, and a further save keeps the new values.
+then changes them as it changes any setting, and a further save keeps the new values. A cfg
+saved under an earlier name of a key (``renamed.RENAMED_CFG_KEYS``) is read under today's.
 """
 
 from pathlib import Path
@@ -21,6 +22,7 @@ from spacy.vocab import Vocab
 from thinc.api import Model
 
 from ..model.tagger import clear_gradients
+from ..renamed import RENAMED_CFG_KEYS
 
 
 class BuildThenLoad:
@@ -65,7 +67,9 @@ class BuildThenLoad:
         return self
 
     def _read_cfg(self, saved: Dict[str, Any]) -> None:
-        """Take the saved cfg's learned state; keep the training settings the config gave."""
+        """Take the saved cfg's learned state (old key names read as today's); keep the training
+        settings the config gave."""
+        saved = {RENAMED_CFG_KEYS.get(key, key): value for key, value in saved.items()}
         self.cfg.update({key: value for key, value in saved.items() if key not in self.config_settings})
 
     def _load_model(self, data: bytes) -> None:

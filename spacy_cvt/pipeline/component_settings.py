@@ -27,10 +27,10 @@ DEFAULT_MODEL = Config(
 
 @dataclass(frozen=True)
 class CVTSettings:
-    """How a CVT component trains; they act in ``base.py``, ``raw_text.py`` and ``teacher.py``.
+    """How a CVT component trains; they act in ``base.py``, ``unlabeled_stream.py`` and ``teacher.py``.
 
-    unlabeled_steps: CVT steps on raw text after each labeled step (0: supervised only).
-    unlabeled_batch_size: raw sentences per CVT step.
+    unlabeled_steps: CVT steps on unlabeled text after each labeled step (0: supervised only).
+    unlabeled_batch_size: unlabeled sentences per CVT step.
     unlabeled_dropout: the students' dropout in a CVT step (the teacher has none).
     unlabeled_warmup_steps: CVT steps over which their learning rate ramps up from 0.
     label_smoothing: of the labeled loss.
@@ -38,9 +38,9 @@ class CVTSettings:
         (its tok2vec layer's included; a listener's upstream component keeps its own rate),
         in both kinds of step. A CVT head on a transformer fine-tuned at 5e-5 needs about
         40 to train at the cvt configs' 2e-3.
-    shuffle_window: raw docs shuffled and bucketed by length together.
-    seed: of the raw-text shuffle.
-    teacher_weight: weight of the teacher's labels in a CVT step, when the raw text is
+    shuffle_window: unlabeled docs shuffled and bucketed by length together.
+    seed: of the unlabeled text's shuffle.
+    teacher_weight: weight of the teacher's labels in a CVT step, when the unlabeled text is
         a teacher corpus (``[initialize.components.NAME] teacher_corpus``).
     teacher_targets: what the primary module learns from a teacher corpus: "labels" (the
         teacher's annotation as hard targets, with label smoothing; any pipeline can be

@@ -1,4 +1,4 @@
-"""Learning from a teacher corpus: raw text another pipeline annotated (``spacy apply``).
+"""Learning from a teacher corpus: unlabeled text another pipeline annotated (``spacy apply``).
 
 With ``[initialize.components.NAME] teacher_corpus``, each CVT step also trains the
 primary module on the teacher's annotation of its batch: with ``teacher_targets =
@@ -45,8 +45,8 @@ def check_teacher_corpus(student: "CVTComponent", examples: Iterable[Example], c
     if not distributions and not found_any:
         raise ValueError(
             f"{student.name}: the teacher corpus '{corpus_name}' has no {student.task} in any "
-            f"of its {n_docs} docs. Annotate the raw text with a pipeline that sets "
-            f"what {student.name} learns (python -m spacy apply TEACHER raw.txt silver.spacy), "
+            f"of its {n_docs} docs. Annotate the unlabeled text with a pipeline that sets "
+            f"what {student.name} learns (python -m spacy apply TEACHER unlabeled.txt teacher_corpus.spacy), "
             "and point the corpus at its output."
         )
 
@@ -59,8 +59,8 @@ def teacher_loss(
     if student.cfg["teacher_targets"] == "distributions":
         targets, mask = teacher_distributions(student.name, student.tag_names, examples, corpus_name)
         return soft_loss(ops, primary, ops.asarray2f(targets), ops.asarray2f(mask))
-    silver = ops.asarray1i(student.gold_ids(examples, source=f"teacher corpus '{corpus_name}'"))
-    return labeled_loss(ops, primary, silver, student.cfg["label_smoothing"])
+    teacher_ids = ops.asarray1i(student.gold_ids(examples, source=f"teacher corpus '{corpus_name}'"))
+    return labeled_loss(ops, primary, teacher_ids, student.cfg["label_smoothing"])
 
 
 def teacher_distributions(
@@ -89,7 +89,7 @@ def doc_distributions(
             f"{component}: teacher_targets = 'distributions', but {where} has "
             + (f"distributions from {found} and none from a component named '{component}'. "
                if found else "no label distributions. ")
-            + "Annotate the raw text with a CVT teacher that stores them "
+            + "Annotate the unlabeled text with a CVT teacher that stores them "
             "([components.NAME] store_distributions = true in the teacher's config.cfg, "
             "then spacy apply), or set teacher_targets = 'labels'."
         )

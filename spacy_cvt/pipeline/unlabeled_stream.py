@@ -1,10 +1,11 @@
-"""The raw text a CVT component's unlabeled steps read, opened from the pipeline's config.
+"""The unlabeled text a CVT component's unlabeled steps read, opened from the pipeline's config.
 
 ``[initialize.components.NAME]`` names it as a corpus of the config: ``unlabeled_corpus``
-(plain raw text) or ``teacher_corpus`` (raw text another pipeline annotated, see
-``teacher.py``). ``open_raw_text`` checks everything it can before training starts (the
-corpus exists and is not empty, the model can learn from raw text) and goes on where an
-earlier run stopped; the component then takes a ``RawTextStream.next_batch()`` per CVT step.
+(plain unlabeled text, read by the readers of ``spacy_cvt/unlabeled.py``) or ``teacher_corpus``
+(unlabeled text another pipeline annotated, see ``teacher.py``). ``open_unlabeled_stream``
+checks everything it can before training starts (the corpus exists and is not empty, the model
+can learn from unlabeled text) and goes on where an earlier run stopped; the component then
+takes an ``UnlabeledStream.next_batch()`` per CVT step.
 """
 
 import functools
@@ -18,13 +19,14 @@ from spacy.vocab import Vocab
 from thinc.api import Model
 
 from ..model.tagger import forward_view_sees_later_tokens, reads_a_listener
+from ..renamed import upgraded_paths
 from ..unlabeled import unlabeled_batches
 
 logger = logging.getLogger("spacy_cvt")
 
 
-class RawTextStream:
-    """Endless batches of raw text (see ``unlabeled_batches``), one per CVT step.
+class UnlabeledStream:
+    """Endless batches of unlabeled text (see ``unlabeled_batches``), one per CVT step.
 
     corpus_name: the config's dot name of the corpus, for messages.
     is_teacher_corpus: the docs carry a teacher's annotation (``teacher_corpus``).
@@ -69,7 +71,7 @@ class RawTextStream:
             skipped += len(self.next_batch())
 
 
-def open_raw_text(
+def open_unlabeled_stream(
     nlp: Optional[Language],
     model: Model,
     *,
@@ -77,14 +79,14 @@ def open_raw_text(
     unlabeled_corpus: Optional[str],
     teacher_corpus: Optional[str],
     cfg: Mapping[str, Any],
-) -> Optional[RawTextStream]:
-    """The raw text of ``component``'s CVT steps, after the ``cfg["raw_docs_seen"]`` docs
+) -> Optional[UnlabeledStream]:
+    """The unlabeled text of ``component``'s CVT steps, after the ``cfg["unlabeled_docs_seen"]`` docs
     earlier steps consumed; None (with a warning) if it trains on labeled data only.
 
     cfg: the component's cfg (unlabeled_steps, unlabeled_batch_size, shuffle_window, seed,
-        raw_docs_seen).
+        unlabeled_docs_seen).
     Raises, naming the config section to fix, for a missing or empty corpus, both corpora
-    set, a teacher corpus without CVT steps, or a model that cannot learn from raw text.
+    set, a teacher corpus without CVT steps, or a model that cannot learn from unlabeled text.
     """
     corpus_name = chosen_corpus(component, unlabeled_corpus, teacher_corpus, cfg["unlabeled_steps"])
     if corpus_name is None:
@@ -105,7 +107,7 @@ def open_raw_text(
     if not cfg["unlabeled_steps"]:
         logger.warning("%s: unlabeled_steps = 0, so the unlabeled corpus '%s' is not used.", component, corpus_name)
         return None
-    check_views_can_train_on_raw_text(model, nlp.vocab, component, corpus_name)
+    check_views_can_train_on_unlabeled(model, nlp.vocab, component, corpus_name)
     batches = unlabeled_batches(
         corpus,
         nlp,
@@ -114,10 +116,10 @@ def open_raw_text(
         seed=cfg["seed"],
         corpus_name=corpus_name,
     )
-    stream = RawTextStream(
+    stream = UnlabeledStream(
         batches, corpus_name, is_teacher_corpus=teacher_corpus is not None, read_corpus=functools.partial(corpus, nlp)
     )
-    stream.resume(cfg["raw_docs_seen"])
+    stream.resume(cfg["unlabeled_docs_seen"])
     stream.peek()  # fail now, not mid-training, if the corpus is empty
     return stream
 
@@ -130,13 +132,13 @@ def chosen_corpus(
     if unlabeled_corpus and teacher_corpus:
         raise ValueError(
             f"{section} sets both unlabeled_corpus ('{unlabeled_corpus}') and teacher_corpus "
-            f"('{teacher_corpus}'). The teacher's corpus is the raw text CVT steps read: keep "
+            f"('{teacher_corpus}'). The teacher's corpus is the unlabeled text CVT steps read: keep "
             "one of them (set the other to null)."
         )
     if teacher_corpus and not unlabeled_steps:
         raise ValueError(
             f"{section} teacher_corpus = '{teacher_corpus}', but [components.{component}] "
-            "unlabeled_steps = 0: the teacher's labels are learned in the raw-text steps. "
+            "unlabeled_steps = 0: the teacher's labels are learned in the unlabeled steps. "
             "Set unlabeled_steps to 1 or more, or teacher_corpus = null."
         )
     return teacher_corpus or unlabeled_corpus
@@ -145,9 +147,14 @@ def chosen_corpus(
 def resolve_corpus(nlp: Language, corpus_name: str, component: str) -> Callable[[Language], Iterable[Example]]:
     """Resolve a dot name like "corpora.unlabeled" in the pipeline's config.
 
-    The config is interpolated first so that ``${paths.raw}`` becomes the path.
+    The config is interpolated first so that ``${paths.unlabeled}`` becomes the path; where
+    [paths] leaves it unset but sets its earlier name (``--paths.raw FILE``), the path is that
+    one's value (``renamed.upgraded_paths``, with a warning).
     """
-    config = nlp.config.interpolate()
+    config = nlp.config.copy()
+    if isinstance(config.get("paths"), dict):
+        config["paths"] = upgraded_paths(config["paths"])
+    config = config.interpolate()
     section: Any = config
     for part in corpus_name.split("."):
         if not isinstance(section, dict) or part not in section:
@@ -155,14 +162,14 @@ def resolve_corpus(nlp: Language, corpus_name: str, component: str) -> Callable[
                 f"[initialize.components.{component}] unlabeled_corpus = '{corpus_name}', "
                 f"but the config has no [{corpus_name}] section. Add one, e.g.\n"
                 f"[{corpus_name}]\n@readers = \"spacy-cvt.PlainTextCorpus.v1\"\n"
-                "path = ${paths.raw}\nor set unlabeled_corpus = null to train without raw text."
+                "path = ${paths.unlabeled}\nor set unlabeled_corpus = null to train without unlabeled text."
             )
         section = section[part]
     return util.resolve_dot_names(config, [corpus_name])[0]
 
 
-def check_views_can_train_on_raw_text(model: Model, vocab: Vocab, component: str, corpus_name: str) -> None:
-    """Refuse model inputs that break CVT on raw text, before training starts."""
+def check_views_can_train_on_unlabeled(model: Model, vocab: Vocab, component: str, corpus_name: str) -> None:
+    """Refuse model inputs that break CVT on unlabeled text, before training starts."""
     listener = reads_a_listener(model)
     if listener is not None:
         raise ValueError(
@@ -177,6 +184,6 @@ def check_views_can_train_on_raw_text(model: Model, vocab: Vocab, component: str
         raise ValueError(
             f"{component}: the model's tok2vec layer mixes information across tokens "
             "(e.g. a window encoder), so CVT's forward view would see later tokens and "
-            "the auxiliary views would learn nothing. With raw text, use a token-local "
+            "the auxiliary views would learn nothing. With unlabeled text, use a token-local "
             "layer (an embedding such as spacy.MultiHashEmbed.v2, no encoder) or none."
         )

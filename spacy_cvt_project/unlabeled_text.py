@@ -1,4 +1,4 @@
-"""Build the unlabeled raw-text corpus for Cross-View Training: one sentence per line, UTF-8.
+"""Build the unlabeled text for Cross-View Training: one sentence per line, UTF-8.
 
 That is the format read by `spacy-cvt.PlainTextCorpus.v1`. Sources, in any mix:
 
@@ -30,7 +30,7 @@ de-duplication, a seeded shuffle, and a cap (--max-words tokens and/or --max-sen
 `--jsonl` also writes the sentences as JSONL, the input of `spacy apply`; `--jsonl-max-words`
 keeps only its first sentences, so a teacher pipeline annotates a sample, not all of it.
 
-    python -m spacy_cvt_project raw-text --sources books,news,tweets --books-dir ../shared/data/raw_text_public_domain \
+    python -m spacy_cvt_project unlabeled-text --sources books,news,tweets --books-dir ../shared/data/raw_text_public_domain \
         -o corpus/unlabeled.txt --max-words 3000000 --seed 0
 """
 from __future__ import annotations
@@ -176,16 +176,16 @@ def collect_chunks(
 ) -> Tuple[List[Chunk], Dict[str, str]]:
     """Gather (source, text chunk) pairs from all sources; also return notes per source
     (e.g. the encoding a non-UTF-8 file was read with)."""
-    from spacy_cvt.unlabeled import text_files  # the plugin's reader finds files as [paths] raw does
+    from spacy_cvt.unlabeled import text_files  # the plugin's reader finds files as [paths] unlabeled does
 
     chunks: List[Chunk] = []
     notes: Dict[str, str] = {}
     for root in map(Path, paths):
-        files = text_files(root, "raw-text")
+        files = text_files(root, "unlabeled-text")
         if root.is_dir():  # the files matching `glob`, compressed (data/'s books) or not
             files = [path for path in files if matches(path, glob)]
             if not files:
-                raise FileNotFoundError(f"raw-text: no file in '{root}' matches '{glob}' (nor compressed, "
+                raise FileNotFoundError(f"unlabeled-text: no file in '{root}' matches '{glob}' (nor compressed, "
                                         f"{'/'.join(COMPRESSED)}): pass --glob for other names.")
         for path in files:
             text, encoding = read_text_file(path)
