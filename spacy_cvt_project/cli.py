@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from . import check, compare, convert, glove, model_size, per_seed, raw_text, record, report, runs, seen_unseen, transformer
+from . import check, compare, convert, glove, grid, model_size, per_seed, raw_text, record, report, runs, seen_unseen, transformer
 from .bench import overhead as bench_overhead
 from .bench import train as bench_train
 from .convert import conll2000, semeval14, ud, wnut17
@@ -32,6 +32,7 @@ app.command("per-seed", context_settings=PASS_THROUGH)(per_seed.main)
 app.command("model-size")(model_size.main)
 app.command("compare")(compare.main)
 app.command("record")(record.main)
+app.command("grid")(grid.main)
 app.command("report")(report.main)
 app.command("seen-unseen")(seen_unseen.main)
 app.command("bench-train", context_settings=PASS_THROUGH)(bench_train.main)
