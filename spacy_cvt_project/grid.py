@@ -32,6 +32,8 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import typer
 
+from spacy_cvt.ray_cluster import ray_session
+
 from . import catalog, check, compare, record, results, runs
 
 
@@ -60,17 +62,6 @@ class Outcome:
     recorded: List[str]
     skipped: List[str]
     failed: Dict[str, int]
-
-
-def require_ray() -> Any:
-    """The ray module, or an exit that says how to install it."""
-    try:
-        import ray
-    except ImportError:
-        typer.echo('grid: Ray is not installed: pip install -e ".[ray]" (the project checkout\'s extra); '
-                   "without it, `spacy project run all` trains the same runs one after another", err=True)
-        raise typer.Exit(1)
-    return ray
 
 
 def plan(tasks: Sequence[str], systems: Sequence[str], seeds: int, budgets: Dict[str, int], eval_frequency: int,
@@ -133,14 +124,6 @@ def train_and_evaluate(run: Run, project: str, gpu_id: int) -> int:
         runs.evaluate_seed(run.system, run.task, run.seed, device)
 
 
-def start_ray(ray: Any, address: Optional[str]) -> None:
-    """Join the cluster at `address`, or start a local Ray with this machine's cores."""
-    if address:
-        ray.init(address=address)
-    else:
-        ray.init(num_cpus=os.cpu_count(), include_dashboard=False)
-
-
 def run_grid(planned: Sequence[Run], *, address: Optional[str] = None, cpus: int = 0, gpu_id: int = -1,
              results_dir: Path = Path("results")) -> Outcome:
     """Run every planned run that results_dir lacks as a Ray task asking for `cpus` CPUs (0: this
@@ -158,9 +141,7 @@ def run_grid(planned: Sequence[Run], *, address: Optional[str] = None, cpus: int
                    "`spacy project run` vectors, unlabeled and convert (and transformer for trf), with the "
                    "same --vars.task", err=True)
         raise typer.Exit(1)
-    ray = require_ray()
-    start_ray(ray, address)
-    try:
+    with ray_session("grid", address) as ray:
         task = ray.remote(train_and_evaluate).options(
             num_cpus=cpus or os.cpu_count(), num_gpus=1 if gpu_id >= 0 else 0,
             max_retries=1)  # a worker lost with its node runs again; a training that fails would fail again
@@ -178,8 +159,6 @@ def run_grid(planned: Sequence[Run], *, address: Optional[str] = None, cpus: int
                 outcome.failed[run.name] = code
                 typer.echo(f"grid: {run.name} exited with {code} (its output is above; metrics/{run.name}/ "
                            "holds its records)", err=True)
-    finally:
-        ray.shutdown()
     return outcome
 
 
