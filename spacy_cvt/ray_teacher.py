@@ -58,10 +58,13 @@ def annotate_shard(nlp: Any, shard: Shard, batch_size: int) -> Tuple[int, int]:
     return len(docs), n_words
 
 
-def load_on_device(teacher: str, gpu: bool) -> Any:
-    """The teacher pipeline, on the GPU Ray gave this actor (device 0 of what it sees) or the CPU."""
+def load_on_device(teacher: str, gpu: bool, code: Optional[str] = None) -> Any:
+    """The teacher pipeline, on the GPU Ray gave this actor (device 0 of what it sees) or the CPU,
+    after importing ``code`` (its custom components, as `spacy apply --code` does)."""
     import spacy
+    from spacy.cli._util import import_code
 
+    import_code(Path(code) if code else None)
     if gpu:
         spacy.require_gpu(0)
     return spacy.load(teacher)
@@ -70,8 +73,8 @@ def load_on_device(teacher: str, gpu: bool) -> Any:
 class ShardAnnotator:
     """A Ray Data actor: loads the teacher once, then annotates the shards of each batch."""
 
-    def __init__(self, teacher: str, gpu: bool, batch_size: int):
-        self.nlp = load_on_device(teacher, gpu)
+    def __init__(self, teacher: str, gpu: bool, batch_size: int, code: Optional[str] = None):
+        self.nlp = load_on_device(teacher, gpu, code)
         self.batch_size = batch_size
 
     def __call__(self, batch: Dict[str, np.ndarray]) -> Dict[str, np.ndarray]:
@@ -153,10 +156,10 @@ class Annotated(NamedTuple):
 
 def annotate_shards(teacher: Union[str, Path], raw: Union[str, Path], output_dir: Path, *, workers: int = 2,
                     address: Optional[str] = None, batch_size: int = 128, cpus_per_worker: float = 1,
-                    gpu: bool = False, retries: int = 2, echo=print) -> Annotated:
+                    gpu: bool = False, retries: int = 2, code: Optional[Path] = None, echo=print) -> Annotated:
     """Annotate every shard of RAW whose output ``output_dir`` lacks with the teacher, on
-    ``workers`` Ray actors (each with ``cpus_per_worker`` CPUs, or one GPU with ``gpu``); see
-    the module's docstring."""
+    ``workers`` Ray actors (each with ``cpus_per_worker`` CPUs, or one GPU with ``gpu``, and
+    importing ``code`` first, for a teacher with custom components); see the module's docstring."""
     every = shards(raw, output_dir)
     todo = [shard for shard in every if not shard.output.exists()]
     skipped = [shard.output for shard in every if shard.output.exists()]
@@ -167,8 +170,9 @@ def annotate_shards(teacher: Union[str, Path], raw: Union[str, Path], output_dir
             retrying(ray, retries)
             dataset = shard_dataset(ray, [{"source": str(s.source), "output": str(s.output)} for s in todo])
             done = dataset.map_batches(
-                ShardAnnotator, fn_constructor_kwargs={"teacher": str(teacher), "gpu": gpu, "batch_size": batch_size},
-                batch_size=1, concurrency=workers, num_cpus=cpus_per_worker, num_gpus=1 if gpu else 0)
+                ShardAnnotator, fn_constructor_kwargs={"teacher": str(teacher), "gpu": gpu, "batch_size": batch_size,
+                                                       "code": str(code) if code else None},
+                batch_size=1, concurrency=min(workers, len(todo)), num_cpus=cpus_per_worker, num_gpus=1 if gpu else 0)
             for row in done.iter_rows():
                 annotated.append(Path(row["output"]))
                 n_docs, n_words = n_docs + int(row["docs"]), n_words + int(row["words"])
@@ -187,6 +191,7 @@ def vector_sums(transformer: str, raw: Union[str, Path], words: Sequence[str], *
     counts = np.zeros(len(words), dtype=np.int64)
     n_words = 0
     sources = [{"source": str(path)} for path in text_files(raw, "RAW")]
+    workers = min(workers, len(sources))
     with ray_session("cvt-trf-vectors", address) as ray:
         retrying(ray, retries)
         done = shard_dataset(ray, sources).map_batches(

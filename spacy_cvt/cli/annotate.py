@@ -26,6 +26,7 @@ def annotate_cli(
     cpus_per_worker: float = Opt(1, "--cpus-per-worker", help="CPUs Ray reserves for each worker (its torch threads)."),
     gpu: bool = Opt(False, "--gpu", help="Each worker asks Ray for one GPU and annotates on it."),
     retries: int = Opt(2, "--retries", min=0, help="Times a shard whose annotation failed is tried again."),
+    code: Optional[Path] = Opt(None, "--code", "-c", help="Python file each worker imports first: the teacher's custom components (as spacy apply --code)."),
     # fmt: on
 ):
     """
@@ -38,7 +39,7 @@ def annotate_cli(
 
     msg = Printer()
     done = annotate_shards(teacher, raw, output_dir, workers=workers, address=address, batch_size=batch_size,
-                           cpus_per_worker=cpus_per_worker, gpu=gpu, retries=retries, echo=msg.text)
+                           cpus_per_worker=cpus_per_worker, gpu=gpu, retries=retries, code=code, echo=msg.text)
     if done.skipped:
         msg.info(f"{len(done.skipped)} shards were annotated before, skipped")
     msg.good(f"{len(done.annotated)} shards annotated by {workers} workers: {done.docs:,} docs, {done.words:,} words "
