@@ -6,6 +6,7 @@ from __future__ import annotations
 import typer
 
 from . import check, compare, convert, glove, grid, model_size, per_seed, raw_text, record, report, runs, seen_unseen, transformer
+from .bench import annotate as bench_annotate
 from .bench import overhead as bench_overhead
 from .bench import train as bench_train
 from .convert import conll2000, semeval14, ud, wnut17
@@ -37,5 +38,6 @@ app.command("report")(report.main)
 app.command("seen-unseen")(seen_unseen.main)
 app.command("bench-train", context_settings=PASS_THROUGH)(bench_train.main)
 app.command("bench-overhead", context_settings=PASS_THROUGH)(bench_overhead.main)
+app.command("bench-annotate")(bench_annotate.main)
 app.command("gpu-kit")(gpu_kit.main)
 app.command("gpu-check")(gpu_check.main)
