@@ -176,7 +176,7 @@ def annotate_shards(teacher: Union[str, Path], raw: Union[str, Path], output_dir
             for row in done.iter_rows():
                 annotated.append(Path(row["output"]))
                 n_docs, n_words = n_docs + int(row["docs"]), n_words + int(row["words"])
-                echo(f"{row['output']}: {row['docs']:,} docs, {row['words']:,} words "
+                echo(f"{row['output']}: {int(row['docs']):,} docs, {int(row['words']):,} words "
                      f"({len(annotated)} of {len(todo)} shards)")
     return Annotated(annotated, skipped, n_docs, n_words, time.perf_counter() - start)
 

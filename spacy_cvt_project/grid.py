@@ -17,7 +17,9 @@ asks for all of them (--cpus 0): one training at a time, as the serial path. Wit
 joins a running cluster (`ray start --head` and workers: README, "Scaling out with Ray"), whose
 nodes must see this project folder at the same path (a shared file system): the runs train in
 it and write metrics/ and training/ there. With --gpu-id >= 0 each run asks Ray for one GPU and
-trains on the one Ray gives it.
+trains on the one Ray gives it. codecarbon measures a run's energy for the whole machine
+(per_seed.py), so runs that share a node (--cpus below its cores) each count the others' too:
+where the recorded energy matters, give each run a node's cores.
 
 The taught systems (cvt-teacher) are not grid runs: their teacher's steps (`augment`, `silver`,
 `teacher-vectors`) come first, and `record` records them with their teacher.

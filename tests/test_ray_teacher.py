@@ -77,14 +77,14 @@ def raw_shards(raw_text_file, tmp_path_factory) -> Path:
     return folder
 
 
-def applied(teacher: Path, shard: Path, folder: Path) -> list:
-    """`spacy apply`'s docs for a shard's lines (as JSONL: it reads a .txt file as one text)."""
+def applied(teacher: Path, shards, folder: Path) -> list:
+    """`spacy apply`'s docs for the shards' lines, in order (as JSONL: it reads a .txt file as one text)."""
     from spacy.cli.apply import apply
 
-    jsonl = folder / f"{shard.name}.jsonl"
-    srsly.write_jsonl(jsonl, [{"text": line} for line in read_lines(shard, "utf-8", "strict")])
-    apply(jsonl, folder / f"{shard.name}.spacy", str(teacher), "text", 64, 1)
-    return list(DocBin().from_disk(folder / f"{shard.name}.spacy").get_docs(spacy.blank("en").vocab))
+    jsonl = folder / "raw.jsonl"
+    srsly.write_jsonl(jsonl, [{"text": line} for shard in shards for line in read_lines(shard, "utf-8", "strict")])
+    apply(jsonl, folder / "applied.spacy", str(teacher), "text", 64, 1)
+    return list(DocBin().from_disk(folder / "applied.spacy").get_docs(spacy.blank("en").vocab))
 
 
 def annotation(doc) -> tuple:
@@ -105,14 +105,12 @@ def test_the_annotated_shards_are_what_spacy_apply_writes_and_a_rerun_skips_them
     assert sorted(done.annotated) == [shard.output for shard in shards] and done.skipped == []
     assert [p.name for p in sorted(output.iterdir())] == ["00000-part0.txt.spacy", "00001-part1.txt.gz.spacy",
                                                           "00002-part2.txt.spacy"]
-    n_docs = 0
-    for shard in shards:
-        ours, theirs = read_docs(shard.output), applied(teacher, shard.source, tmp_path)
-        assert [annotation(doc) for doc in ours] == [annotation(doc) for doc in theirs]
-        assert any(doc.ents for doc in ours) and all(t.tag_ for doc in ours for t in doc)
-        assert not any(key[1] == "trf_data" for doc in ours for key in doc.user_data)  # as the project's silver
-        n_docs += len(ours)
-    assert done.docs == n_docs == 3 * LINES_PER_SHARD  # the book's lines, none blank
+    ours = [doc for shard in shards for doc in read_docs(shard.output)]
+    theirs = applied(teacher, [shard.source for shard in shards], tmp_path)
+    assert [annotation(doc) for doc in ours] == [annotation(doc) for doc in theirs]
+    assert any(doc.ents for doc in ours) and all(t.tag_ for doc in ours for t in doc)
+    assert not any(key[1] == "trf_data" for doc in ours for key in doc.user_data)  # as the project's silver
+    assert done.docs == len(ours) == 3 * LINES_PER_SHARD  # the book's lines, none blank
     again = ray_teacher.annotate_shards(teacher, raw_shards, output, workers=2)
     assert again.annotated == [] and sorted(again.skipped) == [shard.output for shard in shards]
 
