@@ -108,11 +108,11 @@ def trf_vectors(
 
         sums, counts, raw_words = vector_sums(transformer, raw, words, layer=layer, batch_size=batch_size,
                                               workers=workers, address=address, gpu=gpu_id >= 0)
+        states, n_seen = mean_states(words, sums, counts, encoder, tokenizer, layer, batch_size)
     else:
         sentences = read_sentences(raw, max_words)
-        sums, counts = occurrence_sums(words, sentences, encoder, tokenizer, layer, batch_size)
+        states, n_seen = static_states(words, sentences, encoder, tokenizer, layer, batch_size)
         raw_words = sum(map(len, sentences))
-    states, n_seen = mean_states(words, sums, counts, encoder, tokenizer, layer, batch_size)
     table = np.concatenate([glove, reduce(states, dims, float(glove.std()))], axis=1)
     write_word2vec(with_cased_variants(words), table, output, progress=not silent)
     done = TrfVectors(len(words), table.shape[1], layer, n_seen, raw_words)
