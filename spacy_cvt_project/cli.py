@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import typer
 
-from . import check, compare, convert, glove, main_job, model_size, per_seed, record, report, runs, seen_unseen, transformer, unlabeled_text
+from . import check, compare, convert, glove, grid, main_job, model_size, per_seed, record, report, runs, seen_unseen, transformer, unlabeled_text
+from .bench import annotate as bench_annotate
 from .bench import overhead as bench_overhead
 from .bench import train as bench_train
 from .convert import conll2000, semeval14, ud, wnut17
@@ -33,10 +34,12 @@ app.command("per-seed", context_settings=PASS_THROUGH)(per_seed.main)
 app.command("model-size")(model_size.main)
 app.command("compare")(compare.main)
 app.command("record")(record.main)
+app.command("grid")(grid.main)
 app.command("report")(report.main)
 app.command("main-job", context_settings=PASS_THROUGH)(main_job.main)
 app.command("seen-unseen")(seen_unseen.main)
 app.command("bench-train", context_settings=PASS_THROUGH)(bench_train.main)
 app.command("bench-overhead", context_settings=PASS_THROUGH)(bench_overhead.main)
+app.command("bench-annotate")(bench_annotate.main)
 app.command("gpu-kit")(gpu_kit.main)
 app.command("gpu-check")(gpu_check.main)

@@ -95,25 +95,36 @@ def tracked_run(command: List[str]) -> Dict[str, Any]:
             "energy_basis": energy_basis(counter, int(data.gpu_count or 0)), "codecarbon": dict(data.values)}
 
 
+def require_codecarbon() -> None:
+    """Stop with how to install codecarbon where a record is asked for and it is missing."""
+    try:
+        import codecarbon  # noqa: F401
+    except ImportError:
+        raise SystemExit("per-seed: --record needs codecarbon: pip install -e '.[project]' (or pip install codecarbon)")
+
+
+def run_seed(command: List[str], seed: int, record: Optional[str] = None) -> int:
+    """Run `command` for one seed ({seed} replaced), under codecarbon's tracker with a record
+    where `record` (a path with {seed}) is given; its exit code. The grid (grid.py) runs each
+    seed through this, as run_seeds does here."""
+    seeded = with_seed(command, seed)
+    if not record:
+        return run(seeded)
+    require_codecarbon()
+    result = {"seed": seed, **tracked_run(seeded)}
+    path = Path(record.replace(SEED, str(seed)))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    return result["returncode"]
+
+
 def run_seeds(command: List[str], seeds: int, record: Optional[str] = None) -> int:
-    """Run `command` for seeds 0 .. seeds-1 ({seed} replaced), each under codecarbon's tracker
-    with a record where `record` (a path with {seed}) is given; stop at the first failing seed and
+    """Run `command` for seeds 0 .. seeds-1 (run_seed); stop at the first failing seed and
     return its exit code."""
     if record:
-        try:
-            import codecarbon  # noqa: F401
-        except ImportError:
-            raise SystemExit("per-seed: --record needs codecarbon: pip install -e '.[project]' (or pip install codecarbon)")
+        require_codecarbon()
     for seed in range(seeds):
-        seeded = with_seed(command, seed)
-        if record:
-            result = {"seed": seed, **tracked_run(seeded)}
-            path = Path(record.replace(SEED, str(seed)))
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-            code = result["returncode"]
-        else:
-            code = run(seeded)
+        code = run_seed(command, seed, record)
         if code != 0:
             print(f"per-seed: seed {seed} exited with {code}; seeds after it were not run", file=sys.stderr)
             return code

@@ -43,16 +43,21 @@ from . import results
 LOG = "log.jsonl"
 
 
+def seed_files(task: str, system: str, seed: int, metrics: Path, training: Path) -> List[tuple]:
+    """(source, path under results/<task>/) of every file kept for one seed of a system."""
+    own = compare.TAUGHT[system].own_records if system in compare.TAUGHT else compare.OWN_RECORDS
+    run = Path(system) / f"seed{seed}"
+    pairs = [(metrics / task / run / name, run / name) for name in ("evaluate.json", *own)]
+    if (metrics / task / run / LOG).is_file():  # runs trained before the train commands named it have none
+        pairs.append((metrics / task / run / LOG, run / LOG))
+    return pairs + [(training / task / run / "model-best" / name, run / name) for name in results.MODEL_FILES]
+
+
 def files_of(task: str, system: str, seeds: int, metrics: Path, training: Path) -> List[tuple]:
     """(source, path under results/<task>/) of every file kept for a system."""
-    own = compare.TAUGHT[system].own_records if system in compare.TAUGHT else compare.OWN_RECORDS
     pairs = [(metrics / task / system / "size.json", Path(system) / "size.json")]
     for seed in range(seeds):
-        run = Path(system) / f"seed{seed}"
-        pairs += [(metrics / task / run / name, run / name) for name in ("evaluate.json", *own)]
-        if (metrics / task / run / LOG).is_file():  # runs trained before the train commands named it have none
-            pairs.append((metrics / task / run / LOG, run / LOG))
-        pairs += [(training / task / run / "model-best" / name, run / name) for name in results.MODEL_FILES]
+        pairs += seed_files(task, system, seed, metrics, training)
     if system in compare.TAUGHT:
         teacher = compare.TAUGHT[system]
         pairs += [(metrics / task / name, Path(name)) for step in teacher.steps for name in step.paths(teacher.system)]
@@ -88,14 +93,35 @@ def check(task: str, system: str, seeds: int, systems: Sequence[str], metrics: P
                                  f"recorded one with --keep-shared ({system}'s cost then counts it)")
     compare.system_row(metrics / task, task, system, seeds)
     for seed in range(seeds):
-        for name in results.MODEL_FILES:
-            path = training / task / system / f"seed{seed}" / "model-best" / name
-            if not path.is_file():
-                raise FileNotFoundError(f"{path} is missing: `spacy project run {compare.train_command(system)}` writes it")
-        train = metrics / task / system / f"seed{seed}" / "train.json"
-        if "provenance" not in results.read_json(train):
-            raise ValueError(f"{train} has no provenance (an older spacy_cvt_project/per_seed.py wrote it): "
-                             f"train again with `spacy project run {compare.train_command(system)}`")
+        check_trained(task, system, seed, metrics, training)
+
+
+def check_trained(task: str, system: str, seed: int, metrics: Path, training: Path) -> None:
+    """Refuse a seed whose model lacks its config or whose training record lacks provenance."""
+    for name in results.MODEL_FILES:
+        path = training / task / system / f"seed{seed}" / "model-best" / name
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} is missing: `spacy project run {compare.train_command(system)}` writes it")
+    train = metrics / task / system / f"seed{seed}" / "train.json"
+    if "provenance" not in results.read_json(train):
+        raise ValueError(f"{train} has no provenance (an older spacy_cvt_project/per_seed.py wrote it): "
+                         f"train again with `spacy project run {compare.train_command(system)}`")
+
+
+def check_seed(task: str, system: str, seed: int, metrics: Path, training: Path) -> None:
+    """Refuse to record one seed of a system alone where compare.py would refuse it (a missing
+    or failed run, a score it cannot read), or check_trained would; and a taught system, which is
+    recorded with its teacher (`record`)."""
+    if system in compare.TAUGHT:
+        raise ValueError(f"{system} learned from {compare.TAUGHT[system].system}: record both with "
+                         f"`spacy project run record` (--systems {compare.TAUGHT[system].system},{system})")
+    run = metrics / task / system / f"seed{seed}"
+    evaluation = compare.read(run / "evaluate.json", compare.evaluate_command(system))
+    compare.number(evaluation, catalog.score_key(task, system), run / "evaluate.json")
+    compare.cost(run / "train.json", compare.train_command(system))
+    if seed == 0:
+        compare.read(metrics / task / system / "size.json", compare.evaluate_command(system))
+    check_trained(task, system, seed, metrics, training)
 
 
 def record(task: str, seeds: int, metrics: Path, training: Path, results_dir: Path, gpu_id: int,
@@ -119,6 +145,26 @@ def record(task: str, seeds: int, metrics: Path, training: Path, results_dir: Pa
         (results_dir / task / system / "record.json").write_text(
             json.dumps({"evaluate_gpu_id": gpu_id}, indent=2) + "\n", encoding="utf-8")
     return systems
+
+
+def record_seed(task: str, system: str, seed: int, metrics: Path, training: Path, results_dir: Path,
+                gpu_id: int) -> Path:
+    """Check one finished seed of an untaught system (check_seed), then replace its folder in
+    results_dir/<task>/<system>/ (and, for seed 0, size.json) and write record.json, keeping the
+    other seeds recorded there: how the grid (grid.py) records each run as it finishes. The
+    seed's folder."""
+    check_seed(task, system, seed, metrics, training)
+    folder = results_dir / task / system
+    shutil.rmtree(folder / f"seed{seed}", ignore_errors=True)  # no file of an older record of the seed stays
+    pairs = seed_files(task, system, seed, metrics, training)
+    if seed == 0:
+        pairs.append((metrics / task / system / "size.json", Path(system) / "size.json"))
+    for source, name in pairs:
+        target = results_dir / task / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+    (folder / "record.json").write_text(json.dumps({"evaluate_gpu_id": gpu_id}, indent=2) + "\n", encoding="utf-8")
+    return folder / f"seed{seed}"
 
 
 def main(

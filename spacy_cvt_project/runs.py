@@ -18,7 +18,7 @@ import typer
 
 from . import catalog
 from .model_size import write_size
-from .per_seed import SEED, run_seeds
+from .per_seed import SEED, run_seed
 
 
 @dataclass(frozen=True)
@@ -116,6 +116,35 @@ def known_system(task: str, system: str) -> str:
         raise typer.BadParameter(str(err))
 
 
+def train_seed(system: str, choices: Choices, seed: int, gpu_id: int) -> int:
+    """Train one seed of the system, recorded (wall time, energy, provenance) in
+    metrics/TASK/SYSTEM/seedK/train.json, and tune a taught system's decoding on dev (tune.json):
+    what `train` runs for each seed and the grid (grid.py) runs as one Ray task. Its exit code."""
+    record = f"metrics/{choices.task}/{system}/seed{SEED}/"
+    code = run_seed(train_command(system, choices, SEED, gpu_id), seed, record + "train.json")
+    if code == 0 and catalog.system_kind(system) == "cvt-teacher":
+        # with the training, so that the hash spacy project keeps of model-best is the tuned one's
+        code = run_seed(tune_command(system, choices.task, SEED, gpu_id), seed, record + "tune.json")
+    return code
+
+
+def evaluate_seed(system: str, task: str, seed: int, gpu_id: int) -> int:
+    """`spacy evaluate` one seed on the test set (metrics/TASK/SYSTEM/seedK/evaluate.json), and for
+    seed 0 its parameters and size on disk (metrics/TASK/SYSTEM/size.json): what `evaluate` runs
+    for each seed and the grid after each training. Its exit code."""
+    code = run_seed(evaluate_command(system, task, SEED, gpu_id), seed)
+    if code == 0 and seed == 0:
+        write_size(Path(f"training/{task}/{system}/seed0/model-best"), Path(f"metrics/{task}/{system}/size.json"))
+    return code
+
+
+def stop_at_failure(seed: int, code: int) -> None:
+    """Exit with a failed seed's code: the seeds after it are not run."""
+    if code != 0:
+        typer.echo(f"seed {seed} exited with {code}; seeds after it were not run", err=True)
+        raise typer.Exit(code)
+
+
 def train(
     system: str = typer.Argument(..., help=f"one of {', '.join(catalog.ORDER)}"),
     task: str = typer.Option(catalog.DEFAULT_TASK, help=f"one of {', '.join(catalog.TASKS)}"),
@@ -129,15 +158,11 @@ def train(
 ) -> None:
     """Train a system on a task once per seed, each run recorded (wall time, energy, provenance)
     in metrics/TASK/SYSTEM/seedK/train.json; a taught system's decoding is then tuned on dev."""
-    kind = known_system(task, system)
+    known_system(task, system)
     check_encoder(system, encoder)
     choices = Choices(task, steps, eval_frequency, vectors, transformer)
-    record = f"metrics/{task}/{system}/seed{SEED}/"
-    code = run_seeds(train_command(system, choices, SEED, gpu_id), seeds, record + "train.json")
-    if code == 0 and kind == "cvt-teacher":
-        # in this command, so that the hash spacy project keeps of model-best is the tuned one's
-        code = run_seeds(tune_command(system, task, SEED, gpu_id), seeds, record + "tune.json")
-    raise typer.Exit(code)
+    for seed in range(seeds):
+        stop_at_failure(seed, train_seed(system, choices, seed, gpu_id))
 
 
 def evaluate(
@@ -150,10 +175,8 @@ def evaluate(
     evaluate.json), and seed 0's parameters and size on disk (metrics/TASK/SYSTEM/size.json)."""
     for system in systems:
         known_system(task, system)
-        code = run_seeds(evaluate_command(system, task, SEED, gpu_id), seeds)
-        if code:
-            raise typer.Exit(code)
-        write_size(Path(f"training/{task}/{system}/seed0/model-best"), Path(f"metrics/{task}/{system}/size.json"))
+        for seed in range(seeds):
+            stop_at_failure(seed, evaluate_seed(system, task, seed, gpu_id))
 
 
 def annotate(

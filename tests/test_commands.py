@@ -16,7 +16,7 @@ from typer.main import get_command
 
 from .conftest import REPO, spacy_command
 
-COMMANDS = ("cvt-augment", "cvt-tune-decoding", "cvt-trf-vectors")
+COMMANDS = ("cvt-augment", "cvt-tune-decoding", "cvt-trf-vectors", "cvt-annotate")
 
 
 def declared_entry_points(group: str) -> Dict[str, str]:
@@ -40,7 +40,8 @@ def test_each_commands_help_names_its_arguments_and_options(command):
     assert f"Usage: python -m spacy {command} [OPTIONS]" in printed
     for option in {"cvt-augment": ["--vectors", "--copies", "--seed"],
                    "cvt-tune-decoding": ["--output", "--trials", "--gpu-id"],
-                   "cvt-trf-vectors": ["--max-rows", "--layer", "--gpu-id"]}[command]:
+                   "cvt-trf-vectors": ["--max-rows", "--layer", "--gpu-id", "--workers", "--address"],
+                   "cvt-annotate": ["--workers", "--address", "--batch-size", "--gpu", "--retries"]}[command]:
         assert option in printed
 
 
@@ -73,5 +74,5 @@ def test_python_m_spacy_lists_the_commands_without_importing_transformers_or_seq
     loaded = spacy("-c", "import sys; from spacy.util import registry; registry.cli.get_all(); "
                          "print(sorted(set(m.split('.')[0] for m in sys.modules)))")
     assert "spacy_cvt" in loaded
-    for heavy in ("transformers", "seqeval", "sklearn", "pyarrow"):
+    for heavy in ("transformers", "seqeval", "sklearn", "pyarrow", "ray"):
         assert f"'{heavy}'" not in loaded

@@ -296,11 +296,18 @@ def annotate(nlp: Language, docs: Path, output: Path, *, batch_size: int = 128, 
     out = DocBin(store_user_data=True)
     for doc in tqdm(nlp.pipe(inputs, batch_size=batch_size), total=len(inputs), disable=silent,
                     desc="teacher annotates", unit="doc"):
-        for key in [key for key in doc.user_data if isinstance(key, tuple) and key[1] == "trf_data"]:
-            del doc.user_data[key]
-        out.add(doc)
+        out.add(without_transformer_output(doc))
     out.to_disk(output)
     return len(inputs)
+
+
+def without_transformer_output(doc: Doc) -> Doc:
+    """The doc without a spacy-transformers component's output in its user data, which a student
+    never reads and which would make a teacher corpus huge; other user data (a CVT teacher's
+    stored distributions) stays."""
+    for key in [key for key in doc.user_data if isinstance(key, tuple) and key[1] == "trf_data"]:
+        del doc.user_data[key]
+    return doc
 
 
 def teacher_labels(nlp: Language, head: Head) -> List[str]:

