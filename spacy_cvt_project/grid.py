@@ -34,8 +34,6 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import typer
 
-from spacy_cvt.ray_cluster import ray_session
-
 from . import catalog, check, compare, record, results, runs
 
 
@@ -143,6 +141,8 @@ def run_grid(planned: Sequence[Run], *, address: Optional[str] = None, cpus: int
                    "`spacy project run` vectors, unlabeled and convert (and transformer for trf), with the "
                    "same --vars.task", err=True)
         raise typer.Exit(1)
+    from spacy_cvt.ray_cluster import ray_session  # here: importing spacy_cvt imports torch, which `compare` does without
+
     with ray_session("grid", address) as ray:
         task = ray.remote(train_and_evaluate).options(
             num_cpus=cpus or os.cpu_count(), num_gpus=1 if gpu_id >= 0 else 0,

@@ -187,7 +187,7 @@ def test_a_dev_file_without_entities_is_an_error(teacher, data, wnut_sentences, 
 def test_the_command_line_reports_a_bad_input_as_a_usage_error(teacher, data, tmp_path):
     train, dev, _ = data
     text = spacy_command(["cvt-distill", teacher, train, dev, tmp_path / "none.txt", tmp_path / "out"], exit_code=2)
-    assert "InvalidvalueforRAW" in text and "none.txt" in text
+    assert "InvalidvalueforUNLABELED" in text and "none.txt" in text
 
 
 def test_the_head_follows_what_the_teacher_sets():

@@ -46,13 +46,15 @@ def transformer_teacher(minilm: str, folder: Path, extra: str = None) -> Path:
     nlp.add_pipe("tagger", config={"model": {"@architectures": "spacy.Tagger.v2", "tok2vec": {
         "@architectures": "spacy-transformers.TransformerListener.v1", "grad_factor": 1.0,
         "pooling": {"@layers": "reduce_mean.v1"}}}})
-    nlp.add_pipe("entity_ruler").add_patterns(PATTERNS)
+    nlp.add_pipe("entity_ruler")
     if extra:
         nlp.add_pipe(extra)
     tagger = nlp.get_pipe("tagger")
     for tag in ("NN", "VB", "DT", "JJ", "IN"):
         tagger.add_label(tag)
     nlp.initialize()
+    # after initialize: the ruler runs its phrase patterns through the components before it
+    nlp.get_pipe("entity_ruler").add_patterns(PATTERNS)
     nlp.to_disk(folder)
     return folder
 
@@ -170,7 +172,8 @@ def test_the_vector_sums_over_shards_are_the_serial_sums(local_ray, minilm, unla
     sums, counts, n_words = ray_teacher.vector_sums(minilm, unlabeled_shards, words, layer=6, batch_size=16, workers=2)
     assert n_words == sum(map(len, sentences))
     numpy.testing.assert_array_equal(counts, serial_counts)
-    assert counts[-1] == 0 and counts.sum() > 1000  # "zebra" is not in the book; the others are, often
+    # "zebra" is not in the book; nearly all the others are (a few only in another case or tokenization)
+    assert counts[-1] == 0 and (counts[:-1] > 0).mean() > 0.9
     numpy.testing.assert_allclose(sums, serial_sums, rtol=1e-4, atol=1e-4)
 
 

@@ -237,7 +237,7 @@ def test_the_trf_vectors_command_extends_glove_for_spacy_init_vectors(trf_vector
         numpy.testing.assert_allclose(nlp.vocab[word].vector[:50], glove[words.index(word.lower())], atol=1e-5)
     assert numpy.abs(nlp.vocab["bank"].vector[50:]).sum() > 0
     message = spacy_command(["cvt-trf-vectors", minilm, tmp_path / "missing.txt", out], exit_code=2)
-    assert "InvalidvalueforRAW:" in message
+    assert "InvalidvalueforUNLABELED:" in message
     assert "missing.txt'isnofile,folderoffilesorglobthatmatchesfiles;run`spacyprojectrununlabeled`" in message
     message = spacy_command(["cvt-trf-vectors", minilm, tmp_path / "raw1.txt", out, "--gpu-id", "1000"], exit_code=2)
     assert "GPU1000isnotthere:torchsees" in message and "use--gpu-id-1fortheCPU" in message
