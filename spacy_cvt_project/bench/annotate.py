@@ -64,6 +64,7 @@ def serial(teacher: Path, unlabeled: Path, output: Path, batch_size: int) -> Dic
 
     from spacy_cvt.ray_teacher import annotate_shard, shards
 
+    output.mkdir(parents=True)
     start = time.perf_counter()
     nlp = spacy.load(teacher)
     words = sum(annotate_shard(nlp, shard, batch_size)[1] for shard in shards(unlabeled, output))
