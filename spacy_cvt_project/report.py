@@ -122,7 +122,8 @@ def task_table(task: str, rows: List[Dict[str, Any]], chart: str) -> List[str]:
         lines.append(
             f"- {row['system']}: trained {' to '.join(p['dates'])} at commit {' / '.join(p['commits'])} on "
             f"{' / '.join(p['machines'])}; TRAINING_VERSION {' / '.join(p['training_versions'])}; "
-            f"{' / '.join(p['packages'])}; energy: {'; '.join(row['energy_basis'])}."
+            f"{' / '.join(p['packages'])}; energy: {'; '.join(row['energy_basis'])}"
+            + (f"; unlabeled text: {' / '.join(p['unlabeled'])}." if p.get("unlabeled") else ".")
         )
     return lines + [""]
 

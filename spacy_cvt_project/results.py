@@ -148,13 +148,30 @@ def device(gpu_id: int) -> str:
 
 
 def budget(run: Path) -> str:
-    """The recorded config's training budget, in words."""
+    """The recorded config's training budget, in words: its cap, and the patience that may end it
+    sooner (evaluations without a better dev score, counted in steps)."""
     from thinc.api import Config
 
     training = Config().from_disk(run / "config.cfg", interpolate=True)["training"]
-    if training.get("max_steps"):
-        return f"{training['max_steps']:,} steps"
-    return f"{training.get('max_epochs')} epochs"
+    cap = f"{training['max_steps']:,} steps" if training.get("max_steps") else f"{training.get('max_epochs')} epochs"
+    patience = training.get("patience") or 0
+    return f"{cap}, patience {patience:,}" if 0 < patience < (training.get("max_steps") or float("inf")) else cap
+
+
+def unlabeled_text(run: Path) -> Optional[str]:
+    """The unlabeled text the recorded run's CVT component read (the path of the corpus its
+    `[initialize.components.*] unlabeled_corpus` names), None where none read any."""
+    from thinc.api import Config
+
+    config = Config().from_disk(run / "config.cfg", interpolate=True)
+    for settings in config.get("initialize", {}).get("components", {}).values():
+        corpus = settings.get("unlabeled_corpus")
+        if corpus:
+            section: Any = config
+            for key in corpus.split("."):
+                section = section[key]
+            return str(section["path"])
+    return None
 
 
 def summary(runs: List[Path], trains: List[Dict[str, Any]]) -> Dict[str, List[str]]:
@@ -179,6 +196,7 @@ def summary(runs: List[Path], trains: List[Dict[str, Any]]) -> Dict[str, List[st
         "commits": sorted({commit(prov) for prov in provs}),
         "machines": sorted({machine(t) for t in trains}),
         "budgets": sorted({budget(run) for run in runs}),
+        "unlabeled": sorted({text for text in map(unlabeled_text, runs) if text}),
         "training_versions": sorted({str(prov.get("training_version")) for prov in provs}),
         "packages": sorted({packages(prov) for prov in provs}),
         "evaluated_on": [device(read_json(record)["evaluate_gpu_id"])],

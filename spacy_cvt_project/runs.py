@@ -154,13 +154,15 @@ def train(
     vectors: str = typer.Option("corpus/vectors", help="the word vectors of cvt, bilstm and cnn"),
     transformer: str = typer.Option("assets/minilm", help="the transformer trf fine-tunes"),
     encoder: str = typer.Option(catalog.DEFAULT_ENCODER, help="the encoder behind `transformer`"),
+    unlabeled: str = typer.Option("corpus/unlabeled.txt", help="cvt's unlabeled text, one sentence a line "
+                                  "(`unlabeled-text` makes one from your files)"),
     gpu_id: int = typer.Option(-1, help="-1: CPU"),
 ) -> None:
     """Train a system on a task once per seed, each run recorded (wall time, energy, provenance)
     in metrics/TASK/SYSTEM/seedK/train.json; a taught system's decoding is then tuned on dev."""
     known_system(task, system)
     check_encoder(system, encoder)
-    choices = Choices(task, steps, eval_frequency, vectors, transformer)
+    choices = Choices(task, steps, eval_frequency, vectors, transformer, unlabeled)
     for seed in range(seeds):
         stop_at_failure(seed, train_seed(system, choices, seed, gpu_id))
 

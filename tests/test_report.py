@@ -94,6 +94,7 @@ def test_a_fresh_record_is_current_and_shows_what_the_tools_wrote(recorded):
     assert row["dev"].values == [meta["performance"]["ents_f"]]
     provenance = row["provenance"]
     assert provenance["budgets"] == ["2 steps"] and provenance["evaluated_on"] == ["CPU"]
+    assert provenance["unlabeled"] == ["corpus/unlabeled.txt"]
     assert provenance["training_versions"] == [str(results.training_version())] and "spacy 3." in provenance["packages"][0]
     assert provenance["commits"] == ["unknown"]  # the tiny project is no git checkout
     docs = report.docs_markdown({"ner": [row]}, {"ner": "results/ner.png"})
@@ -346,3 +347,25 @@ def test_the_tables_say_which_machine_each_row_trained_on():
     assert report.machines([row("cvt", "EPYC", "Xeon")]) == "all on EPYC / Xeon"  # seeds on two machines
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     assert report.MACHINES_NOTE in readme  # README's generated block states the machines
+
+
+@pytest.mark.parametrize("overrides,expected", [
+    ({"training.max_steps": 3000, "training.patience": 2000}, "3,000 steps, patience 2,000"),
+    ({"training.max_steps": 800, "training.patience": 2000}, "800 steps"),  # patience can never end it
+    ({"training.max_steps": 800, "training.patience": 0}, "800 steps"),
+])
+def test_the_budget_states_the_cap_and_a_patience_that_may_end_the_run_sooner(tmp_path, overrides, expected):
+    config = spacy.util.load_config(REPO / "configs" / "cvt_ner.cfg", overrides=overrides)
+    config.to_disk(tmp_path / "config.cfg")
+    assert results.budget(tmp_path) == expected
+
+
+@pytest.mark.parametrize("overrides,expected", [
+    ({"paths.unlabeled": "corpus/reviews.txt"}, "corpus/reviews.txt"),
+    # bilstm: the cvt config whose component reads no unlabeled text, whatever [paths] still names
+    ({"paths.unlabeled": "corpus/reviews.txt", "initialize.components.cvt_ner.unlabeled_corpus": None}, None),
+])
+def test_a_records_unlabeled_text_is_what_its_cvt_component_read(tmp_path, overrides, expected):
+    config = spacy.util.load_config(REPO / "configs" / "cvt_ner.cfg", overrides=overrides)
+    config.to_disk(tmp_path / "config.cfg")
+    assert results.unlabeled_text(tmp_path) == expected
