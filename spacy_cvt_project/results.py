@@ -147,30 +147,30 @@ def device(gpu_id: int) -> str:
     return "CPU" if gpu_id < 0 else f"GPU {gpu_id}"
 
 
-def budget(run: Path) -> str:
-    """The recorded config's training budget, in words: its cap, and the patience that may end it
-    sooner (evaluations without a better dev score, counted in steps)."""
+def trained_config(run: Path) -> Any:
+    """The recorded run's config as trained, interpolated."""
     from thinc.api import Config
 
-    training = Config().from_disk(run / "config.cfg", interpolate=True)["training"]
+    return Config().from_disk(run / "config.cfg", interpolate=True)
+
+
+def budget(config: Any) -> str:
+    """A trained config's budget, in words: its cap, and the patience that may end it sooner
+    (evaluations without a better dev score, counted in steps)."""
+    training = config["training"]
     cap = f"{training['max_steps']:,} steps" if training.get("max_steps") else f"{training.get('max_epochs')} epochs"
     patience = training.get("patience") or 0
     return f"{cap}, patience {patience:,}" if 0 < patience < (training.get("max_steps") or float("inf")) else cap
 
 
-def unlabeled_text(run: Path) -> Optional[str]:
-    """The unlabeled text the recorded run's CVT component read (the path of the corpus its
+def unlabeled_text(config: Any) -> Optional[str]:
+    """The unlabeled text a trained config's CVT component read (the path of the corpus its
     `[initialize.components.*] unlabeled_corpus` names), None where none read any."""
-    from thinc.api import Config
+    from spacy.util import dot_to_object
 
-    config = Config().from_disk(run / "config.cfg", interpolate=True)
     for settings in config.get("initialize", {}).get("components", {}).values():
-        corpus = settings.get("unlabeled_corpus")
-        if corpus:
-            section: Any = config
-            for key in corpus.split("."):
-                section = section[key]
-            return str(section["path"])
+        if settings.get("unlabeled_corpus"):
+            return str(dot_to_object(config, settings["unlabeled_corpus"])["path"])
     return None
 
 
@@ -190,13 +190,14 @@ def summary(runs: List[Path], trains: List[Dict[str, Any]]) -> Dict[str, List[st
     record = runs[0].parent / "record.json"
     if not record.is_file():
         raise FileNotFoundError(f"{record} is missing: `spacy project run record` writes it")
+    configs = [trained_config(run) for run in runs]
     dates = sorted(prov["date"][:10] for prov in provs if prov.get("date"))
     return {
         "dates": list(dict.fromkeys([dates[0], dates[-1]])) if dates else ["unknown"],
         "commits": sorted({commit(prov) for prov in provs}),
         "machines": sorted({machine(t) for t in trains}),
-        "budgets": sorted({budget(run) for run in runs}),
-        "unlabeled": sorted({text for text in map(unlabeled_text, runs) if text}),
+        "budgets": sorted({budget(config) for config in configs}),
+        "unlabeled": sorted({text for text in map(unlabeled_text, configs) if text}),
         "training_versions": sorted({str(prov.get("training_version")) for prov in provs}),
         "packages": sorted({packages(prov) for prov in provs}),
         "evaluated_on": [device(read_json(record)["evaluate_gpu_id"])],

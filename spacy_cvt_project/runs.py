@@ -43,22 +43,31 @@ def fixed_overrides(task: str, system: str) -> Dict[str, Any]:
     return fixed
 
 
-def chosen_overrides(system: str, choices: Choices, seed: Any) -> Dict[str, Any]:
-    """The overrides that are the run's choices: its data and inputs, seed, budget and log."""
-    task, kind = choices.task, catalog.system_kind(system)
-    spec = catalog.KINDS[kind]
-    chosen: Dict[str, Any] = {"paths.train": f"corpus/{task}/train.spacy", "paths.dev": f"corpus/{task}/dev.spacy",
-                              "system.seed": seed}
+def corpus_overrides(task: str) -> Dict[str, Any]:
+    """The task's train and dev files, as `convert` writes them."""
+    return {"paths.train": f"corpus/{task}/train.spacy", "paths.dev": f"corpus/{task}/dev.spacy"}
+
+
+def input_overrides(system: str, choices: Choices) -> Dict[str, Any]:
+    """The files the system trains from beyond train and dev (catalog's `inputs`), as the run chose them."""
     teacher = catalog.teacher_of(system)
     inputs = {
         "unlabeled": {"paths.unlabeled": choices.unlabeled},
         "vectors": {"paths.vectors": choices.vectors},
         "transformer": {"paths.transformer": choices.transformer},
-        "teacher": {"paths.teacher_corpus": f"corpus/{task}/{teacher}_teacher_corpus.spacy",
-                    "paths.vectors": f"corpus/{task}/{teacher}_teacher_vectors"},
+        "teacher": {"paths.teacher_corpus": f"corpus/{choices.task}/{teacher}_teacher_corpus.spacy",
+                    "paths.vectors": f"corpus/{choices.task}/{teacher}_teacher_vectors"},
     }
-    for name in spec.inputs:
+    chosen: Dict[str, Any] = {}
+    for name in catalog.KINDS[catalog.system_kind(system)].inputs:
         chosen.update(inputs[name])
+    return chosen
+
+
+def chosen_overrides(system: str, choices: Choices, seed: Any) -> Dict[str, Any]:
+    """The overrides that are the run's choices: its data and inputs, seed, budget and log."""
+    task, spec = choices.task, catalog.KINDS[catalog.system_kind(system)]
+    chosen = {**corpus_overrides(task), "system.seed": seed, **input_overrides(system, choices)}
     chosen["training.max_steps"] = choices.steps
     if spec.schedule:
         chosen["training.optimizer.learn_rate.total_steps"] = choices.steps

@@ -357,7 +357,7 @@ def test_the_tables_say_which_machine_each_row_trained_on():
 def test_the_budget_states_the_cap_and_a_patience_that_may_end_the_run_sooner(tmp_path, overrides, expected):
     config = spacy.util.load_config(REPO / "configs" / "cvt_ner.cfg", overrides=overrides)
     config.to_disk(tmp_path / "config.cfg")
-    assert results.budget(tmp_path) == expected
+    assert results.budget(results.trained_config(tmp_path)) == expected
 
 
 @pytest.mark.parametrize("overrides,expected", [
@@ -368,4 +368,4 @@ def test_the_budget_states_the_cap_and_a_patience_that_may_end_the_run_sooner(tm
 def test_a_records_unlabeled_text_is_what_its_cvt_component_read(tmp_path, overrides, expected):
     config = spacy.util.load_config(REPO / "configs" / "cvt_ner.cfg", overrides=overrides)
     config.to_disk(tmp_path / "config.cfg")
-    assert results.unlabeled_text(tmp_path) == expected
+    assert results.unlabeled_text(results.trained_config(tmp_path)) == expected

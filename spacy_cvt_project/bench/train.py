@@ -31,11 +31,8 @@ def system_args(system: str, task: str, vectors: str, unlabeled: str) -> Tuple[P
     """The system's config and `spacy train` overrides on the task's corpus/ files: what makes it
     the system (bilstm: the cvt config without unlabeled text) and its inputs, nothing of a run's
     budget, seed or log, which the benchmark sets."""
-    choices = runs.Choices(task, steps=1, eval_frequency=1, vectors=vectors, unlabeled=unlabeled)
-    overrides = {**runs.chosen_overrides(system, choices, 0), **runs.fixed_overrides(task, system)}
-    for key in ("system.seed", "training.max_steps", "training.optimizer.learn_rate.total_steps",
-                "training.eval_frequency", "training.logger.output_file"):
-        overrides.pop(key, None)
+    choices = runs.Choices(task, steps=1, eval_frequency=1, vectors=vectors, unlabeled=unlabeled)  # budget unused
+    overrides = {**runs.corpus_overrides(task), **runs.input_overrides(system, choices), **runs.fixed_overrides(task, system)}
     return Path(catalog.config_path(task, system)), runs.override_args(overrides)
 
 
