@@ -96,6 +96,9 @@ ORDER = (*SYSTEMS, *(name for enc in ENCODERS.values() for name in enc.systems i
 # The budget var (project.yml) each kind trains with: cvt-teacher trains cvt's budget.
 BUDGETS = {"cvt": "cvt_steps", "bilstm": "bilstm_steps", "cnn": "cnn_steps", "trf": "trf_steps",
            "cvt-teacher": "cvt_steps"}
+# spacy-cvt's span taggers, which decode with `outside_weight` (spacy_cvt.cli.tune.SPAN_TAGGERS; not
+# imported, as that loads spaCy): `train` chooses it on dev for every system whose component is one
+SPAN_TAGGERS = ("cvt_ner", "cvt_chunker")
 
 
 def known_task(task: str) -> Task:
@@ -147,6 +150,14 @@ def component(task: str, system: str) -> str:
     head = KINDS[system_kind(system)].head
     spec = known_task(task)
     return f"cvt_{spec.cvt_head}" if head == "cvt" else spec.spacy_head
+
+
+def tunes_decoding(task: str, system: str) -> bool:
+    """Whether `train` chooses the system's `outside_weight` on dev after training: for all of
+    cvt, bilstm and the taught systems on a span task alike, so that no tuned system is compared
+    with an untuned one that could have been tuned (spaCy's `ner` and the taggers have no such
+    setting)."""
+    return component(task, system) in SPAN_TAGGERS
 
 
 def config_path(task: str, system: str) -> str:

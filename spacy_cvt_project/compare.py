@@ -17,8 +17,9 @@ plus the teacher's: trf seed 0's training (metrics/<task>/trf/seed0/train.json) 
 that made its lessons, each recorded by per_seed.py (TAUGHT: metrics/<task>/augment/run.json,
 the sentences it annotates; metrics/<task>/trf/teacher-corpus/apply.json, the `teacher-corpus`
 command's annotation of them; metrics/<task>/trf/teacher-vectors/*.json, its word vectors; trf-base's for
-cvt-teacher-base); its own per seed also counts train.json's companion tune.json (choosing
-`outside_weight` on dev); a footnote breaks them down.
+cvt-teacher-base); a footnote breaks them down. A system's own cost per seed is its train.json and,
+for a span tagger (cvt_ner, cvt_chunker: cvt, bilstm and the taught systems on ner, chunk and aspect),
+the companion tune.json of choosing `outside_weight` on dev (catalog.tunes_decoding).
 A missing file is an error naming it and the command that writes it. The spread is the sample sd
 over seeds; one seed gives n = 1 and no sd. Words/s is `spacy evaluate`'s `speed`, because it times
 nlp.pipe over the very gold-token docs it scores and writes the number to JSON, where `spacy
@@ -91,20 +92,27 @@ class Step:
         return tuple(record.format(teacher=teacher) for record in self.records)
 
 
-OWN_RECORDS = ("train.json",)  # what a system's own training cost is recorded in, per seed
+TRAIN_RECORD, TUNE_RECORD = "train.json", "tune.json"  # per seed: training, then `outside_weight` on dev
+
+
+def own_records(task: str, system: str) -> Tuple[str, ...]:
+    """The records of each seed's own cost: its training, and its decoding's tuning where `train`
+    chooses `outside_weight` on dev."""
+    return (TRAIN_RECORD, TUNE_RECORD) if catalog.tunes_decoding(task, system) else (TRAIN_RECORD,)
+
+
+def own_what(records: Sequence[str]) -> str:
+    """What a seed's own cost covers, for a taught system's footnote."""
+    return "training and `outside_weight` tuning on dev" if TUNE_RECORD in records else "training"
 
 
 @dataclass(frozen=True)
 class Teacher:
-    """The pipeline a system learned from, the steps that prepared its lessons, and the records
-    under each of the taught system's seed folders that its own cost sums (its train command
-    also chooses `outside_weight` on dev)."""
+    """The pipeline a system learned from and the steps that prepared its lessons."""
 
     system: str
     seed: int
     steps: Tuple[Step, ...]
-    own_records: Tuple[str, ...] = OWN_RECORDS
-    own_what: str = "training"  # for the table's footnote
 
 
 # What made a taught system's lessons: `augment` rewrites the sentences (any teacher's),
@@ -117,9 +125,7 @@ TEACHER_STEPS = (
 )
 # Systems trained on a teacher, compared when their metrics folder exists: each encoder's
 # transformer teaches its own (catalog.ENCODERS).
-TAUGHT = {enc.taught_system: Teacher(enc.trf_system, 0, TEACHER_STEPS, ("train.json", "tune.json"),
-                                     "training and `outside_weight` tuning on dev")
-          for enc in catalog.ENCODERS.values()}
+TAUGHT = {enc.taught_system: Teacher(enc.trf_system, 0, TEACHER_STEPS) for enc in catalog.ENCODERS.values()}
 
 
 @dataclass
@@ -243,9 +249,9 @@ def time_and_energy(costs: Sequence[Cost]) -> Tuple[Stat, Optional[Stat]]:
     return stat([c.seconds for c in costs]), None if None in energy else stat(energy)
 
 
-def taught(folder: Path, teacher: Teacher, own: Sequence[Cost]) -> Tuple[List[Cost], Dict[str, Any]]:
-    """A taught system's cost per seed, its own training plus the teacher's (one teacher serves
-    every seed), and the breakdown for the table's footnote."""
+def taught(folder: Path, teacher: Teacher, own: Sequence[Cost], what: str) -> Tuple[List[Cost], Dict[str, Any]]:
+    """A taught system's cost per seed, its own (`what` it covers) plus the teacher's (one
+    teacher serves every seed), and the breakdown for the table's footnote."""
     before = teacher_costs(folder, teacher)
     own_seconds, own_kwh = time_and_energy(own)
     breakdown = {
@@ -253,7 +259,7 @@ def taught(folder: Path, teacher: Teacher, own: Sequence[Cost]) -> Tuple[List[Co
         "steps": [{"command": step.command, "what": step.what} for step in teacher.steps],
         **{f"{name}_seconds": c.seconds for name, c in before.items()},
         **{f"{name}_kwh": c.kwh for name, c in before.items()},
-        "own_train_seconds": own_seconds, "own_energy_kwh": own_kwh, "own_what": teacher.own_what,
+        "own_train_seconds": own_seconds, "own_energy_kwh": own_kwh, "own_what": what,
     }
     return [sum(before.values(), c) for c in own], breakdown
 
@@ -269,11 +275,16 @@ def optional_stat(values: Sequence[Optional[float]]) -> Optional[Stat]:
     return None if not values or None in values else stat(values)
 
 
-def system_row(folder: Path, task: str, system: str, seeds: int) -> Dict[str, Any]:
+def system_row(folder: Path, task: str, system: str, seeds: int, recorded: bool = False) -> Dict[str, Any]:
     """Everything the table shows for one system, from its seeds' files (a metrics/TASK or a
-    results/TASK folder: the same layout)."""
+    results/TASK folder: the same layout). Recorded runs from before `train` tuned every span
+    tagger may lack tune.json (results.stale_reasons says so); a fresh run's missing one is an error."""
     key, pr_keys = score_key(task, system), precision_recall_keys(score_key(task, system))
     scores, speeds, costs, precisions, recalls = [], [], [], [], []
+    records = own_records(task, system)
+    if recorded:  # kept whole or not at all: a run has tune.json if its decoding was tuned
+        records = tuple(r for r in records
+                        if r == TRAIN_RECORD or all((folder / system / f"seed{k}" / r).is_file() for k in range(seeds)))
     for seed in range(seeds):
         run = folder / system / f"seed{seed}"
         evaluation = read(run / "evaluate.json", evaluate_command(system))
@@ -282,13 +293,12 @@ def system_row(folder: Path, task: str, system: str, seeds: int) -> Dict[str, An
         if pr_keys:
             precisions.append(number(evaluation, pr_keys[0], run / "evaluate.json"))
             recalls.append(number(evaluation, pr_keys[1], run / "evaluate.json"))
-        own = [cost(run / record, train_command(system))
-               for record in (TAUGHT[system].own_records if system in TAUGHT else OWN_RECORDS)]
+        own = [cost(run / record, train_command(system)) for record in records]
         costs.append(sum(own[1:], own[0]))
     size = read(folder / system / "size.json", evaluate_command(system))
     encoder_pretraining, teacher = pretraining(size), None
     if system in TAUGHT:
-        costs, teacher = taught(folder, TAUGHT[system], costs)
+        costs, teacher = taught(folder, TAUGHT[system], costs, own_what(records))
         # The teacher's encoder was pretrained too. Its size.json is seed 0's model-best: the teacher.
         teacher_system = TAUGHT[system].system
         encoder_pretraining = pretraining(read(folder / teacher_system / "size.json", evaluate_command(teacher_system)))
@@ -301,6 +311,7 @@ def system_row(folder: Path, task: str, system: str, seeds: int) -> Dict[str, An
         "energy_basis": sorted(set().union(*(c.bases for c in costs))),
         "params": size["params"], "vectors": size["vectors"], "disk_bytes": size["disk_bytes"],
         "encoder": size["encoder"], "pretraining": encoder_pretraining, "teacher": teacher,
+        "decoding_tuned": TUNE_RECORD in records if catalog.tunes_decoding(task, system) else None,
     }
 
 
@@ -313,7 +324,7 @@ def recorded_rows(results_dir: Path, task: str, project: Path = Path("."),
     rows = []
     for system in systems if systems is not None else results.recorded_systems(folder, list(ORDER)):
         n = results.seed_count(folder / system)
-        row = system_row(folder, task, system, n)
+        row = system_row(folder, task, system, n, recorded=True)
         runs = [folder / system / f"seed{seed}" for seed in range(n)]
         trains = [results.read_json(run / "train.json") for run in runs]
         row.update(
@@ -400,6 +411,16 @@ def table_row(row: Dict[str, Any], notes: List[str], reference: Optional[Dict[st
     return "| " + " | ".join(cells) + " |"
 
 
+def decoding_note(rows: List[Dict[str, Any]]) -> List[str]:
+    """Which systems decode with `outside_weight` chosen on dev: a note line, none where no system
+    has the setting."""
+    tuned = [r["system"] for r in rows if r["decoding_tuned"]]
+    if all(r["decoding_tuned"] is None for r in rows):
+        return []
+    return [f"- Decoding: `outside_weight` chosen on dev after training (`spacy cvt-tune-decoding`, its time in "
+            f"train time) for {', '.join(tuned) or 'none'}; the others have no such setting."]
+
+
 def markdown(task: str, seeds: int, device: str, rows: List[Dict[str, Any]],
              references: Dict[str, Dict[str, Any]], results_dir: Path) -> str:
     """The comparison table; references: recorded_rows by system, shown beside each system."""
@@ -430,6 +451,7 @@ def markdown(task: str, seeds: int, device: str, rows: List[Dict[str, Any]],
         "differently (config or TRAINING_VERSION).",
         "- Words/s: `spacy evaluate`'s `speed`, nlp.pipe over the gold-token test docs it scores "
         "(plus one tokenizer call per text, the same for all systems; no warm-up).",
+        *decoding_note(rows),
         "- Train energy: codecarbon during `spacy train` (dev evaluations included): "
         + "; ".join(sorted({b for r in rows for b in r["energy_basis"]})) + ".",
     ]

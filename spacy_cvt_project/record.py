@@ -45,7 +45,7 @@ LOG = "log.jsonl"
 
 def seed_files(task: str, system: str, seed: int, metrics: Path, training: Path) -> List[tuple]:
     """(source, path under results/<task>/) of every file kept for one seed of a system."""
-    own = compare.TAUGHT[system].own_records if system in compare.TAUGHT else compare.OWN_RECORDS
+    own = compare.own_records(task, system)
     run = Path(system) / f"seed{seed}"
     pairs = [(metrics / task / run / name, run / name) for name in ("evaluate.json", *own)]
     if (metrics / task / run / LOG).is_file():  # runs trained before the train commands named it have none

@@ -56,6 +56,14 @@ def words_per_second(row: Dict[str, Any]) -> str:
     return f"{compare.spread(row['words_per_second'], 1, 0)} ({' / '.join(row['provenance']['evaluated_on'])})"
 
 
+def decoding(row: Dict[str, Any]) -> str:
+    """The `outside_weight` each seed decodes with where it was chosen on dev, "untuned" where it was
+    not, a dash for a system without the setting (spaCy's heads, the taggers)."""
+    if row["decoding_tuned"] is None:
+        return compare.DASH
+    return ", ".join(row["provenance"]["outside_weights"]) + " (dev)" if row["decoding_tuned"] else "untuned"
+
+
 def status(row: Dict[str, Any], notes: List[str]) -> str:
     why = compare.stale_note(row)
     return f"stale [{notes.index(why) + 1}]" if why else "current"
@@ -101,15 +109,15 @@ def task_table(task: str, rows: List[Dict[str, Any]], chart: str) -> List[str]:
         f"Scores ×100 (`{'`, `'.join(sorted({r['score_key'] for r in rows}))}`; P and R its precision and "
         "recall): mean ± sample sd over the n seeds recorded, the value alone for n = 1.", "",
         "| system | n | dev | test | test P | test R | train time | train energy (kWh) | words/s "
-        "| params (M) | disk (MB) | budget | status |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
+        "| params (M) | disk (MB) | budget | outside_weight | status |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---|",
     ]
     for row in rows:
         cells = [
             row["system"], str(row["n"]), optional(row["dev"]), optional(row["score"]), optional(row["precision"]),
             optional(row["recall"]), compare.fmt_time(row["train_seconds"]), energy(row), words_per_second(row),
             f"{row['params'] / 1e6:.2f}", f"{row['disk_bytes'] / 1e6:.1f}",
-            " / ".join(row["provenance"]["budgets"]), status(row, notes),
+            " / ".join(row["provenance"]["budgets"]), decoding(row), status(row, notes),
         ]
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", *[f"- [{i}] {note}" for i, note in enumerate(notes, 1)]] if notes else []
@@ -138,7 +146,9 @@ def docs_markdown(rows: Dict[str, List[Dict[str, Any]]], charts: Dict[str, str])
         "(wall time, codecarbon's energy, the commit, machine and package versions), the config as trained "
         f"and the size of seed 0's pipeline. To add or renew a task's runs: {HOW_TO_RECORD}. Words/s is "
         "`spacy evaluate`'s `speed` on the device named; train time and energy include dev evaluations; "
-        "a taught system's include its teacher's (its note).", "",
+        "a taught system's include its teacher's (its note). outside_weight is what each seed's span tagger "
+        "decodes with (cvt_ner, cvt_chunker), chosen on dev after training by `spacy cvt-tune-decoding` (its time "
+        "counted in train time); a dash where the system has no such setting.", "",
         "## Stale rows", "",
         results.STALE_RULES.strip(), "",
     ]

@@ -49,6 +49,9 @@ A recorded run is **stale** when today's project would train it differently:
   tune.json). Keys and values renamed since a run was recorded (`[paths] raw` is today's
   `[paths] unlabeled`, ...: spacy_cvt/renamed.py) are read under today's names in its config
   and command. A config that can no longer be composed (a config file gone) is stale too.
+- its decoding: today's `train` chooses `outside_weight` on dev for every span tagger (cvt_ner,
+  cvt_chunker: spacy_cvt_project/catalog.py, tunes_decoding), and a run that did not (no tune.json)
+  is stale, as is a tuned run of a system that today's `train` does not tune.
 - its code: spacy_cvt/training_version.py's TRAINING_VERSION, recorded at training time, differs
   from today's. It is bumped by hand when a change alters what training computes from the same
   config and data, so it cannot see a change made without bumping it; the record also keeps the
@@ -174,6 +177,15 @@ def unlabeled_text(config: Any) -> Optional[str]:
     return None
 
 
+def outside_weight(config: Any) -> Optional[float]:
+    """The `outside_weight` a trained config's span tagger (cvt_ner, cvt_chunker) decodes with,
+    None where it has none."""
+    for settings in config.get("components", {}).values():
+        if settings.get("factory") in catalog.SPAN_TAGGERS:
+            return float(settings.get("outside_weight", 1.0))
+    return None
+
+
 def summary(runs: List[Path], trains: List[Dict[str, Any]]) -> Dict[str, List[str]]:
     """Where, when and with what a system's recorded seeds trained, each kind of fact as the
     distinct values over its seeds (one value when they agree)."""
@@ -198,6 +210,7 @@ def summary(runs: List[Path], trains: List[Dict[str, Any]]) -> Dict[str, List[st
         "machines": sorted({machine(t) for t in trains}),
         "budgets": sorted({budget(config) for config in configs}),
         "unlabeled": sorted({text for text in map(unlabeled_text, configs) if text}),
+        "outside_weights": [f"{weight:g}" for weight in map(outside_weight, configs) if weight is not None],
         "training_versions": sorted({str(prov.get("training_version")) for prov in provs}),
         "packages": sorted({packages(prov) for prov in provs}),
         "evaluated_on": [device(read_json(record)["evaluate_gpu_id"])],
@@ -316,8 +329,13 @@ def stale_reasons(project: Path, task: str, system: str, run: Path, most: int = 
         today = todays_config(project, task, system, record["command"])
     except (LookupError, OSError, ValueError) as err:  # spaCy's config errors are ValueErrors
         return reasons + [f"today's config cannot be composed: {str(err).splitlines()[0]}"]
+    tuned = (run / "tune.json").is_file()
+    if tuned != catalog.tunes_decoding(task, system):
+        reasons.append("decoding: `outside_weight` " + ("chosen on dev (tune.json), which today's `train` does not do"
+                                                        if tuned else "not chosen on dev (no tune.json), which today's "
+                                                        "`train` does after training"))
     recorded = Config().from_disk(run / "config.cfg", interpolate=True)
-    changes = config_changes(recorded, today, tuned=(run / "tune.json").is_file())
+    changes = config_changes(recorded, today, tuned=tuned)
     if changes:
         shown = [f"{key} {old!r} → {new!r}" for key, (old, new) in list(changes.items())[:most]]
         more = f" and {len(changes) - most} more" if len(changes) > most else ""

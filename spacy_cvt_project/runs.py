@@ -1,5 +1,5 @@
 """The command lines a system's runs execute: `spacy train` with the system's config and
-overrides for a task and seed, the taught systems' decoding tuned on dev, and `spacy evaluate`.
+overrides for a task and seed, a span tagger's decoding tuned on dev, and `spacy evaluate`.
 
 One function composes each command, so that what `train` runs and what the stale check of
 recorded runs (results.py) compares against are the same composition. The overrides come in
@@ -93,7 +93,7 @@ def train_command(system: str, choices: Choices, seed: Any, gpu_id: int) -> List
 
 
 def tune_command(system: str, task: str, seed: Any, gpu_id: int) -> List[str]:
-    """Choosing a taught system's `outside_weight` on dev, in its model-best (`spacy cvt-tune-decoding`)."""
+    """Choosing a span tagger's `outside_weight` on dev, in its model-best (`spacy cvt-tune-decoding`)."""
     return ["python", "-m", "spacy", "cvt-tune-decoding", f"training/{task}/{system}/seed{seed}/model-best",
             f"corpus/{task}/dev.spacy", "--gpu-id", str(gpu_id)]
 
@@ -127,11 +127,12 @@ def known_system(task: str, system: str) -> str:
 
 def train_seed(system: str, choices: Choices, seed: int, gpu_id: int) -> int:
     """Train one seed of the system, recorded (wall time, energy, provenance) in
-    metrics/TASK/SYSTEM/seedK/train.json, and tune a taught system's decoding on dev (tune.json):
+    metrics/TASK/SYSTEM/seedK/train.json, and tune a span tagger's decoding on dev (tune.json,
+    catalog.tunes_decoding):
     what `train` runs for each seed and the grid (grid.py) runs as one Ray task. Its exit code."""
     record = f"metrics/{choices.task}/{system}/seed{SEED}/"
     code = run_seed(train_command(system, choices, SEED, gpu_id), seed, record + "train.json")
-    if code == 0 and catalog.system_kind(system) == "cvt-teacher":
+    if code == 0 and catalog.tunes_decoding(choices.task, system):
         # with the training, so that the hash spacy project keeps of model-best is the tuned one's
         code = run_seed(tune_command(system, choices.task, SEED, gpu_id), seed, record + "tune.json")
     return code
@@ -168,7 +169,8 @@ def train(
     gpu_id: int = typer.Option(-1, help="-1: CPU"),
 ) -> None:
     """Train a system on a task once per seed, each run recorded (wall time, energy, provenance)
-    in metrics/TASK/SYSTEM/seedK/train.json; a taught system's decoding is then tuned on dev."""
+    in metrics/TASK/SYSTEM/seedK/train.json; a span tagger's decoding (cvt_ner, cvt_chunker) is then
+    tuned on dev."""
     known_system(task, system)
     check_encoder(system, encoder)
     choices = Choices(task, steps, eval_frequency, vectors, transformer, unlabeled)

@@ -102,6 +102,39 @@ def test_a_train_command_line_is_spacy_train_with_every_override():
         "--output", "metrics/chunk/cnn/seed0/evaluate.json", "--gold-preproc", "--gpu-id", "-1"]
 
 
+# the systems whose head is a span tagger on a span task: decoding with outside_weight, chosen on dev
+TUNED = {(task, system) for task in ("ner", "chunk", "aspect") for system in ("cvt", "bilstm", "cvt-teacher", "cvt-teacher-base")}
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_train_chooses_outside_weight_on_dev_for_every_span_tagger_alike(task, monkeypatch):
+    """Equal decoding: every system with `outside_weight` has it chosen on dev after training,
+    recorded in tune.json beside train.json; the others train only."""
+    for system in catalog.ORDER:
+        calls = []
+        monkeypatch.setattr(runs, "run_seed", lambda command, seed, record=None: calls.append((command, record)) or 0)
+        assert runs.train_seed(system, runs.Choices(task, 10, 5), 1, -1) == 0
+        assert calls[0][0] == runs.train_command(system, runs.Choices(task, 10, 5), runs.SEED, -1)
+        tuned = (task, system) in TUNED
+        assert calls[1:] == ([(runs.tune_command(system, task, runs.SEED, -1),
+                               f"metrics/{task}/{system}/seed{runs.SEED}/tune.json")] if tuned else [])
+        assert catalog.tunes_decoding(task, system) == tuned
+        assert compare.own_records(task, system) == (("train.json", "tune.json") if tuned else ("train.json",))
+
+
+def test_the_span_taggers_are_the_factories_with_outside_weight():
+    """catalog.SPAN_TAGGERS restates spacy_cvt.cli.tune's (the project reads no spaCy to know it):
+    the two agree, and they are the factories whose config has the setting."""
+    from spacy.language import Language
+
+    from spacy_cvt.cli import tune
+
+    assert catalog.SPAN_TAGGERS == tune.SPAN_TAGGERS
+    with_setting = {name for name in ("cvt_ner", "cvt_chunker", "cvt_tagger")
+                    if "outside_weight" in Language.get_factory_meta(name).default_config}
+    assert with_setting == set(catalog.SPAN_TAGGERS)
+
+
 @pytest.mark.parametrize("config", sorted(p.name for p in (REPO / "configs").glob("*.cfg")))
 def test_every_shipped_config_builds_its_pipeline(config):
     """Every factory, architecture, reader, scorer and optimizer in every config resolves."""

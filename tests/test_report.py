@@ -8,6 +8,7 @@ record; the stale check edits copies of the project.
 """
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -84,7 +85,8 @@ def test_docs_and_readme_are_what_report_generates_from_results():
 @pytest.mark.slow  # its `recorded` fixture runs `python -m spacy_cvt_project train`, `evaluate` and `record`
 def test_a_fresh_record_is_current_and_shows_what_the_tools_wrote(recorded):
     run = recorded / "results" / "ner" / "cvt" / "seed0"
-    assert sorted(p.name for p in run.iterdir()) == ["config.cfg", "evaluate.json", "log.jsonl", "meta.json", "train.json"]
+    assert sorted(p.name for p in run.iterdir()) == ["config.cfg", "evaluate.json", "log.jsonl", "meta.json",
+                                                     "train.json", "tune.json"]  # cvt_ner's decoding chosen on dev
     assert [json.loads(line)["step"] for line in (run / "log.jsonl").read_text().splitlines()] == [0, 1, 2]
     assert json.loads((run.parent / "record.json").read_text()) == {"evaluate_gpu_id": -1}
     [row] = compare.recorded_rows(recorded / "results", "ner", recorded)
@@ -99,7 +101,8 @@ def test_a_fresh_record_is_current_and_shows_what_the_tools_wrote(recorded):
     assert provenance["commits"] == ["unknown"]  # the tiny project is no git checkout
     docs = report.docs_markdown({"ner": [row]}, {"ner": "results/ner.png"})
     [line] = table_rows(docs, "cvt")
-    assert line.startswith("| cvt | 1 | ") and line.endswith("| 2 steps | current |")
+    weight = results.outside_weight(results.trained_config(run))
+    assert line.startswith("| cvt | 1 | ") and line.endswith(f"| 2 steps | {weight:g} (dev) | current |")
     assert "CPUs" in docs and "trained 20" in docs
 
 
@@ -129,11 +132,21 @@ def test_a_changed_config_or_training_version_marks_the_rows_stale(recorded, tmp
                                                              {"components.{component}.model.hidden_size1": 32}))
     assert stale() == ["config: components.cvt_ner.model.hidden_size1 16 → 32"]
     monkeypatch.undo()
+    # `train` chooses a span tagger's outside_weight on dev (tune.json): a run that did not is stale
     trained = project / "results" / "ner" / "cvt" / "seed0" / "config.cfg"
-    trained.write_text(trained.read_text().replace("outside_weight = 1.0", "outside_weight = 0.6"))
-    assert stale() == ["config: components.cvt_ner.outside_weight 0.6 → 1.0"]
-    (trained.parent / "tune.json").write_text("{}")  # chosen on dev after training, as train-cvt-teacher does
+    tune = (trained.parent / "tune.json").read_text()
+    (trained.parent / "tune.json").unlink()
+    untuned = "decoding: `outside_weight` not chosen on dev (no tune.json), which today's `train` does after training"
+    assert stale() == [untuned]
+    assert table_rows(report.docs_markdown({"ner": compare.recorded_rows(project / "results", "ner", project)}, {}),
+                      "cvt")[0].endswith("| untuned | stale [1] |")
+    trained.write_text(re.sub(r"outside_weight = [0-9.]+", "outside_weight = 0.6", trained.read_text()))
+    assert stale() == [untuned, "config: components.cvt_ner.outside_weight 0.6 → 1.0"]
+    (trained.parent / "tune.json").write_text(tune)  # chosen on dev after training, as train does
     assert stale() == []
+    monkeypatch.setattr(catalog, "tunes_decoding", lambda task, system: False)
+    assert stale() == ["decoding: `outside_weight` chosen on dev (tune.json), which today's `train` does not do"]
+    monkeypatch.undo()
     monkeypatch.setattr(results, "training_version", lambda: 2)
     assert stale() == ["TRAINING_VERSION 1 → 2"]
     monkeypatch.undo()
@@ -168,6 +181,7 @@ def three_seeds(project: Path) -> Path:
         run = folder / f"seed{seed}"
         edit_json(run / "evaluate.json", ents_f=f, ents_p=p, ents_r=r, speed=20_000 + 2_000 * seed)
         edit_json(run / "train.json", seconds=seconds, energy_kwh=kwh)
+        edit_json(run / "tune.json", seconds=6, energy_kwh=0.0001)  # its choice of outside_weight, in its cost
         meta = json.loads((run / "meta.json").read_text())
         edit_json(run / "meta.json", performance={**meta["performance"], "ents_f": dev})
     edit_json(folder / "size.json", params=2_100_000, disk_bytes=37_300_000)
@@ -181,14 +195,15 @@ def test_mean_sd_and_n_over_the_recorded_seeds(recorded, tmp_path):
     docs, readme, rows = report.render(project / "results", project, project / "docs",
                                        f"intro\n{report.BEGIN}\nold\n{report.END}\nrest\n")
     [line] = table_rows(docs, "cvt")
-    assert line.startswith("| cvt | 3 | 37.0 ± 2.6 | 32.0 ± 2.0 | 44.0 ± 4.0 | 25.0 ± 5.0 | 5.5 ± 0.5 min "
-                           "| 0.0110 ± 0.0010 (est.) | 22,000 ± 2,000 (CPU) | 2.10 | 37.3 | 2 steps | current |")
+    assert line.startswith("| cvt | 3 | 37.0 ± 2.6 | 32.0 ± 2.0 | 44.0 ± 4.0 | 25.0 ± 5.0 | 5.6 ± 0.5 min "
+                           "| 0.0111 ± 0.0010 (est.) | 22,000 ± 2,000 (CPU) | 2.10 | 37.3 | 2 steps | ")
+    assert line.endswith(" (dev) | current |")
     assert "mean ± sample sd over the n seeds recorded" in docs and "![ner: " in docs
     for task in ("pos", "chunk", "aspect"):
         assert f"No recorded runs yet for {task}: `spacy project run all --vars.task {task} --vars.seeds 3`" in docs
     assert readme.startswith(f"intro\n{report.BEGIN}\n") and readme.endswith(f"{report.END}\nrest\n")
-    assert "| ner | cvt | 3 | `ents_f` | 32.0 ± 2.0 | 5.5 ± 0.5 min |" in readme
-    assert "in the recorded run (seed 0 of every system, with the teacher's steps): ner 5 min;" in readme  # seed 0: 300 s
+    assert "| ner | cvt | 3 | `ents_f` | 32.0 ± 2.0 | 5.6 ± 0.5 min |" in readme
+    assert "in the recorded run (seed 0 of every system, with the teacher's steps): ner 5 min;" in readme  # seed 0: 306 s
     assert "No recorded runs yet for pos, chunk, aspect" in readme
     report.draw(rows, project / "docs")
     assert (project / "docs" / "results" / "ner.png").read_bytes()[:4] == b"\x89PNG"
@@ -201,9 +216,9 @@ def test_missing_fields_are_a_dash_or_an_error_that_names_the_file(recorded, tmp
     edit_json(folder / "seed1" / "meta.json", performance={})  # no dev score for one seed: no dev mean
     edit_json(folder / "seed2" / "train.json", energy_kwh=None)  # codecarbon returned no data
     [row] = compare.recorded_rows(project / "results", "ner", project)
-    assert row["dev"] is None and row["energy_kwh"] is None and row["train_seconds"].values == [300, 330, 360]
+    assert row["dev"] is None and row["energy_kwh"] is None and row["train_seconds"].values == [306, 336, 366]
     [line] = table_rows(report.docs_markdown({"ner": [row]}, {}), "cvt")
-    assert line.startswith(f"| cvt | 3 | {compare.DASH} | 32.0 ± 2.0 | ") and f"| 5.5 ± 0.5 min | {compare.DASH} |" in line
+    assert line.startswith(f"| cvt | 3 | {compare.DASH} | 32.0 ± 2.0 | ") and f"| 5.6 ± 0.5 min | {compare.DASH} |" in line
     (folder / "record.json").unlink()
     with pytest.raises(FileNotFoundError, match=r"cvt/record.json is missing: `spacy project run record` writes it"):
         compare.recorded_rows(project / "results", "ner", project)
@@ -324,7 +339,7 @@ def test_a_transformer_run_at_another_rate_than_its_encoders_is_stale(monkeypatc
     assert f"config: {rate} 0.0001 → 0.0002" in results.stale_reasons(REPO, "ner", "trf-base", run)
 
 
-@pytest.mark.parametrize("task, system", [("ner", "cvt"), ("pos", "bilstm"), ("ner", "cvt-teacher"), ("aspect", "cvt-teacher-base")])
+@pytest.mark.parametrize("task, system", [("pos", "cvt"), ("pos", "bilstm"), ("ner", "cvt-teacher"), ("aspect", "cvt-teacher-base")])
 def test_a_run_recorded_under_earlier_key_names_is_current(task, system):
     """These runs were trained before issue 46's rename: their config.cfg and train command say
     [paths] raw or silver and [corpora.silver]. Read under today's names (results.under_todays_names,
