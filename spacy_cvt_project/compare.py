@@ -183,7 +183,8 @@ def read(path: Path, command: str) -> Dict[str, Any]:
     if not path.is_file():
         raise FileNotFoundError(
             f"{path} is missing: `spacy project run {command}` writes it "
-            "(with the --vars.task and --vars.seeds given to compare)"
+            "(with the --vars.task and --vars.seeds given to compare; add --force where it ran before, "
+            "as spacy project skips a command whose outputs are there)"
         )
     return json.loads(path.read_text(encoding="utf-8"))
 
@@ -415,10 +416,10 @@ def decoding_note(rows: List[Dict[str, Any]]) -> List[str]:
     """Which systems decode with `outside_weight` chosen on dev: a note line, none where no system
     has the setting."""
     tuned = [r["system"] for r in rows if r["decoding_tuned"]]
-    if all(r["decoding_tuned"] is None for r in rows):
+    if not tuned:
         return []
     return [f"- Decoding: `outside_weight` chosen on dev after training (`spacy cvt-tune-decoding`, its time in "
-            f"train time) for {', '.join(tuned) or 'none'}; the others have no such setting."]
+            f"train time) for {', '.join(tuned)}; the others have no such setting."]
 
 
 def markdown(task: str, seeds: int, device: str, rows: List[Dict[str, Any]],
@@ -448,11 +449,11 @@ def markdown(task: str, seeds: int, device: str, rows: List[Dict[str, Any]],
         f"- Recorded: the same score over the runs recorded in {results_dir / task} (`spacy project run "
         "record`; docs/results.md), mean ± sample sd over its n seeds: what this run should score if "
         f"nothing has changed; {DASH} where none is recorded. Stale: today's project would train it "
-        "differently (config or TRAINING_VERSION).",
+        "differently (config, TRAINING_VERSION or decoding).",
         "- Words/s: `spacy evaluate`'s `speed`, nlp.pipe over the gold-token test docs it scores "
         "(plus one tokenizer call per text, the same for all systems; no warm-up).",
         *decoding_note(rows),
-        "- Train energy: codecarbon during `spacy train` (dev evaluations included): "
+        "- Train energy: codecarbon during `spacy train` (dev evaluations included) and the decoding's tuning: "
         + "; ".join(sorted({b for r in rows for b in r["energy_basis"]})) + ".",
     ]
     if any(r["vectors"] for r in rows):

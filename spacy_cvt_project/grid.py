@@ -96,9 +96,11 @@ def chosen(run: Run) -> Dict[str, Any]:
 
 def is_recorded(run: Run, results_dir: Path) -> bool:
     """Whether results_dir holds the run's seed, evaluated, trained with the run's choices (its
-    recorded `spacy train` command's)."""
+    recorded `spacy train` command's) and with each record of its own cost (a span tagger's
+    tune.json: a run recorded before `train` tuned it is run again)."""
     folder = results_dir / run.task / run.system / f"seed{run.seed}"
-    if not (folder / "evaluate.json").is_file() or not (folder / "train.json").is_file():
+    records = ("evaluate.json", *compare.own_records(run.task, run.system))
+    if not all((folder / name).is_file() for name in records):
         return False
     command = results.read_json(folder / "train.json")["command"]
     recorded = results.parse_overrides(results.split_train_args(results.train_args(command))[1])

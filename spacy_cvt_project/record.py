@@ -118,7 +118,8 @@ def check_seed(task: str, system: str, seed: int, metrics: Path, training: Path)
     run = metrics / task / system / f"seed{seed}"
     evaluation = compare.read(run / "evaluate.json", compare.evaluate_command(system))
     compare.number(evaluation, catalog.score_key(task, system), run / "evaluate.json")
-    compare.cost(run / "train.json", compare.train_command(system))
+    for name in compare.own_records(task, system):  # its training, and its decoding's tuning where train tunes it
+        compare.cost(run / name, compare.train_command(system))
     if seed == 0:
         compare.read(metrics / task / system / "size.json", compare.evaluate_command(system))
     check_trained(task, system, seed, metrics, training)

@@ -142,13 +142,14 @@ def docs_markdown(rows: Dict[str, List[Dict[str, Any]]], charts: Dict[str, str])
         GENERATED, "",
         "Each task's runs are kept in results/TASK/SYSTEM/seedK/ (results/README.md): spaCy's "
         "evaluation of the test set (`spacy evaluate --gold-preproc`), `spacy train`'s dev scores of "
-        "model-best (meta.json, the checkpoint chosen on dev), the training record of spacy_cvt_project/per_seed.py "
+        "model-best (meta.json, the checkpoint chosen on dev; the tuned decoding's where it was tuned on dev), the training record of spacy_cvt_project/per_seed.py "
         "(wall time, codecarbon's energy, the commit, machine and package versions), the config as trained "
         f"and the size of seed 0's pipeline. To add or renew a task's runs: {HOW_TO_RECORD}. Words/s is "
         "`spacy evaluate`'s `speed` on the device named; train time and energy include dev evaluations; "
         "a taught system's include its teacher's (its note). outside_weight is what each seed's span tagger "
         "decodes with (cvt_ner, cvt_chunker), chosen on dev after training by `spacy cvt-tune-decoding` (its time "
-        "counted in train time); a dash where the system has no such setting.", "",
+        "counted in train time); \"untuned\" where it decodes with the default, a dash where the system has no "
+        "such setting.", "",
         "## Stale rows", "",
         results.STALE_RULES.strip(), "",
     ]

@@ -182,13 +182,13 @@ def outside_weight(config: Any) -> Optional[float]:
     None where it has none."""
     for settings in config.get("components", {}).values():
         if settings.get("factory") in catalog.SPAN_TAGGERS:
-            return float(settings.get("outside_weight", 1.0))
+            return float(settings["outside_weight"])  # a trained config is filled: the factory's default is in it
     return None
 
 
 def summary(runs: List[Path], trains: List[Dict[str, Any]]) -> Dict[str, List[str]]:
     """Where, when and with what a system's recorded seeds trained, each kind of fact as the
-    distinct values over its seeds (one value when they agree)."""
+    distinct values over its seeds (one value when they agree); outside_weights: each seed's, in order."""
     provs = [t.get("provenance") or {} for t in trains]
 
     def commit(prov: Dict[str, Any]) -> str:

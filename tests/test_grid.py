@@ -82,8 +82,8 @@ def test_the_grid_records_every_run_as_record_does(grid_run):
     for system in SYSTEMS:
         for seed in range(SEEDS):
             run = results / system / f"seed{seed}"
-            assert sorted(p.name for p in run.iterdir()) == ["config.cfg", "evaluate.json", "log.jsonl", "meta.json",
-                                                            "train.json"]
+            expected = ["config.cfg", "evaluate.json", "log.jsonl", "meta.json", *compare.own_records("ner", system)]
+            assert sorted(p.name for p in run.iterdir()) == sorted(expected)  # a span tagger's tune.json too
             train = json.loads((run / "train.json").read_text())
             assert train["returncode"] == 0 and "provenance" in train
             assert train["command"][train["command"].index("--training.max_steps") + 1] == "2"
@@ -105,6 +105,15 @@ def test_a_second_grid_skips_the_recorded_runs_and_starts_nothing(grid_run):
             outcome = grid.run_grid(planned(), cpus=1)
         # another budget is another run: the recorded seeds do not count for it
         assert not any(grid.is_recorded(run, Path("results")) for run in planned({"cnn_steps": 4, "bilstm_steps": 4}))
+        # nor does a span tagger's seed recorded without its decoding's tuning (before `train` tuned it)
+        bilstm = next(run for run in planned() if run.system == "bilstm" and run.seed == 0)
+        tune = Path("results") / "ner" / "bilstm" / "seed0" / "tune.json"
+        tuned = tune.read_bytes()
+        tune.unlink()
+        try:
+            assert not grid.is_recorded(bilstm, Path("results"))
+        finally:
+            tune.write_bytes(tuned)
     finally:
         patch.undo()
     assert outcome.recorded == [] and outcome.failed == {} and len(outcome.skipped) == len(SYSTEMS) * SEEDS

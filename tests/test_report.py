@@ -134,8 +134,9 @@ def test_a_changed_config_or_training_version_marks_the_rows_stale(recorded, tmp
     monkeypatch.undo()
     # `train` chooses a span tagger's outside_weight on dev (tune.json): a run that did not is stale
     trained = project / "results" / "ner" / "cvt" / "seed0" / "config.cfg"
-    tune = (trained.parent / "tune.json").read_text()
-    (trained.parent / "tune.json").unlink()
+    tune, tuned_config = (trained.parent / "tune.json").read_text(), trained.read_text()
+    (trained.parent / "tune.json").unlink()  # and the default weight, so that only the tuning differs
+    trained.write_text(re.sub(r"outside_weight = [0-9.]+", "outside_weight = 1.0", tuned_config))
     untuned = "decoding: `outside_weight` not chosen on dev (no tune.json), which today's `train` does after training"
     assert stale() == [untuned]
     assert table_rows(report.docs_markdown({"ner": compare.recorded_rows(project / "results", "ner", project)}, {}),
@@ -143,6 +144,7 @@ def test_a_changed_config_or_training_version_marks_the_rows_stale(recorded, tmp
     trained.write_text(re.sub(r"outside_weight = [0-9.]+", "outside_weight = 0.6", trained.read_text()))
     assert stale() == [untuned, "config: components.cvt_ner.outside_weight 0.6 → 1.0"]
     (trained.parent / "tune.json").write_text(tune)  # chosen on dev after training, as train does
+    trained.write_text(tuned_config)
     assert stale() == []
     monkeypatch.setattr(catalog, "tunes_decoding", lambda task, system: False)
     assert stale() == ["decoding: `outside_weight` chosen on dev (tune.json), which today's `train` does not do"]
@@ -261,6 +263,12 @@ def test_record_refuses_what_it_cannot_keep(recorded, tmp_path):
     failed = record_cvt()
     assert failed.returncode == 1 and "has no provenance (an older spacy_cvt_project/per_seed.py wrote it)" in failed.stderr
     train.write_text(saved)
+    tune = train.with_name("tune.json")  # the decoding's tuning is part of the seed's cost: a failed one is refused
+    tuned = tune.read_text()
+    tune.write_text(json.dumps({**json.loads(tuned), "returncode": 1}))
+    failed = record_cvt()
+    assert failed.returncode == 1 and "seed0/tune.json: the run exited with 1; rerun `spacy project run train-cvt`" in failed.stderr
+    tune.write_text(tuned)
     (project / "training" / "ner" / "cvt" / "seed0" / "model-best" / "config.cfg").unlink()
     failed = record_cvt()
     assert failed.returncode == 1 and "model-best/config.cfg is missing: `spacy project run train-cvt`" in failed.stderr
