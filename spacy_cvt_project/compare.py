@@ -391,11 +391,14 @@ def stale_note(row: Dict[str, Any]) -> Optional[str]:
 
 
 def recorded_cell(reference: Optional[Dict[str, Any]], notes: List[str]) -> str:
-    """A recorded row's score as 'mean ± sd (n = k)', marked stale with a pointer to its note."""
+    """A recorded row's score as 'mean ± sd (n = k, its budget)', marked stale with a pointer to
+    its note: the budget, because a quick look trains for less than the recorded runs may have."""
     if reference is None:
         return DASH
     why = stale_note(reference)
-    return f"{spread(reference['score'], 100)} (n = {reference['n']})" + (f" stale [{notes.index(why) + 1}]" if why else "")
+    budgets = " / ".join(reference["provenance"]["budgets"])
+    return (f"{spread(reference['score'], 100)} (n = {reference['n']}, {budgets})"
+            + (f" stale [{notes.index(why) + 1}]" if why else ""))
 
 
 def table_row(row: Dict[str, Any], notes: List[str], reference: Optional[Dict[str, Any]]) -> str:
@@ -447,8 +450,9 @@ def markdown(task: str, seeds: int, device: str, rows: List[Dict[str, Any]],
         "",
         *[f"- [{i}] {note}" for i, note in enumerate(notes, 1)],
         f"- Recorded: the same score over the runs recorded in {results_dir / task} (`spacy project run "
-        "record`; docs/results.md), mean ± sample sd over its n seeds: what this run should score if "
-        f"nothing has changed; {DASH} where none is recorded. Stale: today's project would train it "
+        "record`; docs/results.md), mean ± sample sd over its n seeds at the budget shown: what this run should score if "
+        f"nothing has changed and it trains as long, how far a shorter run is from it otherwise; {DASH} where none is "
+        "recorded. Stale: today's project would train it "
         "differently (config, TRAINING_VERSION or decoding).",
         "- Words/s: `spacy evaluate`'s `speed`, nlp.pipe over the gold-token test docs it scores "
         "(plus one tokenizer call per text, the same for all systems; no warm-up).",

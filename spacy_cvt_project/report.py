@@ -159,7 +159,7 @@ def docs_markdown(rows: Dict[str, List[Dict[str, Any]]], charts: Dict[str, str])
 
 
 def one_seed_minutes(rows: List[Dict[str, Any]]) -> float:
-    """Minutes of the training steps one seed of the task's main job runs, from the recorded seed 0:
+    """Minutes of the training steps one seed of the task's main job runs at the recorded budgets, from seed 0:
     each system's training, and for a taught system its own training and the teacher's steps
     (the teacher's training is trf's, counted once). Another encoder's systems (trf-base, from
     `base`) are not the main job's."""
@@ -195,8 +195,9 @@ def summary_block(rows: Dict[str, List[Dict[str, Any]]], main_job: Optional[Dict
                          " / ".join(row["provenance"]["budgets"]),
                          "stale (docs/results.md)" if row["stale"] else "current"]
                 lines.append("| " + " | ".join(cells) + " |")
-        lines += ["", "One seed of a task's main job (`spacy project run all --vars.task TASK`) spent this long in its training "
-                  "steps in the recorded run (seed 0 of every system, with the teacher's steps): "
+        lines += ["", "Seed 0 of the systems a task's main job trains (`spacy project run all --vars.task TASK`), at the "
+                  "budgets recorded above (the main job's defaults may be shorter), spent this long in its training steps, "
+                  "the teacher's included: "
                   + ", ".join(f"{task} {one_seed_minutes(task_rows_):.0f} min" for task, task_rows_ in recorded.items())
                   + "; setup, evaluation and the comparison add a few minutes.", "",
                   "Trained " + "; ".join(f"{task}: {machines(task_rows_)}" for task, task_rows_ in recorded.items())

@@ -309,7 +309,7 @@ def test_each_system_is_shown_beside_its_recorded_runs(real, tmp_path, monkeypat
     compare.compare("ner", 3, metrics, ["cvt", "trf"], results_dir=results_dir, project=tmp_path)
     table = (metrics / "ner" / "comparison.md").read_text()
     # tmp_path has no configs/, so nothing can say the recorded runs are what the project trains today
-    assert "| cvt | 32.0 ± 2.0 | 37.0 ± 1.4 (n = 2) stale [2] | 5.6 ± 0.5 min |" in table
+    assert "| cvt | 32.0 ± 2.0 | 37.0 ± 1.4 (n = 2, 800 steps) stale [2] | 5.6 ± 0.5 min |" in table
     assert ("[2] cvt's recorded runs are stale: today's config cannot be composed: configs/cvt_ner.cfg, "
             "today's config of cvt on ner, is missing.") in table
     assert "| trf | 40.0 ± 0.0 | – | 10.0 ± 0.0 min |" in table  # none recorded
@@ -321,7 +321,7 @@ def test_each_system_is_shown_beside_its_recorded_runs(real, tmp_path, monkeypat
     monkeypatch.setattr(compare.results, "stale_reasons", lambda *args: [])
     compare.compare("ner", 3, metrics, ["cvt", "trf"], results_dir=results_dir, project=tmp_path)
     table = (metrics / "ner" / "comparison.md").read_text()
-    assert "| cvt | 32.0 ± 2.0 | 37.0 ± 1.4 (n = 2) | 5.6 ± 0.5 min |" in table and "stale" not in table
+    assert "| cvt | 32.0 ± 2.0 | 37.0 ± 1.4 (n = 2, 800 steps) | 5.6 ± 0.5 min |" in table and "stale" not in table
     png = (metrics / "ner" / "comparison.png").read_bytes()
     assert png[:8] == PNG_MAGIC and len(png) > 10_000
 

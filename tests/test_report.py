@@ -268,6 +268,8 @@ def test_record_refuses_what_it_cannot_keep(recorded, tmp_path):
     tune.write_text(json.dumps({**json.loads(tuned), "returncode": 1}))
     failed = record_cvt()
     assert failed.returncode == 1 and "seed0/tune.json: the run exited with 1; rerun `spacy project run train-cvt`" in failed.stderr
+    with pytest.raises(ValueError, match=r"seed0/tune.json: the run exited with 1"):  # as the grid records, seed by seed
+        record.check_seed("ner", "cvt", 0, project / "metrics", project / "training")
     tune.write_text(tuned)
     (project / "training" / "ner" / "cvt" / "seed0" / "model-best" / "config.cfg").unlink()
     failed = record_cvt()
