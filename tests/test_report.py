@@ -205,7 +205,7 @@ def test_mean_sd_and_n_over_the_recorded_seeds(recorded, tmp_path):
         assert f"No recorded runs yet for {task}: `spacy project run all --vars.task {task} --vars.seeds 3`" in docs
     assert readme.startswith(f"intro\n{report.BEGIN}\n") and readme.endswith(f"{report.END}\nrest\n")
     assert "| ner | cvt | 3 | `ents_f` | 32.0 ± 2.0 | 5.6 ± 0.5 min |" in readme
-    assert "in the recorded run (seed 0 of every system, with the teacher's steps): ner 5 min;" in readme  # seed 0: 306 s
+    assert "spent this long in its training steps, the teacher's included: ner 5 min;" in readme  # seed 0: 306 s
     assert "No recorded runs yet for pos, chunk, aspect" in readme
     report.draw(rows, project / "docs")
     assert (project / "docs" / "results" / "ner.png").read_bytes()[:4] == b"\x89PNG"
