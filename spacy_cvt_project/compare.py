@@ -450,10 +450,10 @@ def markdown(task: str, seeds: int, device: str, rows: List[Dict[str, Any]],
         "",
         *[f"- [{i}] {note}" for i, note in enumerate(notes, 1)],
         f"- Recorded: the same score over the runs recorded in {results_dir / task} (`spacy project run "
-        "record`; docs/results.md), mean ± sample sd over its n seeds at the budget shown: what this run should score if "
-        f"nothing has changed and it trains as long, how far a shorter run is from it otherwise; {DASH} where none is "
-        "recorded. Stale: today's project would train it "
-        "differently (config, TRAINING_VERSION or decoding).",
+        "record`; docs/results.md), mean ± sample sd over its n seeds at the budget shown: what this run "
+        "should score if nothing has changed and it trains as long, how far a shorter run is from it "
+        f"otherwise; {DASH} where none is recorded. Stale: today's project would train it differently "
+        "(config, TRAINING_VERSION or decoding).",
         "- Words/s: `spacy evaluate`'s `speed`, nlp.pipe over the gold-token test docs it scores "
         "(plus one tokenizer call per text, the same for all systems; no warm-up).",
         *decoding_note(rows),

@@ -142,9 +142,9 @@ def docs_markdown(rows: Dict[str, List[Dict[str, Any]]], charts: Dict[str, str])
         GENERATED, "",
         "Each task's runs are kept in results/TASK/SYSTEM/seedK/ (results/README.md): spaCy's "
         "evaluation of the test set (`spacy evaluate --gold-preproc`), `spacy train`'s dev scores of "
-        "model-best (meta.json, the checkpoint chosen on dev; the tuned decoding's where it was tuned on dev), the training record of spacy_cvt_project/per_seed.py "
-        "(wall time, codecarbon's energy, the commit, machine and package versions), the config as trained "
-        f"and the size of seed 0's pipeline. To add or renew a task's runs: {HOW_TO_RECORD}. Words/s is "
+        "model-best (meta.json, the checkpoint chosen on dev; the tuned decoding's where it was tuned on dev), "
+        "the training record of spacy_cvt_project/per_seed.py (wall time, codecarbon's energy, the commit, "
+        f"machine and package versions), the config as trained and the size of seed 0's pipeline. To add or renew a task's runs: {HOW_TO_RECORD}. Words/s is "
         "`spacy evaluate`'s `speed` on the device named; train time and energy include dev evaluations; "
         "a taught system's include its teacher's (its note). outside_weight is what each seed's span tagger "
         "decodes with (cvt_ner, cvt_chunker), chosen on dev after training by `spacy cvt-tune-decoding` (its time "
@@ -159,8 +159,8 @@ def docs_markdown(rows: Dict[str, List[Dict[str, Any]]], charts: Dict[str, str])
 
 
 def one_seed_minutes(rows: List[Dict[str, Any]]) -> float:
-    """Minutes of the training steps one seed of the task's main job runs at the recorded budgets, from seed 0:
-    each system's training, and for a taught system its own training and the teacher's steps
+    """Minutes of the training steps one seed of the task's main job runs at the recorded budgets,
+    from seed 0: each system's training, and for a taught system its own training and the teacher's steps
     (the teacher's training is trf's, counted once). Another encoder's systems (trf-base, from
     `base`) are not the main job's."""
     seconds = 0.0
@@ -195,9 +195,9 @@ def summary_block(rows: Dict[str, List[Dict[str, Any]]], main_job: Optional[Dict
                          " / ".join(row["provenance"]["budgets"]),
                          "stale (docs/results.md)" if row["stale"] else "current"]
                 lines.append("| " + " | ".join(cells) + " |")
-        lines += ["", "Seed 0 of the systems a task's main job trains (`spacy project run all --vars.task TASK`), at the "
-                  "budgets recorded above (the main job's defaults may be shorter), spent this long in its training steps, "
-                  "the teacher's included: "
+        lines += ["", "Seed 0 of the systems a task's main job trains (`spacy project run all --vars.task TASK`), "
+                  "at the budgets recorded above (the main job's defaults may be shorter), spent this long in its "
+                  "training steps, the teacher's included: "
                   + ", ".join(f"{task} {one_seed_minutes(task_rows_):.0f} min" for task, task_rows_ in recorded.items())
                   + "; setup, evaluation and the comparison add a few minutes.", "",
                   "Trained " + "; ".join(f"{task}: {machines(task_rows_)}" for task, task_rows_ in recorded.items())
