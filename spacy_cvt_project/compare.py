@@ -390,14 +390,18 @@ def stale_note(row: Dict[str, Any]) -> Optional[str]:
     return f"{row['system']}'s recorded runs are stale: " + "; ".join(row["stale"]) + "." if row["stale"] else None
 
 
+def budget_text(row: Dict[str, Any]) -> str:
+    """The budgets a recorded row's seeds trained with (results.summary's), as one cell."""
+    return " / ".join(row["provenance"]["budgets"])
+
+
 def recorded_cell(reference: Optional[Dict[str, Any]], notes: List[str]) -> str:
     """A recorded row's score as 'mean ± sd (n = k, its budget)', marked stale with a pointer to
     its note: the budget, because a quick look trains for less than the recorded runs may have."""
     if reference is None:
         return DASH
     why = stale_note(reference)
-    budgets = " / ".join(reference["provenance"]["budgets"])
-    return (f"{spread(reference['score'], 100)} (n = {reference['n']}, {budgets})"
+    return (f"{spread(reference['score'], 100)} (n = {reference['n']}, {budget_text(reference)})"
             + (f" stale [{notes.index(why) + 1}]" if why else ""))
 
 

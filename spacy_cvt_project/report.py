@@ -117,7 +117,7 @@ def task_table(task: str, rows: List[Dict[str, Any]], chart: str) -> List[str]:
             row["system"], str(row["n"]), optional(row["dev"]), optional(row["score"]), optional(row["precision"]),
             optional(row["recall"]), compare.fmt_time(row["train_seconds"]), energy(row), words_per_second(row),
             f"{row['params'] / 1e6:.2f}", f"{row['disk_bytes'] / 1e6:.1f}",
-            " / ".join(row["provenance"]["budgets"]), decoding(row), status(row, notes),
+            compare.budget_text(row), decoding(row), status(row, notes),
         ]
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", *[f"- [{i}] {note}" for i, note in enumerate(notes, 1)]] if notes else []
@@ -144,7 +144,8 @@ def docs_markdown(rows: Dict[str, List[Dict[str, Any]]], charts: Dict[str, str])
         "evaluation of the test set (`spacy evaluate --gold-preproc`), `spacy train`'s dev scores of "
         "model-best (meta.json, the checkpoint chosen on dev; the tuned decoding's where it was tuned on dev), "
         "the training record of spacy_cvt_project/per_seed.py (wall time, codecarbon's energy, the commit, "
-        f"machine and package versions), the config as trained and the size of seed 0's pipeline. To add or renew a task's runs: {HOW_TO_RECORD}. Words/s is "
+        "machine and package versions), the config as trained and the size of seed 0's pipeline. "
+        f"To add or renew a task's runs: {HOW_TO_RECORD}. Words/s is "
         "`spacy evaluate`'s `speed` on the device named; train time and energy include dev evaluations; "
         "a taught system's include its teacher's (its note). outside_weight is what each seed's span tagger "
         "decodes with (cvt_ner, cvt_chunker), chosen on dev after training by `spacy cvt-tune-decoding` (its time "
@@ -192,7 +193,7 @@ def summary_block(rows: Dict[str, List[Dict[str, Any]]], main_job: Optional[Dict
             for row in task_rows_:
                 cells = [task, row["system"], str(row["n"]), f"`{row['score_key']}`", optional(row["score"]),
                          compare.fmt_time(row["train_seconds"]), energy(row), words_per_second(row),
-                         " / ".join(row["provenance"]["budgets"]),
+                         compare.budget_text(row),
                          "stale (docs/results.md)" if row["stale"] else "current"]
                 lines.append("| " + " | ".join(cells) + " |")
         lines += ["", "Seed 0 of the systems a task's main job trains (`spacy project run all --vars.task TASK`), "
