@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import typer
 
-from . import check, compare, convert, glove, grid, main_job, model_size, per_seed, record, report, runs, seen_unseen, transformer, unlabeled_text
+from . import (check, compare, convert, glove, grid, levers, main_job, model_size, per_seed, record, report, runs,
+               seen_unseen, transformer, unlabeled_text)
 from .bench import annotate as bench_annotate
 from .bench import overhead as bench_overhead
 from .bench import train as bench_train
@@ -30,6 +31,7 @@ app.command("convert-semeval14")(semeval14.main)
 app.command("train")(runs.train)
 app.command("evaluate")(runs.evaluate)
 app.command("annotate")(runs.annotate)
+app.command("lever")(levers.main)
 app.command("per-seed", context_settings=PASS_THROUGH)(per_seed.main)
 app.command("model-size")(model_size.main)
 app.command("compare")(compare.main)

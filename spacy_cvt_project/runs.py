@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 import typer
 
@@ -64,15 +64,21 @@ def input_overrides(system: str, choices: Choices) -> Dict[str, Any]:
     return chosen
 
 
-def chosen_overrides(system: str, choices: Choices, seed: Any) -> Dict[str, Any]:
-    """The overrides that are the run's choices: its data and inputs, seed, budget and log."""
+def run_folder(task: str, system: str) -> str:
+    """Where a system's runs live under training/ and metrics/ (a lever's elsewhere: levers.py)."""
+    return f"{task}/{system}"
+
+
+def chosen_overrides(system: str, choices: Choices, seed: Any, folder: Optional[str] = None) -> Dict[str, Any]:
+    """The overrides that are the run's choices: its data and inputs, seed, budget and log (in
+    metrics/FOLDER, by default the system's run_folder)."""
     task, spec = choices.task, catalog.KINDS[catalog.system_kind(system)]
     chosen = {**corpus_overrides(task), "system.seed": seed, **input_overrides(system, choices)}
     chosen["training.max_steps"] = choices.steps
     if spec.schedule:
         chosen["training.optimizer.learn_rate.total_steps"] = choices.steps
     chosen["training.eval_frequency"] = choices.eval_frequency
-    chosen["training.logger.output_file"] = f"metrics/{task}/{system}/seed{seed}/log.jsonl"
+    chosen["training.logger.output_file"] = f"metrics/{folder or run_folder(task, system)}/seed{seed}/log.jsonl"
     return chosen
 
 
@@ -84,17 +90,22 @@ def override_args(overrides: Dict[str, Any]) -> List[str]:
     return args
 
 
-def train_command(system: str, choices: Choices, seed: Any, gpu_id: int) -> List[str]:
-    """`python -m spacy train` for one seed of the system ({seed} for a template)."""
-    output = f"training/{choices.task}/{system}/seed{seed}"
-    overrides = {**chosen_overrides(system, choices, seed), **fixed_overrides(choices.task, system)}
+def train_command(system: str, choices: Choices, seed: Any, gpu_id: int, folder: Optional[str] = None,
+                  extra: Optional[Dict[str, Any]] = None) -> List[str]:
+    """`python -m spacy train` for one seed of the system ({seed} for a template), into
+    training/FOLDER (by default the system's run_folder); `extra` overrides come last (a lever's)."""
+    folder = folder or run_folder(choices.task, system)
+    output = f"training/{folder}/seed{seed}"
+    overrides = {**chosen_overrides(system, choices, seed, folder), **fixed_overrides(choices.task, system),
+                 **(extra or {})}
     return ["python", "-m", "spacy", "train", catalog.config_path(choices.task, system), "--output", output,
             *override_args(overrides), "--gpu-id", str(gpu_id)]
 
 
-def tune_command(system: str, task: str, seed: Any, gpu_id: int) -> List[str]:
+def tune_command(system: str, task: str, seed: Any, gpu_id: int, folder: Optional[str] = None) -> List[str]:
     """Choosing a span tagger's `outside_weight` on dev, in its model-best (`spacy cvt-tune-decoding`)."""
-    return ["python", "-m", "spacy", "cvt-tune-decoding", f"training/{task}/{system}/seed{seed}/model-best",
+    folder = folder or run_folder(task, system)
+    return ["python", "-m", "spacy", "cvt-tune-decoding", f"training/{folder}/seed{seed}/model-best",
             f"corpus/{task}/dev.spacy", "--gpu-id", str(gpu_id)]
 
 

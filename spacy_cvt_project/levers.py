@@ -1,0 +1,237 @@
+"""What lifts a taught student most, measured on dev, one seed a lever: the teacher's silver and
+vectors are made once (`spacy project run teacher`), and each lever trains the taught system as
+`train` does, with one thing changed.
+
+    python -m spacy_cvt_project lever converged --task ner --steps 800 [--system cvt-teacher] [--seed 0]
+    spacy project run lever . --vars.lever converged --vars.task ner
+
+trains into training/levers/TASK/SYSTEM/LEVER/seedK/, chooses its `outside_weight` on dev as
+`train` does, and keeps the run's small files in results/levers/TASK/SYSTEM/LEVER/seedK/
+(train.json, tune.json, log.jsonl, config.cfg, meta.json: results/README.md). `report` turns
+them into the lever table of docs/experiments.md: each lever's dev score beside `recipe`'s, the
+system as `train` trains it at the same budget and seed. A lever is measured on seed 0 (its table
+shows mean ± sd where other seeds were kept too, `--seed K`): one seed on a small dev set says
+where to spend a 3-seed recording, not what that recording will show.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+
+import typer
+
+from . import catalog, compare, results, runs
+from .per_seed import SEED, run_seed
+from .record import LOG
+
+
+@dataclass(frozen=True)
+class Input:
+    """A file a lever trains from instead of the recipe's, and the commands that make it from the
+    teacher (`teacher`'s outputs), {task} and {teacher} filled in."""
+
+    override: str  # the config key it sets, e.g. paths.vectors
+    path: str
+    build: Tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Lever:
+    """One change to the taught system's recipe: its budget, overrides ({component}: the cvt head's
+    component) or inputs."""
+
+    change: str  # in words, the lever table's second column
+    steps: Optional[int] = None  # the budget, where the lever is the budget
+    overrides: Dict[str, Any] = field(default_factory=dict)
+    inputs: Tuple[Input, ...] = ()
+
+
+RECIPE = "recipe"
+# twice every width of ModelSettings' defaults (spacy_cvt/model/model_settings.py)
+WIDER = {"hidden_size1": 512, "projection_size1": 256, "hidden_size2": 256, "module_width": 256}
+WIDE_VECTORS = 128  # transformer columns, against cvt-trf-vectors' default 64
+
+LEVERS: Dict[str, Lever] = {
+    RECIPE: Lever("none: the system as `train` trains it, at the budget given"),
+    "converged": Lever("budget 3,000 steps, until dev stops improving (the config's patience, 2,000 steps)",
+                       steps=3000),
+    "wider": Lever("student twice as wide: " + ", ".join(f"{k} {v}" for k, v in WIDER.items()),
+                   overrides={f"components.{{component}}.model.{key}": value for key, value in WIDER.items()}),
+    "vectors-128": Lever(
+        f"the teacher's vectors with {WIDE_VECTORS} transformer columns instead of 64 (GloVe's 50 + {WIDE_VECTORS})",
+        inputs=(Input("paths.vectors", f"corpus/{{task}}/{{teacher}}_teacher_vectors_{WIDE_VECTORS}", (
+            "python -m spacy cvt-trf-vectors training/{task}/{teacher}/seed0/model-best corpus/unlabeled.txt "
+            f"corpus/{{task}}/{{teacher}}_teacher_vectors_{WIDE_VECTORS}.txt --layer -1 --dims {WIDE_VECTORS}",
+            f"python -m spacy init vectors en corpus/{{task}}/{{teacher}}_teacher_vectors_{WIDE_VECTORS}.txt "
+            f"corpus/{{task}}/{{teacher}}_teacher_vectors_{WIDE_VECTORS}")),)),
+}
+# the files kept of a lever's run: its training's and tuning's records, its dev log, model-best's
+KEPT = ("train.json", "tune.json", LOG, *results.MODEL_FILES)
+
+
+def lever_folder(task: str, system: str, lever: str) -> str:
+    """Where a lever's run lives under training/, metrics/ and results/."""
+    return f"levers/{task}/{system}/{lever}"
+
+
+def known_lever(name: str) -> Lever:
+    if name not in LEVERS:
+        raise typer.BadParameter(f"unknown lever {name!r}: the project knows {', '.join(LEVERS)} "
+                                 "(spacy_cvt_project/levers.py, LEVERS)", param_hint="LEVER")
+    return LEVERS[name]
+
+
+def taught_system(task: str, system: str) -> str:
+    """The system, after checking that it is a taught one the task can train (a usage error otherwise)."""
+    if runs.known_system(task, system) != "cvt-teacher" or not catalog.known_task(task).teacher:
+        taught = ", ".join(enc.taught_system for enc in catalog.ENCODERS.values())
+        teaching = ", ".join(name for name, spec in catalog.TASKS.items() if spec.teacher)
+        raise typer.BadParameter(f"levers measure a taught system ({taught}) on a task with a teacher ({teaching}); "
+                                 f"got {system} on {task}", param_hint="--system")
+    return system
+
+
+def lever_overrides(lever: Lever, task: str, system: str) -> Dict[str, Any]:
+    """The config overrides the lever adds to the system's train command, its inputs' included."""
+    component = catalog.component(task, system)
+    teacher = catalog.teacher_of(system)
+    overrides = {key.format(component=component): value for key, value in lever.overrides.items()}
+    overrides.update({i.override: i.path.format(task=task, teacher=teacher) for i in lever.inputs})
+    return overrides
+
+
+def missing_inputs(lever: Lever, task: str, system: str, project: Path = Path(".")) -> List[str]:
+    """The commands that build the lever's inputs not yet there (none when all are)."""
+    teacher = catalog.teacher_of(system)
+    return [command.format(task=task, teacher=teacher) for i in lever.inputs
+            if not (project / i.path.format(task=task, teacher=teacher)).exists() for command in i.build]
+
+
+def lever_command(name: str, choices: runs.Choices, system: str, gpu_id: int) -> List[str]:
+    """`spacy train` for one seed ({seed}) of the system with the lever applied, into its lever folder."""
+    lever = LEVERS[name]
+    if lever.steps is not None:
+        choices = replace(choices, steps=lever.steps)
+    folder = lever_folder(choices.task, system, name)
+    return runs.train_command(system, choices, SEED, gpu_id, folder, lever_overrides(lever, choices.task, system))
+
+
+def keep(task: str, system: str, name: str, seed: int, metrics: Path, training: Path, results_dir: Path) -> Path:
+    """Copy the run's small files into results_dir/levers/...; the seed's folder there."""
+    folder = Path(lever_folder(task, system, name)) / f"seed{seed}"
+    sources = {n: metrics / folder / n for n in ("train.json", "tune.json", LOG)}
+    sources.update({n: training / folder / "model-best" / n for n in results.MODEL_FILES})
+    target = results_dir / folder
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    for n in KEPT:
+        shutil.copyfile(sources[n], target / n)
+    return target
+
+
+# --------------------------------------------------------------------------- the lever table
+
+
+def best_and_last_step(log: Path) -> Tuple[int, int]:
+    """The step of the best dev evaluation (spaCy's weighted score, what picks model-best) and the last one."""
+    entries = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if not entries:
+        raise ValueError(f"{log} holds no dev evaluation: train the lever again")
+    best = max(entries, key=lambda entry: (entry["score"], -entry["step"]))  # the first of equal scores, as spaCy keeps
+    return best["step"], entries[-1]["step"]
+
+
+def lever_rows(results_dir: Path, task: str, system: str) -> List[Dict[str, Any]]:
+    """Each recorded lever's runs, in LEVERS' order: their dev scores (tuned), steps, decoding, time
+    and machines. A run recorded for a lever the project no longer knows is an error."""
+    folder = results_dir / "levers" / task / system
+    found = sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+    unknown = [name for name in found if name not in LEVERS]
+    if unknown:
+        raise ValueError(f"{folder} holds {', '.join(unknown)}, which spacy_cvt_project/levers.py no longer defines: "
+                         "remove those folders or define the levers again")
+    rows = []
+    for name in (n for n in LEVERS if n in found):
+        command = f"python -m spacy_cvt_project lever {name} --task {task} --system {system}"
+        seeds = [folder / name / f"seed{k}" for k in range(results.seed_count(folder / name))]
+        devs, steps, weights, seconds, where = [], [], [], [], set()
+        for run in seeds:
+            dev = results.dev_score(run, catalog.score_key(task, system))
+            if dev is None:
+                raise ValueError(f"{run / 'meta.json'} holds no dev {catalog.score_key(task, system)}: run `{command}` again")
+            train = results.read_json(run / "train.json")
+            devs.append(dev)
+            steps.append(best_and_last_step(run / LOG))
+            weights.append(results.outside_weight(results.trained_config(run)))
+            seconds.append((compare.cost(run / "train.json", command) + compare.cost(run / "tune.json", command)).seconds)
+            commit = ((train.get("provenance") or {}).get("git") or {}).get("commit") or "unknown"
+            where.add(f"{results.machine(train)}, commit {commit[:10]}")
+        rows.append({"lever": name, "n": len(seeds), "dev": compare.stat(devs), "steps": steps, "outside_weight": weights,
+                     "seconds": compare.stat(seconds), "where": where})
+    return rows
+
+
+def lever_table(task: str, system: str, rows: List[Dict[str, Any]]) -> List[str]:
+    """The markdown of one task's lever table, each lever's dev score beside the recipe's (means over
+    the seeds recorded, seed 0 alone as a rule)."""
+    recipe = next((row["dev"].mean for row in rows if row["lever"] == RECIPE), None)
+    lines = [f"**{task}, {system}** (dev ×100 with `outside_weight` chosen on dev; mean ± sd where n > 1):", "",
+             "| lever | what it changes | n | dev | against the recipe | best step / last | outside_weight | train time |",
+             "|---|---|---:|---:|---:|---:|---:|---:|"]
+    for row in rows:
+        delta = compare.DASH if recipe is None or row["lever"] == RECIPE else f"{100 * (row['dev'].mean - recipe):+.1f}"
+        steps = ", ".join(f"{best:,} / {last:,}" for best, last in row["steps"])
+        lines.append(f"| {row['lever']} | {LEVERS[row['lever']].change} | {row['n']} | {compare.spread(row['dev'], 100)} | "
+                     f"{delta} | {steps} | {', '.join(map(str, row['outside_weight']))} | {compare.fmt_time(row['seconds'])} |")
+    where = sorted(set().union(*(row["where"] for row in rows)))
+    return lines + ["", f"Trained on {'; '.join(where)}.", ""]
+
+
+def levers_markdown(results_dir: Path) -> str:
+    """The lever tables of every task and taught system with recorded levers (docs/experiments.md's block)."""
+    lines = [f"Generated by `spacy project run report` from results/levers/ (spacy_cvt_project/levers.py); "
+             "`spacy project run lever . --vars.lever LEVER` adds a row.", ""]
+    for task in catalog.TASKS:
+        for system in (enc.taught_system for enc in catalog.ENCODERS.values()):
+            rows = lever_rows(results_dir, task, system)
+            if rows:
+                lines += lever_table(task, system, rows)
+    if len(lines) == 2:
+        lines += ["No lever recorded yet.", ""]
+    return "\n".join(lines).rstrip("\n")
+
+
+def main(
+    lever: str = typer.Argument(..., help=f"one of {', '.join(LEVERS)}"),
+    task: str = typer.Option(catalog.DEFAULT_TASK, help="a task with a teacher: " + ", ".join(
+        name for name, spec in catalog.TASKS.items() if spec.teacher)),
+    system: str = typer.Option(catalog.ENCODERS[catalog.DEFAULT_ENCODER].taught_system, help="the taught system"),
+    steps: int = typer.Option(..., min=1, help="the recipe's budget (project.yml's cvt_steps); a lever may set its own"),
+    eval_frequency: int = typer.Option(100, min=1, help="steps between dev evaluations"),
+    seed: int = typer.Option(0, min=0),
+    gpu_id: int = typer.Option(-1, help="-1: CPU"),
+    results_dir: Path = typer.Option(Path("results"), "--results", help="where the run's small files are kept"),
+) -> None:
+    """Train a taught system with one lever of its recipe changed, choose its outside_weight on dev
+    and keep the run in results/levers/: `report` puts each lever's dev score beside the recipe's."""
+    spec, system = known_lever(lever), taught_system(task, system)
+    build = missing_inputs(spec, task, system)
+    if build:
+        typer.echo(f"lever {lever} trains from files not made yet; after `spacy project run teacher` (with this "
+                   "task and encoder), run:\n  " + "\n  ".join(build), err=True)
+        raise typer.Exit(1)
+    folder = lever_folder(task, system, lever)
+    record = f"metrics/{folder}/seed{SEED}/"
+    command = lever_command(lever, runs.Choices(task, steps, eval_frequency), system, gpu_id)
+    code = run_seed(command, seed, record + "train.json")
+    if code == 0:
+        code = run_seed(runs.tune_command(system, task, SEED, gpu_id, folder), seed, record + "tune.json")
+    runs.stop_at_failure(seed, code)
+    kept = keep(task, system, lever, seed, Path("metrics"), Path("training"), results_dir)
+    dev = results.dev_score(kept, catalog.score_key(task, system))
+    typer.echo(f"Kept {kept}: dev {compare.DASH if dev is None else f'{100 * dev:.1f}'} (tuned); "
+               "`spacy project run report` puts it in docs/experiments.md's lever table")
