@@ -136,13 +136,14 @@ def keep(task: str, system: str, name: str, seed: int, metrics: Path, training: 
 # --------------------------------------------------------------------------- the lever table
 
 
-def best_and_last_step(log: Path) -> Tuple[int, int]:
-    """The step of the best dev evaluation (spaCy's weighted score, what picks model-best) and the last one."""
+def best_and_last_step(log: Path) -> Tuple[float, int, int]:
+    """The best dev evaluation's score (spaCy's weighted score, what picks model-best: the
+    decoding before tuning) and step, and the last evaluation's step."""
     entries = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines() if line.strip()]
     if not entries:
         raise ValueError(f"{log} holds no dev evaluation: train the lever again")
     best = max(entries, key=lambda entry: (entry["score"], -entry["step"]))  # the first of equal scores, as spaCy keeps
-    return best["step"], entries[-1]["step"]
+    return best["score"], best["step"], entries[-1]["step"]
 
 
 def lever_rows(results_dir: Path, task: str, system: str) -> List[Dict[str, Any]]:
@@ -158,19 +159,22 @@ def lever_rows(results_dir: Path, task: str, system: str) -> List[Dict[str, Any]
     for name in (n for n in LEVERS if n in found):
         command = f"python -m spacy_cvt_project lever {name} --task {task} --system {system}"
         seeds = [folder / name / f"seed{k}" for k in range(results.seed_count(folder / name))]
-        devs, steps, weights, seconds, where = [], [], [], [], set()
+        devs, untuned, steps, weights, seconds, where = [], [], [], [], [], set()
         for run in seeds:
             dev = results.dev_score(run, catalog.score_key(task, system))
             if dev is None:
                 raise ValueError(f"{run / 'meta.json'} holds no dev {catalog.score_key(task, system)}: run `{command}` again")
             train = results.read_json(run / "train.json")
             devs.append(dev)
-            steps.append(best_and_last_step(run / LOG))
+            score, best, last = best_and_last_step(run / LOG)
+            untuned.append(score)
+            steps.append((best, last))
             weights.append(results.outside_weight(results.trained_config(run)))
             seconds.append((compare.cost(run / "train.json", command) + compare.cost(run / "tune.json", command)).seconds)
             commit = ((train.get("provenance") or {}).get("git") or {}).get("commit") or "unknown"
             where.add(f"{results.machine(train)}, commit {commit[:10]}")
-        rows.append({"lever": name, "n": len(seeds), "dev": compare.stat(devs), "steps": steps, "outside_weight": weights,
+        rows.append({"lever": name, "n": len(seeds), "dev": compare.stat(devs), "untuned": compare.stat(untuned),
+                     "steps": steps, "outside_weight": weights,
                      "seconds": compare.stat(seconds), "where": where})
     return rows
 
@@ -179,14 +183,17 @@ def lever_table(task: str, system: str, rows: List[Dict[str, Any]]) -> List[str]
     """The markdown of one task's lever table, each lever's dev score beside the recipe's (means over
     the seeds recorded, seed 0 alone as a rule)."""
     recipe = next((row["dev"].mean for row in rows if row["lever"] == RECIPE), None)
-    lines = [f"**{task}, {system}** (dev ×100 with `outside_weight` chosen on dev; mean ± sd where n > 1):", "",
-             "| lever | what it changes | n | dev | against the recipe | best step / last | outside_weight | train time |",
-             "|---|---|---:|---:|---:|---:|---:|---:|"]
+    lines = [f"**{task}, {system}** (dev ×100 with `outside_weight` chosen on dev; untuned: model-best's before "
+             "tuning, the best evaluation in its log; mean ± sd where n > 1):", "",
+             "| lever | what it changes | n | dev | against the recipe | dev untuned | best step / last | outside_weight "
+             "| train time |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
     for row in rows:
         delta = compare.DASH if recipe is None or row["lever"] == RECIPE else f"{100 * (row['dev'].mean - recipe):+.1f}"
         steps = ", ".join(f"{best:,} / {last:,}" for best, last in row["steps"])
         lines.append(f"| {row['lever']} | {LEVERS[row['lever']].change} | {row['n']} | {compare.spread(row['dev'], 100)} | "
-                     f"{delta} | {steps} | {', '.join(map(str, row['outside_weight']))} | {compare.fmt_time(row['seconds'])} |")
+                     f"{delta} | {compare.spread(row['untuned'], 100)} | {steps} | {', '.join(map(str, row['outside_weight']))} | "
+                     f"{compare.fmt_time(row['seconds'])} |")
     where = sorted(set().union(*(row["where"] for row in rows)))
     return lines + ["", f"Trained on {'; '.join(where)}.", ""]
 

@@ -84,7 +84,7 @@ def test_the_best_step_is_the_first_of_the_best_dev_scores(tmp_path):
     log = tmp_path / "log.jsonl"
     log.write_text("".join(json.dumps({"step": s, "score": v}) + "\n" for s, v in
                            [(0, 0.0), (100, 0.4), (200, 0.5), (300, 0.5), (400, 0.45)]))
-    assert levers.best_and_last_step(log) == (200, 400)
+    assert levers.best_and_last_step(log) == (0.5, 200, 400)
 
 
 @pytest.fixture(scope="module")
@@ -137,7 +137,7 @@ def test_lever_keeps_its_run_and_report_sets_it_against_the_recipe(lever_project
     lines = {line.split(" | ")[0]: line.split(" | ") for line in levers.levers_markdown(results).splitlines()
              if line.startswith("| recipe") or line.startswith("| wider")}
     assert lines["| wider"][4] == f"{100 * rows[1]['dev'].mean - 25:+.1f}" and lines["| recipe"][4] == "–"
-    assert lines["| recipe"][3] == "25.0"
+    assert lines["| recipe"][3] == "25.0" and lines["| recipe"][5] == f"{100 * rows[0]['untuned'].mean:.1f}"
     # a second seed of a lever: its mean ± sd, and the difference of the means
     shutil.copytree(recipe, recipe.parent / "seed1")
     meta["performance"]["ents_f"] = 0.35
