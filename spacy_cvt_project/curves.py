@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import Dict, List, NamedTuple, Tuple
 
 from .record import LOG
 
@@ -19,22 +19,35 @@ from .record import LOG
 Curve = List[Tuple[float, float]]  # (seconds of training, dev score ×100)
 
 
-def curve(path: Path) -> Curve:
-    """One run's (seconds, dev score ×100) at each evaluation after the first step (at step 0 the
-    model is untrained and no time has passed: a log axis has no place for it)."""
-    points = []
+class Evaluation(NamedTuple):
+    """One dev evaluation of a run's log: its step, the seconds since training began, and spaCy's
+    weighted dev score (what picks model-best)."""
+
+    step: int
+    seconds: float
+    score: float
+
+
+def evaluations(path: Path) -> List[Evaluation]:
+    """The dev evaluations of a run's log (log.jsonl), in order; a line that is not one is an error
+    naming it."""
+    found = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
             continue
         try:
             entry = json.loads(line)
-            seconds, score, step = float(entry["seconds"]), float(entry["score"]), int(entry["step"])
+            found.append(Evaluation(int(entry["step"]), float(entry["seconds"]), float(entry["score"])))
         except (ValueError, KeyError, TypeError) as err:
             raise ValueError(f"{path}, line {number}: not an evaluation of spacy-cvt.ConsoleLogger.v1 "
                              f"(needs step, seconds, score): {err}") from err
-        if step > 0 and seconds > 0:
-            points.append((seconds, 100 * score))
-    return points
+    return found
+
+
+def curve(path: Path) -> Curve:
+    """One run's (seconds, dev score ×100) at each evaluation after the first step (at step 0 the
+    model is untrained and no time has passed: a log axis has no place for it)."""
+    return [(e.seconds, 100 * e.score) for e in evaluations(path) if e.step > 0 and e.seconds > 0]
 
 
 def task_curves(task_folder: Path, systems: List[str]) -> Dict[str, List[Curve]]:

@@ -16,7 +16,6 @@ where to spend a 3-seed recording, not what that recording will show.
 
 from __future__ import annotations
 
-import json
 import shutil
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -26,7 +25,8 @@ import typer
 
 from . import catalog, compare, results, runs
 from .per_seed import SEED, run_seed
-from .record import LOG
+from .curves import evaluations
+from .record import LOG, run_files
 
 
 @dataclass(frozen=True)
@@ -69,8 +69,8 @@ LEVERS: Dict[str, Lever] = {
             f"python -m spacy init vectors en corpus/{{task}}/{{teacher}}_teacher_vectors_{WIDE_VECTORS}.txt "
             f"corpus/{{task}}/{{teacher}}_teacher_vectors_{WIDE_VECTORS}")),)),
 }
-# the files kept of a lever's run: its training's and tuning's records, its dev log, model-best's
-KEPT = ("train.json", "tune.json", LOG, *results.MODEL_FILES)
+# the records kept of a lever's run, beside its dev log and model-best's files (record.run_files)
+RECORDS = ("train.json", "tune.json")
 
 
 def lever_folder(task: str, system: str, lever: str) -> str:
@@ -123,13 +123,11 @@ def lever_command(name: str, choices: runs.Choices, system: str, gpu_id: int) ->
 def keep(task: str, system: str, name: str, seed: int, metrics: Path, training: Path, results_dir: Path) -> Path:
     """Copy the run's small files into results_dir/levers/...; the seed's folder there."""
     folder = Path(lever_folder(task, system, name)) / f"seed{seed}"
-    sources = {n: metrics / folder / n for n in ("train.json", "tune.json", LOG)}
-    sources.update({n: training / folder / "model-best" / n for n in results.MODEL_FILES})
     target = results_dir / folder
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)
-    for n in KEPT:
-        shutil.copyfile(sources[n], target / n)
+    for source, n in run_files(metrics / folder, training / folder, RECORDS):
+        shutil.copyfile(source, target / n)
     return target
 
 
@@ -139,11 +137,11 @@ def keep(task: str, system: str, name: str, seed: int, metrics: Path, training: 
 def best_and_last_step(log: Path) -> Tuple[float, int, int]:
     """The best dev evaluation's score (spaCy's weighted score, what picks model-best: the
     decoding before tuning) and step, and the last evaluation's step."""
-    entries = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines() if line.strip()]
-    if not entries:
+    found = evaluations(log)
+    if not found:
         raise ValueError(f"{log} holds no dev evaluation: train the lever again")
-    best = max(entries, key=lambda entry: (entry["score"], -entry["step"]))  # the first of equal scores, as spaCy keeps
-    return best["score"], best["step"], entries[-1]["step"]
+    best = max(found, key=lambda e: (e.score, -e.step))  # the first of equal scores, as spaCy keeps
+    return best.score, best.step, found[-1].step
 
 
 def lever_rows(results_dir: Path, task: str, system: str) -> List[Dict[str, Any]]:
@@ -158,7 +156,8 @@ def lever_rows(results_dir: Path, task: str, system: str) -> List[Dict[str, Any]
     rows = []
     for name in (n for n in LEVERS if n in found):
         command = f"python -m spacy_cvt_project lever {name} --task {task} --system {system}"
-        seeds = [folder / name / f"seed{k}" for k in range(results.seed_count(folder / name))]
+        remedy = f"train the missing seeds (`{command} --seed K`) or remove the later ones"
+        seeds = [folder / name / f"seed{k}" for k in range(results.seed_count(folder / name, remedy))]
         devs, untuned, steps, weights, seconds, where = [], [], [], [], [], set()
         for run in seeds:
             dev = results.dev_score(run, catalog.score_key(task, system))

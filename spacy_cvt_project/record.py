@@ -31,7 +31,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Tuple
 
 import typer
 
@@ -43,14 +43,20 @@ from . import results
 LOG = "log.jsonl"
 
 
+def run_files(metrics_run: Path, training_run: Path, records: Sequence[str]) -> List[Tuple[Path, str]]:
+    """(source, name) of every file kept of one run: its records and its dev log (where it wrote
+    one) from its metrics folder, model-best's config and meta from its training folder."""
+    pairs = [(metrics_run / name, name) for name in records]
+    if (metrics_run / LOG).is_file():  # runs trained before the train commands named it have none
+        pairs.append((metrics_run / LOG, LOG))
+    return pairs + [(training_run / "model-best" / name, name) for name in results.MODEL_FILES]
+
+
 def seed_files(task: str, system: str, seed: int, metrics: Path, training: Path) -> List[tuple]:
     """(source, path under results/<task>/) of every file kept for one seed of a system."""
-    own = compare.own_records(task, system)
     run = Path(system) / f"seed{seed}"
-    pairs = [(metrics / task / run / name, run / name) for name in ("evaluate.json", *own)]
-    if (metrics / task / run / LOG).is_file():  # runs trained before the train commands named it have none
-        pairs.append((metrics / task / run / LOG, run / LOG))
-    return pairs + [(training / task / run / "model-best" / name, run / name) for name in results.MODEL_FILES]
+    records = ("evaluate.json", *compare.own_records(task, system))
+    return [(source, run / name) for source, name in run_files(metrics / task / run, training / task / run, records)]
 
 
 def files_of(task: str, system: str, seeds: int, metrics: Path, training: Path) -> List[tuple]:

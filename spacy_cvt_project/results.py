@@ -120,13 +120,12 @@ def read_json(path: Path) -> Dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def seed_count(system_folder: Path) -> int:
-    """How many seeds a system has recorded: seed0 .. seed{n-1}, no gaps (record.py writes
-    them so; a gap means the folder was edited by hand)."""
-    seeds = sorted(int(m.group(1)) for p in system_folder.iterdir() if (m := SEED_FOLDER.match(p.name)))
+def seed_count(folder: Path, remedy: str = "record the system again (`spacy project run record`)") -> int:
+    """How many seeds a folder holds: seed0 .. seed{n-1}, no gaps (record.py and levers.py write
+    them so; a gap means the folder was edited by hand, and ``remedy`` says what mends it)."""
+    seeds = sorted(int(m.group(1)) for p in folder.iterdir() if (m := SEED_FOLDER.match(p.name)))
     if seeds != list(range(len(seeds))):
-        raise ValueError(f"{system_folder} holds seeds {seeds}, not 0 .. n-1: record the system again "
-                         "(`spacy project run record`)")
+        raise ValueError(f"{folder} holds seeds {seeds}, not 0 .. n-1: {remedy}")
     return len(seeds)
 
 

@@ -82,9 +82,20 @@ def test_an_unknown_recorded_lever_is_an_error_that_names_it(tmp_path):
 
 def test_the_best_step_is_the_first_of_the_best_dev_scores(tmp_path):
     log = tmp_path / "log.jsonl"
-    log.write_text("".join(json.dumps({"step": s, "score": v}) + "\n" for s, v in
+    log.write_text("".join(json.dumps({"step": s, "seconds": s / 10, "score": v}) + "\n" for s, v in
                            [(0, 0.0), (100, 0.4), (200, 0.5), (300, 0.5), (400, 0.45)]))
     assert levers.best_and_last_step(log) == (0.5, 200, 400)
+    log.write_text("")
+    with pytest.raises(ValueError, match="holds no dev evaluation: train the lever again"):
+        levers.best_and_last_step(log)
+
+
+def test_a_gap_in_a_levers_seeds_is_an_error_that_says_how_to_fill_it(tmp_path):
+    for seed in (0, 2):
+        (tmp_path / "levers" / "ner" / "cvt-teacher" / "wider" / f"seed{seed}").mkdir(parents=True)
+    with pytest.raises(ValueError, match=r"seeds \[0, 2\], not 0 .. n-1: train the missing seeds "
+                                         r"\(`python -m spacy_cvt_project lever wider --task ner --system cvt-teacher --seed K`\)"):
+        levers.levers_markdown(tmp_path)
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +126,8 @@ def lever_project(tmp_path_factory, wnut_sentences):
 @pytest.mark.slow  # trains a lever through `python -m spacy_cvt_project lever`
 def test_lever_keeps_its_run_and_report_sets_it_against_the_recipe(lever_project, tmp_path):
     kept = lever_project / "results" / "levers" / "ner" / "cvt-teacher"
-    assert sorted(p.name for p in (kept / "wider" / "seed0").iterdir()) == sorted(levers.KEPT)
+    assert sorted(p.name for p in (kept / "wider" / "seed0").iterdir()) == sorted(
+        ["train.json", "tune.json", "log.jsonl", "config.cfg", "meta.json"])
     wider = spacy.util.load_config(kept / "wider" / "seed0" / "config.cfg")["components"]["cvt_ner"]["model"]
     assert {key: wider[key] for key in levers.WIDER} == levers.WIDER
     # the system's own folders stay untouched: a lever is not a run of the system
