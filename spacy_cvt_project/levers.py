@@ -48,12 +48,17 @@ class Lever:
     steps: Optional[int] = None  # the budget, where the lever is the budget
     overrides: Dict[str, Any] = field(default_factory=dict)
     inputs: Tuple[Input, ...] = ()
+    tasks: Tuple[str, ...] = ()  # the tasks it means something for (none: every task with a teacher)
 
 
 RECIPE = "recipe"
 # twice every width of ModelSettings' defaults (spacy_cvt/model/model_settings.py)
 WIDER = {"hidden_size1": 512, "projection_size1": 256, "hidden_size2": 256, "module_width": 256}
 WIDE_VECTORS = 128  # transformer columns, against cvt-trf-vectors' default 64
+# SemEval-14's domain (restaurants, laptops): the review text of ../shared/data/reviews (research use,
+# read from there; its SOURCE.txt says where each file comes from), as docs/experiments.md's cvt runs read it
+REVIEWS = "../shared/data/reviews"
+REVIEW_FILES = ("hatn_electronics.txt", "subjqa_electronics.txt", "subjqa_restaurants.txt", "tripadvisor_restaurants.txt")
 
 LEVERS: Dict[str, Lever] = {
     RECIPE: Lever("none: the system as `train` trains it, at the budget given"),
@@ -68,6 +73,19 @@ LEVERS: Dict[str, Lever] = {
             f"corpus/{{task}}/{{teacher}}_teacher_vectors_{WIDE_VECTORS}.txt --layer -1 --dims {WIDE_VECTORS}",
             f"python -m spacy init vectors en corpus/{{task}}/{{teacher}}_teacher_vectors_{WIDE_VECTORS}.txt "
             f"corpus/{{task}}/{{teacher}}_teacher_vectors_{WIDE_VECTORS}")),)),
+    "in-domain": Lever(
+        f"the teacher annotates review sentences ({REVIEWS}) instead of books, news and tweets: as many words, "
+        "train's sentences and the rewrites as `augment` makes them",
+        inputs=(Input("paths.teacher_corpus", "corpus/{task}/{teacher}_reviews_teacher_corpus.spacy", (
+            # project.yml's `unlabeled`, `augment` and `teacher-corpus` with its default vars, on the reviews
+            "python -m spacy_cvt_project unlabeled-text " + " ".join(f"{REVIEWS}/{name}" for name in REVIEW_FILES)
+            + " -o corpus/reviews_unlabeled.txt --max-words 1000000 --jsonl corpus/reviews_teacher_input.jsonl "
+            "--jsonl-max-words 100000",
+            "python -m spacy cvt-augment corpus/{task}/train.spacy corpus/reviews_teacher_input.jsonl "
+            "corpus/{task}/reviews_teacher_input.spacy --vectors corpus/vectors --copies 4",
+            "python -m spacy_cvt_project annotate training/{task}/{teacher}/seed0/model-best "
+            "corpus/{task}/reviews_teacher_input.spacy corpus/{task}/{teacher}_reviews_teacher_corpus.spacy")),),
+        tasks=("aspect",)),
 }
 # the records kept of a lever's run, beside its dev log and model-best's files (record.run_files)
 RECORDS = ("train.json", "tune.json")
@@ -78,11 +96,16 @@ def lever_folder(task: str, system: str, lever: str) -> str:
     return f"levers/{task}/{system}/{lever}"
 
 
-def known_lever(name: str) -> Lever:
+def lever_for(name: str, task: str) -> Lever:
+    """The lever, after checking that it means something for the task (a usage error otherwise)."""
     if name not in LEVERS:
         raise typer.BadParameter(f"unknown lever {name!r}: the project knows {', '.join(LEVERS)} "
                                  "(spacy_cvt_project/levers.py, LEVERS)", param_hint="LEVER")
-    return LEVERS[name]
+    lever = LEVERS[name]
+    if lever.tasks and task not in lever.tasks:
+        raise typer.BadParameter(f"lever {name} is measured on {', '.join(lever.tasks)}, not {task}: "
+                                 f"{lever.change}", param_hint="--task")
+    return lever
 
 
 def taught_system(task: str, system: str) -> str:
@@ -224,7 +247,7 @@ def main(
 ) -> None:
     """Train a taught system with one lever of its recipe changed, choose its outside_weight on dev
     and keep the run in results/levers/: `report` puts each lever's dev score beside the recipe's."""
-    spec, system = known_lever(lever), taught_system(task, system)
+    spec, system = lever_for(lever, task), taught_system(task, system)
     build = missing_inputs(spec, task, system)
     if build:
         typer.echo(f"lever {lever} trains from files not made yet; after `spacy project run teacher` (with this "

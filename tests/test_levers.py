@@ -40,9 +40,12 @@ def test_a_levers_run_is_the_systems_train_run_with_only_its_change_in_its_own_f
         "converged": {"training.max_steps": "3000", "training.optimizer.learn_rate.total_steps": "3000"},
         "wider": {f"components.{component}.model.{key}": str(value) for key, value in levers.WIDER.items()},
         "vectors-128": {"paths.vectors": f"corpus/{task}/{teacher}_teacher_vectors_128"},
+        "in-domain": {"paths.teacher_corpus": f"corpus/{task}/{teacher}_reviews_teacher_corpus.spacy"},
     }
     assert set(expected_changes) == set(levers.LEVERS)  # a new lever gets its expected change here
     for name, changes in expected_changes.items():
+        if levers.LEVERS[name].tasks and task not in levers.LEVERS[name].tasks:
+            continue  # refused before a command is made (test_lever_refuses_what_it_cannot_measure)
         command = levers.lever_command(name, choices, system, -1)
         assert command[:5] == runs.train_command(system, choices, runs.SEED, -1)[:5]  # the system's config
         lever = as_overrides(command)
@@ -70,6 +73,12 @@ def test_lever_refuses_what_it_cannot_measure(tmp_path, monkeypatch):
     # inputs not made yet: the commands that make them, and nothing trained
     code, output = lever_cli("vectors-128", "--steps", "10")
     assert code == 1 and "--dims128" in output and "corpus/ner/trf_teacher_vectors_128" in output
+    # a lever of another task's domain
+    code, output = lever_cli("in-domain", "--steps", "10")
+    assert code == 2 and "leverin-domainismeasuredonaspect,notner" in output
+    code, output = lever_cli("in-domain", "--task", "aspect", "--steps", "10")
+    assert code == 1 and "../shared/data/reviews/tripadvisor_restaurants.txt" in output
+    assert "corpus/aspect/trf_reviews_teacher_corpus.spacy" in output
     assert list(tmp_path.iterdir()) == []
 
 
