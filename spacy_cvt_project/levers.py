@@ -193,8 +193,7 @@ def lever_rows(results_dir: Path, task: str, system: str) -> List[Dict[str, Any]
             steps.append((best, last))
             weights.append(results.outside_weight(results.trained_config(run)))
             seconds.append((compare.cost(run / "train.json", command) + compare.cost(run / "tune.json", command)).seconds)
-            commit = ((train.get("provenance") or {}).get("git") or {}).get("commit") or "unknown"
-            where.add(f"{results.machine(train)}, commit {commit[:10]}")
+            where.add((results.machine(train), results.commit(train)))
         rows.append({"lever": name, "n": len(seeds), "dev": compare.stat(devs), "untuned": compare.stat(untuned),
                      "steps": steps, "outside_weight": weights,
                      "seconds": compare.stat(seconds), "where": where})
@@ -216,8 +215,11 @@ def lever_table(task: str, system: str, rows: List[Dict[str, Any]]) -> List[str]
         lines.append(f"| {row['lever']} | {LEVERS[row['lever']].change} | {row['n']} | {compare.spread(row['dev'], 100)} | "
                      f"{delta} | {compare.spread(row['untuned'], 100)} | {steps} | {', '.join(map(str, row['outside_weight']))} | "
                      f"{compare.fmt_time(row['seconds'])} |")
-    where = sorted(set().union(*(row["where"] for row in rows)))
-    return lines + ["", f"Trained on {'; '.join(where)}.", ""]
+    commits: Dict[str, List[str]] = {}
+    for machine, commit in sorted(set().union(*(row["where"] for row in rows))):
+        commits.setdefault(machine, []).append(commit)
+    where = "; ".join(f"{machine}, commit{'s' if len(c) > 1 else ''} {', '.join(c)}" for machine, c in commits.items())
+    return lines + ["", f"Trained on {where}.", ""]
 
 
 def levers_markdown(results_dir: Path) -> str:

@@ -113,6 +113,12 @@ def machine(record: Dict[str, Any]) -> str:
     return f"{data['cpu_model']}, {data['cpu_count']} CPUs, {gpus}"
 
 
+def commit(record: Dict[str, Any]) -> str:
+    """The commit a training record's run trained at (its provenance), in words."""
+    git = (record.get("provenance") or {}).get("git")
+    return "unknown" if not git else git["commit"][:10] + (" (tracked files edited)" if git["dirty"] else "")
+
+
 # --------------------------------------------------------------------------- reading results/
 
 
@@ -190,10 +196,6 @@ def summary(runs: List[Path], trains: List[Dict[str, Any]]) -> Dict[str, List[st
     distinct values over its seeds (one value when they agree); outside_weights: each seed's, in order."""
     provs = [t.get("provenance") or {} for t in trains]
 
-    def commit(prov: Dict[str, Any]) -> str:
-        git = prov.get("git")
-        return "unknown" if not git else git["commit"][:10] + (" (tracked files edited)" if git["dirty"] else "")
-
     def packages(prov: Dict[str, Any]) -> str:
         versions = prov.get("packages") or {}
         return ", ".join(f"{name} {version}" for name, version in versions.items() if version) or "unknown"
@@ -205,7 +207,7 @@ def summary(runs: List[Path], trains: List[Dict[str, Any]]) -> Dict[str, List[st
     dates = sorted(prov["date"][:10] for prov in provs if prov.get("date"))
     return {
         "dates": list(dict.fromkeys([dates[0], dates[-1]])) if dates else ["unknown"],
-        "commits": sorted({commit(prov) for prov in provs}),
+        "commits": sorted({commit(t) for t in trains}),
         "machines": sorted({machine(t) for t in trains}),
         "budgets": sorted({budget(config) for config in configs}),
         "unlabeled": sorted({text for text in map(unlabeled_text, configs) if text}),

@@ -15,7 +15,7 @@ import spacy
 from spacy.tokens import DocBin
 from typer.testing import CliRunner
 
-from spacy_cvt_project import catalog, levers, report, runs
+from spacy_cvt_project import catalog, compare, levers, report, runs
 from spacy_cvt_project.cli import app
 
 from .conftest import PROJECT_CLI, REPO, ner_examples, require_module, run_python
@@ -105,6 +105,21 @@ def test_a_gap_in_a_levers_seeds_is_an_error_that_says_how_to_fill_it(tmp_path):
     with pytest.raises(ValueError, match=r"seeds \[0, 2\], not 0 .. n-1: train the missing seeds "
                                          r"\(`python -m spacy_cvt_project lever wider --task ner --system cvt-teacher --seed K`\)"):
         levers.levers_markdown(tmp_path)
+
+
+def test_the_lever_table_names_each_machine_once_with_its_commits():
+    def row(lever, dev, where):
+        return {"lever": lever, "n": 1, "dev": compare.stat([dev]), "untuned": compare.stat([dev - 0.01]),
+                "steps": [(700, 800)], "outside_weight": [0.5], "seconds": compare.stat([600]), "where": where}
+
+    amd = "AMD EPYC, 2 CPUs, no GPU"
+    table = levers.lever_table("ner", "cvt-teacher", [
+        row("recipe", 0.497, {(amd, "2198830f36")}),
+        row("wider", 0.499, {(amd, "21255a262e (tracked files edited)")}),
+        row("converged", 0.4, {("Intel Xeon, 2 CPUs, no GPU", "2198830f36")})])
+    assert table[-2] == (f"Trained on {amd}, commits 21255a262e (tracked files edited), 2198830f36; "
+                         "Intel Xeon, 2 CPUs, no GPU, commit 2198830f36.")
+    assert "| wider |" in table[5] and "| +0.2 |" in table[5] and "| -9.7 |" in table[6]
 
 
 @pytest.fixture(scope="module")
